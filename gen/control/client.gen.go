@@ -92,6 +92,8 @@ type ClientInterface interface {
 
 	// GetClock The tenant's clock
 	//
+	// The tenant's current time; flows, sessions, codes and lockouts all read it.
+	//
 	// Corresponds with GET /_mock/clock (the `GetClock` operationId).
 	GetClock(ctx context.Context, params *GetClockParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -115,12 +117,16 @@ type ClientInterface interface {
 
 	// AdvanceClockWithBody Move the tenant's time forward
 	//
+	// Moves the tenant's time forward, e.g. past a flow's `expires_at`.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /_mock/clock:advance (the `AdvanceClock` operationId).
 	AdvanceClockWithBody(ctx context.Context, params *AdvanceClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdvanceClock Move the tenant's time forward
+	//
+	// Moves the tenant's time forward, e.g. past a flow's `expires_at`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -129,10 +135,14 @@ type ClientInterface interface {
 
 	// ClearFaults Disarm every fault
 	//
+	// Disarms every fault of the tenant.
+	//
 	// Corresponds with DELETE /_mock/faults (the `ClearFaults` operationId).
 	ClearFaults(ctx context.Context, params *ClearFaultsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListFaults Armed faults
+	//
+	// Faults armed with `armFault` that still have calls left.
 	//
 	// Corresponds with GET /_mock/faults (the `ListFaults` operationId).
 	ListFaults(ctx context.Context, params *ListFaultsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -159,15 +169,21 @@ type ClientInterface interface {
 
 	// GetHealth Liveness
 	//
+	// Answers as soon as the process serves HTTP.
+	//
 	// Corresponds with GET /_mock/health (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListIdentities List the tenant's identities
 	//
+	// Every identity of the tenant with its credential kinds; never secrets.
+	//
 	// Corresponds with GET /_mock/identities (the `ListIdentities` operationId).
 	ListIdentities(ctx context.Context, params *ListIdentitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SeedIdentityWithBody Seed an identity with any credential
+	//
+	// Creates an identity with any mix of credentials, bypassing the password policy, so a test can start from any state.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -175,6 +191,8 @@ type ClientInterface interface {
 	SeedIdentityWithBody(ctx context.Context, params *SeedIdentityParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SeedIdentity Seed an identity with any credential
+	//
+	// Creates an identity with any mix of credentials, bypassing the password policy, so a test can start from any state.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -190,20 +208,28 @@ type ClientInterface interface {
 
 	// ListJournal Requests the tenant received
 	//
+	// The requests the tenant received, with their operation, status and error code.
+	//
 	// Corresponds with GET /_mock/journal (the `ListJournal` operationId).
 	ListJournal(ctx context.Context, params *ListJournalParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ClearOutbox Empty the outbox
+	//
+	// Drops every message of the tenant.
 	//
 	// Corresponds with DELETE /_mock/outbox (the `ClearOutbox` operationId).
 	ClearOutbox(ctx context.Context, params *ClearOutboxParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListOutbox Messages the mock sent
 	//
+	// Every email and SMS the tenant sent, with the one-time code and link parsed out.
+	//
 	// Corresponds with GET /_mock/outbox (the `ListOutbox` operationId).
 	ListOutbox(ctx context.Context, params *ListOutboxParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReady Readiness
+	//
+	// Answers once the contract is compiled and the fixtures are loaded.
 	//
 	// Corresponds with GET /_mock/ready (the `GetReady` operationId).
 	GetReady(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -217,6 +243,8 @@ type ClientInterface interface {
 }
 
 // GetClock The tenant's clock
+//
+// The tenant's current time; flows, sessions, codes and lockouts all read it.
 //
 // Corresponds with GET /_mock/clock (the `GetClock` operationId).
 func (c *Client) GetClock(ctx context.Context, params *GetClockParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -271,6 +299,8 @@ func (c *Client) SetClock(ctx context.Context, params *SetClockParams, body SetC
 
 // AdvanceClockWithBody Move the tenant's time forward
 //
+// Moves the tenant's time forward, e.g. past a flow's `expires_at`.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /_mock/clock:advance (the `AdvanceClock` operationId).
@@ -287,6 +317,8 @@ func (c *Client) AdvanceClockWithBody(ctx context.Context, params *AdvanceClockP
 }
 
 // AdvanceClock Move the tenant's time forward
+//
+// Moves the tenant's time forward, e.g. past a flow's `expires_at`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -305,6 +337,8 @@ func (c *Client) AdvanceClock(ctx context.Context, params *AdvanceClockParams, b
 
 // ClearFaults Disarm every fault
 //
+// Disarms every fault of the tenant.
+//
 // Corresponds with DELETE /_mock/faults (the `ClearFaults` operationId).
 func (c *Client) ClearFaults(ctx context.Context, params *ClearFaultsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewClearFaultsRequest(c.Server, params)
@@ -319,6 +353,8 @@ func (c *Client) ClearFaults(ctx context.Context, params *ClearFaultsParams, req
 }
 
 // ListFaults Armed faults
+//
+// Faults armed with `armFault` that still have calls left.
 //
 // Corresponds with GET /_mock/faults (the `ListFaults` operationId).
 func (c *Client) ListFaults(ctx context.Context, params *ListFaultsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -375,6 +411,8 @@ func (c *Client) ArmFault(ctx context.Context, params *ArmFaultParams, body ArmF
 
 // GetHealth Liveness
 //
+// Answers as soon as the process serves HTTP.
+//
 // Corresponds with GET /_mock/health (the `GetHealth` operationId).
 func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHealthRequest(c.Server)
@@ -390,6 +428,8 @@ func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (
 
 // ListIdentities List the tenant's identities
 //
+// Every identity of the tenant with its credential kinds; never secrets.
+//
 // Corresponds with GET /_mock/identities (the `ListIdentities` operationId).
 func (c *Client) ListIdentities(ctx context.Context, params *ListIdentitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListIdentitiesRequest(c.Server, params)
@@ -404,6 +444,8 @@ func (c *Client) ListIdentities(ctx context.Context, params *ListIdentitiesParam
 }
 
 // SeedIdentityWithBody Seed an identity with any credential
+//
+// Creates an identity with any mix of credentials, bypassing the password policy, so a test can start from any state.
 //
 // Takes any type of body and a specified content type.
 //
@@ -421,6 +463,8 @@ func (c *Client) SeedIdentityWithBody(ctx context.Context, params *SeedIdentityP
 }
 
 // SeedIdentity Seed an identity with any credential
+//
+// Creates an identity with any mix of credentials, bypassing the password policy, so a test can start from any state.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -456,6 +500,8 @@ func (c *Client) GetIdentityTotpCode(ctx context.Context, identityId string, par
 
 // ListJournal Requests the tenant received
 //
+// The requests the tenant received, with their operation, status and error code.
+//
 // Corresponds with GET /_mock/journal (the `ListJournal` operationId).
 func (c *Client) ListJournal(ctx context.Context, params *ListJournalParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListJournalRequest(c.Server, params)
@@ -470,6 +516,8 @@ func (c *Client) ListJournal(ctx context.Context, params *ListJournalParams, req
 }
 
 // ClearOutbox Empty the outbox
+//
+// Drops every message of the tenant.
 //
 // Corresponds with DELETE /_mock/outbox (the `ClearOutbox` operationId).
 func (c *Client) ClearOutbox(ctx context.Context, params *ClearOutboxParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -486,6 +534,8 @@ func (c *Client) ClearOutbox(ctx context.Context, params *ClearOutboxParams, req
 
 // ListOutbox Messages the mock sent
 //
+// Every email and SMS the tenant sent, with the one-time code and link parsed out.
+//
 // Corresponds with GET /_mock/outbox (the `ListOutbox` operationId).
 func (c *Client) ListOutbox(ctx context.Context, params *ListOutboxParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListOutboxRequest(c.Server, params)
@@ -500,6 +550,8 @@ func (c *Client) ListOutbox(ctx context.Context, params *ListOutboxParams, reqEd
 }
 
 // GetReady Readiness
+//
+// Answers once the contract is compiled and the fixtures are loaded.
 //
 // Corresponds with GET /_mock/ready (the `GetReady` operationId).
 func (c *Client) GetReady(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1302,6 +1354,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetClockWithResponse The tenant's clock
 	//
+	// The tenant's current time; flows, sessions, codes and lockouts all read it.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /_mock/clock (the `GetClock` operationId).
@@ -1327,12 +1381,16 @@ type ClientWithResponsesInterface interface {
 
 	// AdvanceClockWithBodyWithResponse Move the tenant's time forward
 	//
+	// Moves the tenant's time forward, e.g. past a flow's `expires_at`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /_mock/clock:advance (the `AdvanceClock` operationId).
 	AdvanceClockWithBodyWithResponse(ctx context.Context, params *AdvanceClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdvanceClockResponse, error)
 
 	// AdvanceClockWithResponse Move the tenant's time forward
+	//
+	// Moves the tenant's time forward, e.g. past a flow's `expires_at`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1341,12 +1399,16 @@ type ClientWithResponsesInterface interface {
 
 	// ClearFaultsWithResponse Disarm every fault
 	//
+	// Disarms every fault of the tenant.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /_mock/faults (the `ClearFaults` operationId).
 	ClearFaultsWithResponse(ctx context.Context, params *ClearFaultsParams, reqEditors ...RequestEditorFn) (*ClearFaultsResponse, error)
 
 	// ListFaultsWithResponse Armed faults
+	//
+	// Faults armed with `armFault` that still have calls left.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1375,12 +1437,16 @@ type ClientWithResponsesInterface interface {
 
 	// GetHealthWithResponse Liveness
 	//
+	// Answers as soon as the process serves HTTP.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /_mock/health (the `GetHealth` operationId).
 	GetHealthWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHealthResponse, error)
 
 	// ListIdentitiesWithResponse List the tenant's identities
+	//
+	// Every identity of the tenant with its credential kinds; never secrets.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1389,12 +1455,16 @@ type ClientWithResponsesInterface interface {
 
 	// SeedIdentityWithBodyWithResponse Seed an identity with any credential
 	//
+	// Creates an identity with any mix of credentials, bypassing the password policy, so a test can start from any state.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /_mock/identities (the `SeedIdentity` operationId).
 	SeedIdentityWithBodyWithResponse(ctx context.Context, params *SeedIdentityParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SeedIdentityResponse, error)
 
 	// SeedIdentityWithResponse Seed an identity with any credential
+	//
+	// Creates an identity with any mix of credentials, bypassing the password policy, so a test can start from any state.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1412,12 +1482,16 @@ type ClientWithResponsesInterface interface {
 
 	// ListJournalWithResponse Requests the tenant received
 	//
+	// The requests the tenant received, with their operation, status and error code.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /_mock/journal (the `ListJournal` operationId).
 	ListJournalWithResponse(ctx context.Context, params *ListJournalParams, reqEditors ...RequestEditorFn) (*ListJournalResponse, error)
 
 	// ClearOutboxWithResponse Empty the outbox
+	//
+	// Drops every message of the tenant.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1426,12 +1500,16 @@ type ClientWithResponsesInterface interface {
 
 	// ListOutboxWithResponse Messages the mock sent
 	//
+	// Every email and SMS the tenant sent, with the one-time code and link parsed out.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /_mock/outbox (the `ListOutbox` operationId).
 	ListOutboxWithResponse(ctx context.Context, params *ListOutboxParams, reqEditors ...RequestEditorFn) (*ListOutboxResponse, error)
 
 	// GetReadyWithResponse Readiness
+	//
+	// Answers once the contract is compiled and the fixtures are loaded.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2107,6 +2185,8 @@ func (r ResetTenantResponse) ContentType() string {
 
 // GetClockWithResponse The tenant's clock
 //
+// The tenant's current time; flows, sessions, codes and lockouts all read it.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /_mock/clock (the `GetClock` operationId).
@@ -2150,6 +2230,8 @@ func (c *ClientWithResponses) SetClockWithResponse(ctx context.Context, params *
 
 // AdvanceClockWithBodyWithResponse Move the tenant's time forward
 //
+// Moves the tenant's time forward, e.g. past a flow's `expires_at`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /_mock/clock:advance (the `AdvanceClock` operationId).
@@ -2162,6 +2244,8 @@ func (c *ClientWithResponses) AdvanceClockWithBodyWithResponse(ctx context.Conte
 }
 
 // AdvanceClockWithResponse Move the tenant's time forward
+//
+// Moves the tenant's time forward, e.g. past a flow's `expires_at`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2176,6 +2260,8 @@ func (c *ClientWithResponses) AdvanceClockWithResponse(ctx context.Context, para
 
 // ClearFaultsWithResponse Disarm every fault
 //
+// Disarms every fault of the tenant.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /_mock/faults (the `ClearFaults` operationId).
@@ -2188,6 +2274,8 @@ func (c *ClientWithResponses) ClearFaultsWithResponse(ctx context.Context, param
 }
 
 // ListFaultsWithResponse Armed faults
+//
+// Faults armed with `armFault` that still have calls left.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2234,6 +2322,8 @@ func (c *ClientWithResponses) ArmFaultWithResponse(ctx context.Context, params *
 
 // GetHealthWithResponse Liveness
 //
+// Answers as soon as the process serves HTTP.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /_mock/health (the `GetHealth` operationId).
@@ -2246,6 +2336,8 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 }
 
 // ListIdentitiesWithResponse List the tenant's identities
+//
+// Every identity of the tenant with its credential kinds; never secrets.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2260,6 +2352,8 @@ func (c *ClientWithResponses) ListIdentitiesWithResponse(ctx context.Context, pa
 
 // SeedIdentityWithBodyWithResponse Seed an identity with any credential
 //
+// Creates an identity with any mix of credentials, bypassing the password policy, so a test can start from any state.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /_mock/identities (the `SeedIdentity` operationId).
@@ -2272,6 +2366,8 @@ func (c *ClientWithResponses) SeedIdentityWithBodyWithResponse(ctx context.Conte
 }
 
 // SeedIdentityWithResponse Seed an identity with any credential
+//
+// Creates an identity with any mix of credentials, bypassing the password policy, so a test can start from any state.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2301,6 +2397,8 @@ func (c *ClientWithResponses) GetIdentityTotpCodeWithResponse(ctx context.Contex
 
 // ListJournalWithResponse Requests the tenant received
 //
+// The requests the tenant received, with their operation, status and error code.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /_mock/journal (the `ListJournal` operationId).
@@ -2313,6 +2411,8 @@ func (c *ClientWithResponses) ListJournalWithResponse(ctx context.Context, param
 }
 
 // ClearOutboxWithResponse Empty the outbox
+//
+// Drops every message of the tenant.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2327,6 +2427,8 @@ func (c *ClientWithResponses) ClearOutboxWithResponse(ctx context.Context, param
 
 // ListOutboxWithResponse Messages the mock sent
 //
+// Every email and SMS the tenant sent, with the one-time code and link parsed out.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /_mock/outbox (the `ListOutbox` operationId).
@@ -2339,6 +2441,8 @@ func (c *ClientWithResponses) ListOutboxWithResponse(ctx context.Context, params
 }
 
 // GetReadyWithResponse Readiness
+//
+// Answers once the contract is compiled and the fixtures are loaded.
 //
 // Returns a wrapper object for the known response body format(s).
 //

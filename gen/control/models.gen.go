@@ -390,6 +390,7 @@ type GetIdentityTotpCodeParams struct {
 
 // ListJournalParams defines parameters for ListJournal.
 type ListJournalParams struct {
+	// Limit At most this many entries.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// XMockTenant The isolated world to act on; `default` when absent.
@@ -405,8 +406,10 @@ type ClearOutboxParams struct {
 // ListOutboxParams defines parameters for ListOutbox.
 type ListOutboxParams struct {
 	// To Only messages to this address.
-	To    *string `form:"to,omitempty" json:"to,omitempty"`
-	Limit *int    `form:"limit,omitempty" json:"limit,omitempty"`
+	To *string `form:"to,omitempty" json:"to,omitempty"`
+
+	// Limit At most this many messages.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// XMockTenant The isolated world to act on; `default` when absent.
 	XMockTenant *Tenant `json:"X-Mock-Tenant,omitempty"`

@@ -1,0 +1,38 @@
+# Everyday tasks. Each target is also spelled out in the README or .ci/run.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+SPECS   := openapi/avnology-id-flows.yaml openapi/mock-control.yaml
+
+.PHONY: build generate check-generated lint test test-race spec-lint ci
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/idflows ./cmd/idflows
+
+generate:
+	$(GO) generate ./...
+
+# Fails when gen/ is not what the contracts produce.
+check-generated: generate
+	@git diff --exit-code -- gen/ && test -z "$$(git status --porcelain -- gen/)" \
+		|| { echo "gen/ is stale: run 'make generate' and commit it"; exit 1; }
+
+lint:
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt would change the files above"; exit 1; }
+	$(GO) vet ./...
+
+test:
+	$(GO) test ./...
+
+test-race:
+	$(GO) test -race ./...
+
+spec-lint: node_modules/.bin/spectral
+	npx spectral lint $(SPECS) --fail-severity=error
+
+node_modules/.bin/spectral: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+ci:
+	bash .ci/run

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/avnology/idflows/openapi"
+)
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(t.Context(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestVersionPrintsTheContractHash(t *testing.T) {
+	code, out, _ := runCLI(t, "version")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "idflows ")
+	assert.Contains(t, out, "commit ")
+	assert.Contains(t, out, "contract sha256 "+openapi.FlowsSHA256())
+}
+
+func TestSpecWritesTheEmbeddedContract(t *testing.T) {
+	code, out, _ := runCLI(t, "spec")
+	assert.Equal(t, exitOK, code)
+	assert.Equal(t, string(openapi.Flows()), out)
+
+	code, out, _ = runCLI(t, "spec", "--control")
+	assert.Equal(t, exitOK, code)
+	assert.Equal(t, string(openapi.Control()), out)
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"no command", nil, exitUsage},
+		{"unknown command", []string{"frobnicate"}, exitUsage},
+		{"unknown flag", []string{"spec", "--nope"}, exitUsage},
+		{"stray argument", []string{"version", "extra"}, exitUsage},
+		{"help", []string{"help"}, exitOK},
+		{"command help", []string{"spec", "-h"}, exitOK},
+	} {
+		t.Run("case="+tc.name, func(t *testing.T) {
+			code, _, _ := runCLI(t, tc.args...)
+			assert.Equal(t, tc.code, code)
+		})
+	}
+}
