@@ -1,0 +1,102 @@
+// Package apierr is the mock's one error type: a contract error code with its status, message
+// and details. Services return these; the HTTP boundary renders them as the error envelope.
+package apierr
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/avnology/idflows/gen/api"
+)
+
+// Codes of the contract's ErrorCode enum that the mock emits.
+const (
+	InvalidCredentials   api.ErrorCode = "AVNOLOGY_AUTH_001"
+	AccountLocked        api.ErrorCode = "AVNOLOGY_AUTH_002"
+	AccountDisabled      api.ErrorCode = "AVNOLOGY_AUTH_003"
+	SessionExpired       api.ErrorCode = "AVNOLOGY_AUTH_004"
+	SessionInvalid       api.ErrorCode = "AVNOLOGY_AUTH_005"
+	InvalidCode          api.ErrorCode = "AVNOLOGY_AUTH_008"
+	FlowExpired          api.ErrorCode = "AVNOLOGY_AUTH_009"
+	PasswordBreached     api.ErrorCode = "AVNOLOGY_AUTH_010"
+	PasswordTooWeak      api.ErrorCode = "AVNOLOGY_AUTH_011"
+	DuplicateAccount     api.ErrorCode = "AVNOLOGY_AUTH_012"
+	MethodNotEnabled     api.ErrorCode = "AVNOLOGY_AUTH_013"
+	CSRFViolation        api.ErrorCode = "AVNOLOGY_AUTH_015"
+	ReturnToNotAllowed   api.ErrorCode = "AVNOLOGY_AUTH_016"
+	SessionAlreadyExists api.ErrorCode = "AVNOLOGY_AUTH_017"
+	RateLimited          api.ErrorCode = "AVNOLOGY_AUTH_021"
+	StepUpRequired       api.ErrorCode = "AVNOLOGY_AUTH_102"
+	Internal             api.ErrorCode = "AVNOLOGY_AUTH_900"
+	NotFound             api.ErrorCode = "AVNOLOGY_AUTH_901"
+	InvalidRequest       api.ErrorCode = "AVNOLOGY_AUTH_902"
+)
+
+// Error is a contract error.
+type Error struct {
+	Status  int
+	Code    api.ErrorCode
+	Message string
+	Details api.ErrorDetails
+	// ContinueFlow is the re-rendered flow whose nodes carry the field messages, if any.
+	ContinueFlow *api.Flow
+	// Header holds response headers the error needs (Retry-After, X-RateLimit-*).
+	Header http.Header
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+
+// New returns an error with an empty details object.
+func New(status int, code api.ErrorCode, message string) *Error {
+	return &Error{Status: status, Code: code, Message: message}
+}
+
+// WithRetryAfter sets Retry-After and details.retry_after to seconds.
+func (e *Error) WithRetryAfter(seconds int) *Error {
+	if e.Header == nil {
+		e.Header = http.Header{}
+	}
+	e.Header.Set("Retry-After", strconv.Itoa(seconds))
+	e.Details.RetryAfter = &seconds
+	return e
+}
+
+// Invalid is 400 _902 with the given field errors.
+func Invalid(message string, fields ...api.FieldError) *Error {
+	e := New(http.StatusBadRequest, InvalidRequest, message)
+	if len(fields) > 0 {
+		e.Details.FieldErrors = &fields
+	}
+	return e
+}
+
+// Field is one field error.
+func Field(field, message string) api.FieldError {
+	return api.FieldError{Field: field, Message: message}
+}
+
+// NotFoundError is 404 _901.
+func NotFoundError() *Error {
+	return New(http.StatusNotFound, NotFound, "The requested resource was not found.")
+}
+
+// Unauthenticated is 401 _005.
+func Unauthenticated() *Error {
+	return New(http.StatusUnauthorized, SessionInvalid, "The session is invalid, revoked or missing.")
+}
+
+// Expired is 401 _004.
+func Expired() *Error {
+	return New(http.StatusUnauthorized, SessionExpired, "The session has expired.")
+}
+
+// CSRF is 403 _015.
+func CSRF() *Error {
+	return New(http.StatusForbidden, CSRFViolation, "The CSRF token is missing or does not match.")
+}
+
+// InternalError is 500 _900; its message never carries internals.
+func InternalError() *Error {
+	return New(http.StatusInternalServerError, Internal, "An internal error occurred. Quote the request id when reporting it.")
+}

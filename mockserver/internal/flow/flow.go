@@ -1,0 +1,175 @@
+// Package flow is the flow kernel: the flow record every flow type shares, its lifetimes, and
+// the state machines, declared as data so a service can only move along them.
+package flow
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Type is the kind of flow.
+type Type string
+
+// Flow types (D3).
+const (
+	Login        Type = "login"
+	Registration Type = "registration"
+	Settings     Type = "settings"
+	Recovery     Type = "recovery"
+	Verification Type = "verification"
+)
+
+// State is a flow's state.
+type State string
+
+// States (D3).
+const (
+	ChooseMethod    State = "choose_method"
+	ShowForm        State = "show_form"
+	SentEmail       State = "sent_email"
+	PassedChallenge State = "passed_challenge"
+	Success         State = "success"
+)
+
+// Lifetime of each flow type (REQ-FLOW-002).
+var Lifetime = map[Type]time.Duration{
+	Login:        30 * time.Minute,
+	Registration: 30 * time.Minute,
+	Settings:     60 * time.Minute,
+	Recovery:     60 * time.Minute,
+	Verification: 60 * time.Minute,
+}
+
+// Transition is one allowed move of a state machine.
+type Transition struct {
+	From, To State
+	On       string // what moves it, for the rendered diagram
+}
+
+// Machine is a flow type's state machine (REQ-FLOW-007).
+type Machine struct {
+	Initial     State
+	Transitions []Transition
+}
+
+// Machines declares every flow's state machine. A flow that produced a session is consumed
+// (REQ-FLOW-004); that is not a state of the wire enum, so it is the flag Flow.Consumed.
+var Machines = map[Type]Machine{
+	Login: {Initial: ChooseMethod, Transitions: []Transition{
+		{ChooseMethod, ChooseMethod, "first factor accepted, second factor required (requested_aal: aal2)"},
+		{ChooseMethod, SentEmail, "code: identifier submitted"},
+		{SentEmail, SentEmail, "code: resent"},
+	}},
+	Registration: {Initial: ShowForm, Transitions: []Transition{
+		{ShowForm, SentEmail, "code: traits submitted"},
+	}},
+	Settings: {Initial: ShowForm, Transitions: []Transition{
+		{ShowForm, Success, "a section saved"},
+		{Success, Success, "another section saved"},
+	}},
+	Recovery: {Initial: ShowForm, Transitions: []Transition{
+		{ShowForm, SentEmail, "email submitted"},
+		{SentEmail, SentEmail, "email submitted again"},
+		{SentEmail, PassedChallenge, "correct code"},
+	}},
+	Verification: {Initial: ShowForm, Transitions: []Transition{
+		{ShowForm, SentEmail, "email submitted"},
+		{SentEmail, SentEmail, "email submitted again"},
+		{SentEmail, PassedChallenge, "correct code"},
+	}},
+}
+
+// Message is a UI text attached to a flow or one of its fields.
+type Message struct {
+	ID      string
+	Text    string
+	Type    string // info, error, success
+	Context map[string]any
+}
+
+// Flow is the state every flow type shares; type-specific fields are zero where unused.
+type Flow struct {
+	ID        string
+	Type      Type
+	State     State
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	ReturnTo  string
+	CSRFToken string
+	Consumed  bool
+
+	// Login.
+	OrganizationID string
+	LoginChallenge string
+	Active         string // the method that last progressed the flow
+	Refresh        bool
+	RequestedAAL   string
+	// SessionID is the session a refresh or aal2 login flow upgrades (REQ-STEPUP-003).
+	SessionID string
+	// IdentityID is the settings flow's owner, or the identity whose second factor a login
+	// flow awaits.
+	IdentityID string
+
+	// Messages are flow-level; FieldMessages and Values re-render the form after an error.
+	Messages      []Message
+	FieldMessages map[string][]Message
+	Values        map[string]string
+}
+
+// New returns a flow of type t in its initial state.
+func New(id string, t Type, now time.Time) Flow {
+	return Flow{ID: id, Type: t, State: Machines[t].Initial, IssuedAt: now, ExpiresAt: now.Add(Lifetime[t])}
+}
+
+// Usable reports whether the flow can still be submitted at now (REQ-FLOW-003, REQ-FLOW-004).
+func (f *Flow) Usable(now time.Time) bool { return !f.Consumed && now.Before(f.ExpiresAt) }
+
+// MoveTo moves the flow to state to, if its machine allows it.
+func (f *Flow) MoveTo(to State) error {
+	for _, tr := range Machines[f.Type].Transitions {
+		if tr.From == f.State && tr.To == to {
+			f.State = to
+			return nil
+		}
+	}
+	return fmt.Errorf("flow: %s flow cannot move from %s to %s", f.Type, f.State, to)
+}
+
+// ClearMessages drops the messages of the last submit before the next one is answered.
+func (f *Flow) ClearMessages() {
+	f.Messages = nil
+	f.FieldMessages = nil
+}
+
+// AddFieldMessage attaches m to the node named field.
+func (f *Flow) AddFieldMessage(field string, m Message) {
+	fm := make(map[string][]Message, len(f.FieldMessages)+1)
+	for k, v := range f.FieldMessages {
+		fm[k] = v
+	}
+	fm[field] = append(slices.Clone(fm[field]), m)
+	f.FieldMessages = fm
+}
+
+// SetValue remembers what the user typed into field, to show it again.
+func (f *Flow) SetValue(field, value string) {
+	v := make(map[string]string, len(f.Values)+1)
+	for k, x := range f.Values {
+		v[k] = x
+	}
+	v[field] = value
+	f.Values = v
+}
+
+// Mermaid renders a flow type's state machine as a Mermaid state diagram.
+func Mermaid(t Type) string {
+	m := Machines[t]
+	var b strings.Builder
+	fmt.Fprintf(&b, "stateDiagram-v2\n    [*] --> %s\n", m.Initial)
+	for _, tr := range m.Transitions {
+		fmt.Fprintf(&b, "    %s --> %s: %s\n", tr.From, tr.To, tr.On)
+	}
+	return b.String()
+}

@@ -1,0 +1,98 @@
+// Package identity is the mock's identity: traits, state and credentials.
+package identity
+
+import (
+	"strings"
+	"time"
+)
+
+// States of an identity (facts §19 G15).
+const (
+	StateActive   = "active"
+	StateInactive = "inactive"
+)
+
+// Name is the traits.name object.
+type Name struct{ First, Last string }
+
+// Traits are the self-service traits (D4).
+type Traits struct {
+	Email     string
+	Name      Name
+	Phone     string
+	Locale    string
+	Timezone  string
+	AvatarURL string
+}
+
+// Identity is one account. Values are copied in and out of the store; it holds no pointers
+// to shared state except the credential slices, which the store replaces, never mutates.
+type Identity struct {
+	ID            string
+	Username      string
+	Traits        Traits
+	EmailVerified bool
+	VerifiedAt    time.Time
+	State         string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+
+	PasswordHash string // encoded by Hasher; empty without a password
+
+	// Lockout (REQ-LOGIN-004).
+	FailedPasswords int
+	LockedUntil     time.Time
+
+	TOTPSecret    string   // base32; empty when not enrolled
+	TOTPLastStep  int64    // the last accepted time step, so a code cannot be replayed
+	LookupSecrets []string // unused recovery codes
+	WebAuthn      []WebAuthnCredential
+}
+
+// WebAuthnCredential is a registered passkey or security key.
+type WebAuthnCredential struct {
+	ID           []byte
+	PublicKey    []byte
+	SignCount    uint32
+	DisplayName  string
+	Discoverable bool
+	CreatedAt    time.Time
+}
+
+// NormalizeEmail is the form emails are compared in.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// HasSecondFactor reports whether the identity can complete an aal2 step.
+func (i *Identity) HasSecondFactor() bool {
+	return i.TOTPSecret != "" || len(i.LookupSecrets) > 0 || len(i.WebAuthn) > 0
+}
+
+// Locked reports whether failed passwords lock the identity at now.
+func (i *Identity) Locked(now time.Time) bool { return now.Before(i.LockedUntil) }
+
+// Credentials names the kinds of credential the identity holds.
+func (i *Identity) Credentials() []string {
+	var out []string
+	if i.PasswordHash != "" {
+		out = append(out, "password")
+	}
+	if i.TOTPSecret != "" {
+		out = append(out, "totp")
+	}
+	if len(i.LookupSecrets) > 0 {
+		out = append(out, "lookup_secret")
+	}
+	if len(i.WebAuthn) > 0 {
+		out = append(out, "webauthn")
+	}
+	return out
+}
+
+// DisplayName is "First Last", or the email when the identity has no name.
+func (i *Identity) DisplayName() string {
+	name := strings.TrimSpace(i.Traits.Name.First + " " + i.Traits.Name.Last)
+	if name == "" {
+		return i.Traits.Email
+	}
+	return name
+}

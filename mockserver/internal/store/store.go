@@ -1,0 +1,272 @@
+// Package store keeps one tenant's identities, flows and sessions in memory. All access goes
+// through Update, which runs a function under the tenant's lock, so a read-modify-write (a
+// failed-password counter, a consumed flow) is never lost. Expired state is swept as time
+// passes and the number of flows and sessions is capped, so memory stays bounded under load.
+package store
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/avnology/idflows/mockserver/internal/flow"
+	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/session"
+)
+
+// ErrDuplicate is returned by PutIdentity when the email or username belongs to another identity.
+var ErrDuplicate = errors.New("store: email or username already taken")
+
+// Limits bound a tenant's memory.
+type Limits struct {
+	MaxFlows    int // oldest flows are evicted beyond this
+	MaxSessions int // oldest sessions are evicted beyond this
+	// Grace keeps expired flows and sessions this long, so that they answer "expired"
+	// (_009, _004) rather than "unknown".
+	Grace time.Duration
+	// SweepEvery is how often (tenant time) expired state is swept.
+	SweepEvery time.Duration
+}
+
+// DefaultLimits suit a developer's laptop and a load test alike.
+var DefaultLimits = Limits{MaxFlows: 100_000, MaxSessions: 100_000, Grace: time.Hour, SweepEvery: time.Minute}
+
+// Store is one tenant's state.
+type Store struct {
+	limits Limits
+	now    func() time.Time
+
+	mu         sync.Mutex
+	identities map[string]identity.Identity
+	byEmail    map[string]string
+	byUsername map[string]string
+	flows      map[string]*list.Element // values are flow.Flow, in creation order
+	flowOrder  *list.List
+	sessions   map[string]*list.Element // values are session.Session, in creation order
+	sessOrder  *list.List
+	byToken    map[string]string
+	windows    map[string]*window
+	lastSweep  time.Time
+}
+
+// New returns an empty store whose time is now.
+func New(limits Limits, now func() time.Time) *Store {
+	s := &Store{limits: limits, now: now}
+	s.reset()
+	return s
+}
+
+func (s *Store) reset() {
+	s.identities = map[string]identity.Identity{}
+	s.byEmail = map[string]string{}
+	s.byUsername = map[string]string{}
+	s.flows = map[string]*list.Element{}
+	s.flowOrder = list.New()
+	s.sessions = map[string]*list.Element{}
+	s.sessOrder = list.New()
+	s.byToken = map[string]string{}
+	s.windows = map[string]*window{}
+}
+
+// Reset drops everything.
+func (s *Store) Reset() {
+	s.mu.Lock()
+	s.reset()
+	s.mu.Unlock()
+}
+
+// Update runs fn with exclusive access to the store. Changes made through tx are kept even when
+// fn returns an error: a failed login must still count.
+func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if now.Sub(s.lastSweep) >= s.limits.SweepEvery || now.Before(s.lastSweep) {
+		s.sweep(now)
+		s.lastSweep = now
+	}
+	return fn(&Tx{s: s, Now: now})
+}
+
+// sweep drops flows and sessions that expired more than the grace period ago, and rate-limit
+// windows that ended.
+func (s *Store) sweep(now time.Time) {
+	cutoff := now.Add(-s.limits.Grace)
+	for id, el := range s.flows {
+		if el.Value.(flow.Flow).ExpiresAt.Before(cutoff) {
+			s.flowOrder.Remove(el)
+			delete(s.flows, id)
+		}
+	}
+	for id, el := range s.sessions {
+		if ses := el.Value.(session.Session); ses.ExpiresAt.Before(cutoff) {
+			s.sessOrder.Remove(el)
+			delete(s.sessions, id)
+			delete(s.byToken, ses.Token)
+		}
+	}
+	for k, w := range s.windows {
+		if !now.Before(w.resetAt) {
+			delete(s.windows, k)
+		}
+	}
+}
+
+// Counts reports how many flows, sessions and identities the store holds.
+func (s *Store) Counts() (flows, sessions, identities int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.flows), len(s.sessions), len(s.identities)
+}
+
+// Tx is the store seen from inside Update. Values go in and out by copy.
+type Tx struct {
+	s   *Store
+	Now time.Time
+}
+
+// Identity returns the identity with id.
+func (tx *Tx) Identity(id string) (identity.Identity, bool) {
+	i, ok := tx.s.identities[id]
+	return i, ok
+}
+
+// IdentityByIdentifier finds an identity by email (any case) or username.
+func (tx *Tx) IdentityByIdentifier(identifier string) (identity.Identity, bool) {
+	if id, ok := tx.s.byEmail[identity.NormalizeEmail(identifier)]; ok {
+		return tx.s.identities[id], true
+	}
+	if id, ok := tx.s.byUsername[identifier]; ok {
+		return tx.s.identities[id], true
+	}
+	return identity.Identity{}, false
+}
+
+// PutIdentity creates or replaces an identity, keeping emails and usernames unique.
+func (tx *Tx) PutIdentity(i identity.Identity) error {
+	email := identity.NormalizeEmail(i.Traits.Email)
+	if other, ok := tx.s.byEmail[email]; ok && other != i.ID {
+		return ErrDuplicate
+	}
+	if other, ok := tx.s.byUsername[i.Username]; ok && i.Username != "" && other != i.ID {
+		return ErrDuplicate
+	}
+	if old, ok := tx.s.identities[i.ID]; ok {
+		delete(tx.s.byEmail, identity.NormalizeEmail(old.Traits.Email))
+		delete(tx.s.byUsername, old.Username)
+	}
+	tx.s.identities[i.ID] = i
+	tx.s.byEmail[email] = i.ID
+	if i.Username != "" {
+		tx.s.byUsername[i.Username] = i.ID
+	}
+	return nil
+}
+
+// Identities returns every identity, oldest first.
+func (tx *Tx) Identities() []identity.Identity {
+	out := make([]identity.Identity, 0, len(tx.s.identities))
+	for _, i := range tx.s.identities {
+		out = append(out, i)
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if !out[a].CreatedAt.Equal(out[b].CreatedAt) {
+			return out[a].CreatedAt.Before(out[b].CreatedAt)
+		}
+		return out[a].ID < out[b].ID
+	})
+	return out
+}
+
+// Flow returns the flow with id, expired or not.
+func (tx *Tx) Flow(id string) (flow.Flow, bool) {
+	el, ok := tx.s.flows[id]
+	if !ok {
+		return flow.Flow{}, false
+	}
+	return el.Value.(flow.Flow), true
+}
+
+// PutFlow creates or replaces a flow, evicting the oldest beyond the cap.
+func (tx *Tx) PutFlow(f flow.Flow) {
+	if el, ok := tx.s.flows[f.ID]; ok {
+		el.Value = f
+		return
+	}
+	tx.s.flows[f.ID] = tx.s.flowOrder.PushBack(f)
+	for tx.s.flowOrder.Len() > tx.s.limits.MaxFlows {
+		oldest := tx.s.flowOrder.Front()
+		tx.s.flowOrder.Remove(oldest)
+		delete(tx.s.flows, oldest.Value.(flow.Flow).ID)
+	}
+}
+
+// Session returns the session with id.
+func (tx *Tx) Session(id string) (session.Session, bool) {
+	el, ok := tx.s.sessions[id]
+	if !ok {
+		return session.Session{}, false
+	}
+	return el.Value.(session.Session), true
+}
+
+// SessionByToken returns the session a token belongs to.
+func (tx *Tx) SessionByToken(token string) (session.Session, bool) {
+	id, ok := tx.s.byToken[token]
+	if !ok {
+		return session.Session{}, false
+	}
+	return tx.Session(id)
+}
+
+// PutSession creates or replaces a session, evicting the oldest beyond the cap.
+func (tx *Tx) PutSession(ses session.Session) {
+	if el, ok := tx.s.sessions[ses.ID]; ok {
+		el.Value = ses
+		return
+	}
+	tx.s.sessions[ses.ID] = tx.s.sessOrder.PushBack(ses)
+	tx.s.byToken[ses.Token] = ses.ID
+	for tx.s.sessOrder.Len() > tx.s.limits.MaxSessions {
+		oldest := tx.s.sessOrder.Front()
+		tx.s.sessOrder.Remove(oldest)
+		old := oldest.Value.(session.Session)
+		delete(tx.s.sessions, old.ID)
+		delete(tx.s.byToken, old.Token)
+	}
+}
+
+// SessionsOf returns the identity's sessions, newest first.
+func (tx *Tx) SessionsOf(identityID string) []session.Session {
+	var out []session.Session
+	for el := tx.s.sessOrder.Back(); el != nil; el = el.Prev() {
+		if ses := el.Value.(session.Session); ses.IdentityID == identityID {
+			out = append(out, ses)
+		}
+	}
+	return out
+}
+
+type window struct {
+	count   int
+	resetAt time.Time
+}
+
+// Hit counts one event against key's fixed window of length per and reports whether it is
+// within limit, how many remain and when the window resets.
+func (tx *Tx) Hit(key string, limit int, per time.Duration) (ok bool, remaining int, resetAt time.Time) {
+	w, found := tx.s.windows[key]
+	if !found || !tx.Now.Before(w.resetAt) {
+		w = &window{resetAt: tx.Now.Add(per)}
+		tx.s.windows[key] = w
+	}
+	w.count++
+	remaining = max(limit-w.count, 0)
+	return w.count <= limit, remaining, w.resetAt
+}

@@ -1,0 +1,61 @@
+package tenant
+
+import (
+	"sync"
+	"time"
+)
+
+// Entry is one request in the journal.
+type Entry struct {
+	RequestID   string
+	Time        time.Time
+	Method      string
+	Path        string
+	OperationID string
+	Status      int
+	ErrorCode   string
+	Duration    time.Duration
+}
+
+// Journal is a ring of the last entries.
+type Journal struct {
+	mu      sync.Mutex
+	max     int
+	entries []Entry
+	next    int
+	full    bool
+}
+
+// NewJournal keeps the last max entries.
+func NewJournal(max int) *Journal { return &Journal{max: max, entries: make([]Entry, max)} }
+
+// Record appends e, dropping the oldest entry when full.
+func (j *Journal) Record(e Entry) {
+	j.mu.Lock()
+	j.entries[j.next] = e
+	j.next = (j.next + 1) % j.max
+	j.full = j.full || j.next == 0
+	j.mu.Unlock()
+}
+
+// List returns up to limit entries, newest first.
+func (j *Journal) List(limit int) []Entry {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	n := j.next
+	if j.full {
+		n = j.max
+	}
+	out := make([]Entry, 0, min(n, limit))
+	for i := 1; i <= n && len(out) < limit; i++ {
+		out = append(out, j.entries[(j.next-i+j.max)%j.max])
+	}
+	return out
+}
+
+// Clear drops every entry.
+func (j *Journal) Clear() {
+	j.mu.Lock()
+	j.next, j.full = 0, false
+	j.mu.Unlock()
+}

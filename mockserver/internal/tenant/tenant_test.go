@@ -1,0 +1,66 @@
+package tenant_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/avnology/idflows/mockserver/clock"
+	"github.com/avnology/idflows/mockserver/ids"
+	"github.com/avnology/idflows/mockserver/internal/store"
+	"github.com/avnology/idflows/mockserver/internal/tenant"
+)
+
+func TestWorldsAreIsolatedAndBounded(t *testing.T) {
+	seeded := 0
+	r := tenant.NewRegistry(tenant.Config{
+		Max: 2, Clock: clock.NewFake(time.Date(2026, 4, 8, 12, 0, 0, 0, time.UTC)), Limits: store.DefaultLimits,
+		IDs:  func(string) ids.Source { return ids.Random{} },
+		Seed: func(*tenant.World) error { seeded++; return nil },
+	})
+	a, err := r.Get("a")
+	require.NoError(t, err)
+	b, err := r.Get("b")
+	require.NoError(t, err)
+	a.Clock.Advance(time.Hour)
+	assert.NotEqual(t, a.Clock.Now(), b.Clock.Now())
+
+	again, err := r.Get("a")
+	require.NoError(t, err)
+	assert.Same(t, a, again)
+
+	_, err = r.Get("c") // evicts b, the least recently used
+	require.NoError(t, err)
+	assert.Equal(t, 2, r.Len())
+	b2, err := r.Get("b")
+	require.NoError(t, err)
+	assert.NotSame(t, b, b2, "b was dropped and is made anew")
+	assert.Equal(t, 4, seeded)
+}
+
+func TestJournalKeepsTheLastEntriesNewestFirst(t *testing.T) {
+	j := tenant.NewJournal(3)
+	for i := range 5 {
+		j.Record(tenant.Entry{Status: i})
+	}
+	got := j.List(10)
+	require.Len(t, got, 3)
+	assert.Equal(t, []int{4, 3, 2}, []int{got[0].Status, got[1].Status, got[2].Status})
+	assert.Len(t, j.List(1), 1)
+}
+
+func TestFaultsAreConsumed(t *testing.T) {
+	var f tenant.Faults
+	f.Arm(tenant.Fault{OperationID: "getSession", ErrorCode: "AVNOLOGY_AUTH_005", Remaining: 2})
+	_, ok := f.Take("logout")
+	assert.False(t, ok)
+	for range 2 {
+		got, ok := f.Take("getSession")
+		assert.True(t, ok)
+		assert.Equal(t, "AVNOLOGY_AUTH_005", got.ErrorCode)
+	}
+	_, ok = f.Take("getSession")
+	assert.False(t, ok)
+}

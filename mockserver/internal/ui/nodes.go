@@ -1,0 +1,119 @@
+package ui
+
+import (
+	"github.com/avnology/idflows/gen/api"
+	"github.com/avnology/idflows/mockserver/internal/flow"
+)
+
+// SecondFactors says which second-factor groups a login flow's aal2 step offers.
+type SecondFactors struct {
+	TOTP, LookupSecret bool
+}
+
+// input describes one input node.
+type input struct {
+	group        api.UiNodeGroup
+	name         string
+	typ          api.UiNodeInputAttributesType
+	value        any
+	required     bool
+	autocomplete api.UiNodeInputAttributesAutocomplete
+	pattern      string
+	maxlength    int
+	label        *flow.Message
+}
+
+func (in input) node(f flow.Flow) api.UiNode {
+	attrs := api.UiNodeInputAttributes{
+		NodeType: api.UiNodeInputAttributesNodeTypeInput,
+		Name:     in.name,
+		Type:     in.typ,
+		Value:    in.value,
+		Disabled: false,
+	}
+	if v, ok := f.Values[in.name]; ok && in.value == nil {
+		attrs.Value = v
+	}
+	if in.typ != api.UiNodeInputAttributesTypeSubmit {
+		req := in.required
+		attrs.Required = &req
+	}
+	if in.autocomplete != "" {
+		ac := in.autocomplete
+		attrs.Autocomplete = &ac
+	}
+	if in.pattern != "" {
+		attrs.Pattern = &in.pattern
+	}
+	if in.maxlength > 0 {
+		attrs.Maxlength = &in.maxlength
+	}
+	node := api.UiNodeInput{
+		Type: api.UiNodeInputTypeInput, Group: in.group, Attributes: attrs,
+		Messages: texts(f.FieldMessages[in.name]),
+	}
+	if in.label != nil {
+		l := text(*in.label)
+		node.Meta.Label = &l
+	}
+	var out api.UiNode
+	_ = out.FromUiNodeInput(node) // marshalling generated structs cannot fail
+	return out
+}
+
+func csrf(f flow.Flow) input {
+	return input{group: api.UiNodeGroupDefault, name: "csrf_token", typ: api.UiNodeInputAttributesTypeHidden, value: f.CSRFToken, required: true}
+}
+
+func submit(group api.UiNodeGroup, method string, label flow.Message) input {
+	return input{group: group, name: "method", typ: api.UiNodeInputAttributesTypeSubmit, value: method, label: &label}
+}
+
+func render(f flow.Flow, inputs []input) []api.UiNode {
+	nodes := make([]api.UiNode, 0, len(inputs))
+	for _, in := range inputs {
+		nodes = append(nodes, in.node(f))
+	}
+	return nodes
+}
+
+func loginNodes(f flow.Flow, second SecondFactors) []api.UiNode {
+	inputs := []input{csrf(f)}
+	if f.RequestedAAL == "aal2" && f.IdentityID != "" {
+		if second.TOTP {
+			inputs = append(inputs,
+				input{group: api.UiNodeGroupTotp, name: "totp_code", typ: api.UiNodeInputAttributesTypeText, required: true,
+					autocomplete: api.UiNodeInputAttributesAutocompleteOneTimeCode, pattern: "^[0-9]{6}$", maxlength: 6, label: &LabelTOTPCode},
+				submit(api.UiNodeGroupTotp, "totp", LabelUseTOTP))
+		}
+		if second.LookupSecret {
+			inputs = append(inputs,
+				input{group: api.UiNodeGroupLookupSecret, name: "lookup_secret", typ: api.UiNodeInputAttributesTypeText, required: true,
+					autocomplete: api.UiNodeInputAttributesAutocompleteOneTimeCode, pattern: "^[0-9a-z]{8}$", maxlength: 8, label: &LabelLookup},
+				submit(api.UiNodeGroupLookupSecret, "lookup_secret", LabelUseLookup))
+		}
+		return render(f, inputs)
+	}
+	inputs = append(inputs,
+		input{group: api.UiNodeGroupDefault, name: "identifier", typ: api.UiNodeInputAttributesTypeText, required: true,
+			autocomplete: api.UiNodeInputAttributesAutocompleteUsername, maxlength: 320, label: &LabelIdentifier},
+		input{group: api.UiNodeGroupPassword, name: "password", typ: api.UiNodeInputAttributesTypePassword, required: true,
+			autocomplete: api.UiNodeInputAttributesAutocompleteCurrentPassword, label: &LabelPassword},
+		submit(api.UiNodeGroupPassword, "password", LabelSignIn),
+	)
+	return render(f, inputs)
+}
+
+func registrationNodes(f flow.Flow) []api.UiNode {
+	email, first, last := TraitLabel("E-Mail"), TraitLabel("First name"), TraitLabel("Last name")
+	return render(f, []input{
+		csrf(f),
+		{group: api.UiNodeGroupDefault, name: "traits.email", typ: api.UiNodeInputAttributesTypeEmail, required: true,
+			autocomplete: api.UiNodeInputAttributesAutocompleteEmail, maxlength: 320, label: &email},
+		{group: api.UiNodeGroupDefault, name: "traits.name.first", typ: api.UiNodeInputAttributesTypeText, maxlength: 128, label: &first},
+		{group: api.UiNodeGroupDefault, name: "traits.name.last", typ: api.UiNodeInputAttributesTypeText, maxlength: 128, label: &last},
+		{group: api.UiNodeGroupPassword, name: "password", typ: api.UiNodeInputAttributesTypePassword, required: true,
+			autocomplete: api.UiNodeInputAttributesAutocompleteNewPassword, label: &LabelPassword},
+		submit(api.UiNodeGroupPassword, "password", LabelSignUp),
+	})
+}
