@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -29,6 +30,18 @@ func Control() []byte { return controlYAML }
 func FlowsSHA256() string {
 	sum := sha256.Sum256(flowsYAML)
 	return hex.EncodeToString(sum[:])
+}
+
+// The contracts use the formats email and uri; kin-openapi checks them only once defined.
+func init() {
+	openapi3.DefineStringFormatValidator("email", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForEmail))
+	openapi3.DefineStringFormatValidator("uri", openapi3.NewCallbackValidator(func(v string) error {
+		u, err := url.Parse(v)
+		if err != nil || !u.IsAbs() || u.Host == "" {
+			return fmt.Errorf("not an absolute URI")
+		}
+		return nil
+	}))
 }
 
 var (

@@ -23,6 +23,7 @@ type command struct {
 var commands = map[string]command{
 	"version": {"print the version, commit and contract SHA-256", runVersion},
 	"spec":    {"write the embedded contract to stdout", runSpec},
+	"mock":    {"run the stateful mock of the flow API", runMock},
 }
 
 // Exit codes shared by every subcommand.

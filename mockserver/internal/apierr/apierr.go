@@ -100,3 +100,19 @@ func CSRF() *Error {
 func InternalError() *Error {
 	return New(http.StatusInternalServerError, Internal, "An internal error occurred. Quote the request id when reporting it.")
 }
+
+// ExpiredFlow is 400 _009 for an expired or consumed flow, with a fresh flow to use instead.
+func ExpiredFlow(flowType, flowID, useFlowID string) *Error {
+	e := New(http.StatusBadRequest, FlowExpired, "The "+flowType+" flow has expired or was already used. Start a new one.")
+	e.Details.FlowId = &flowID
+	if useFlowID != "" {
+		e.Details.UseFlowId = &useFlowID
+	}
+	return e
+}
+
+// NotImplemented is the mock's honest answer for an operation it does not implement yet: a
+// 500 _900 that names the operation.
+func NotImplemented(operationID string) *Error {
+	return New(http.StatusInternalServerError, Internal, "The mock does not implement "+operationID+" yet.")
+}

@@ -111,6 +111,8 @@ type Flow struct {
 	// IdentityID is the settings flow's owner, or the identity whose second factor a login
 	// flow awaits.
 	IdentityID string
+	// FirstFactorAt is when the first factor of a pending aal2 step was completed.
+	FirstFactorAt time.Time
 
 	// Messages are flow-level; FieldMessages and Values re-render the form after an error.
 	Messages      []Message
@@ -172,4 +174,15 @@ func Mermaid(t Type) string {
 		fmt.Fprintf(&b, "    %s --> %s: %s\n", tr.From, tr.To, tr.On)
 	}
 	return b.String()
+}
+
+// Fresh returns a new flow with the same type and request parameters as f.
+func Fresh(f Flow, id string, now time.Time) Flow {
+	n := New(id, f.Type, now)
+	n.ReturnTo, n.CSRFToken, n.OrganizationID, n.LoginChallenge = f.ReturnTo, f.CSRFToken, f.OrganizationID, f.LoginChallenge
+	n.RequestedAAL, n.Refresh, n.SessionID, n.IdentityID = f.RequestedAAL, f.Refresh, f.SessionID, f.IdentityID
+	if f.Type == Login && f.SessionID == "" {
+		n.RequestedAAL, n.IdentityID = "aal1", ""
+	}
+	return n
 }

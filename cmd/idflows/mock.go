@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/avnology/idflows/fixtures"
+	"github.com/avnology/idflows/mockserver"
+)
+
+// mockSettings are the mock's settings; each has a flag, an IDFLOWS_* variable and a key of the
+// optional YAML config file. Precedence: flag, then environment, then file, then default.
+type mockSettings struct {
+	Listen        string   `yaml:"listen"`
+	BaseURL       string   `yaml:"base_url"`
+	CORSOrigins   []string `yaml:"cors_origins"`
+	ReturnTo      []string `yaml:"return_to"`
+	SecureCookies bool     `yaml:"secure_cookies"`
+	Seed          string   `yaml:"seed"`
+	LogFormat     string   `yaml:"log_format"`
+	LogLevel      string   `yaml:"log_level"`
+	Personas      string   `yaml:"personas"`
+}
+
+func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mock", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configFile := fs.String("config", os.Getenv("IDFLOWS_CONFIG"), "YAML config file (env IDFLOWS_CONFIG)")
+	listen := fs.String("listen", "", "address to listen on (env IDFLOWS_LISTEN; default 127.0.0.1:4433)")
+	baseURL := fs.String("base-url", "", "public base URL used in ui.action (env IDFLOWS_BASE_URL; default http://<listen>)")
+	cors := fs.String("cors-origins", "", "comma-separated browser origins allowed with credentials (env IDFLOWS_CORS_ORIGINS)")
+	returnTo := fs.String("return-to", "", "comma-separated extra return_to origins (env IDFLOWS_RETURN_TO)")
+	secure := fs.String("secure-cookies", "", "add Secure to cookies: true|false (env IDFLOWS_SECURE_COOKIES)")
+	seed := fs.String("seed", "", "seed for deterministic ids, tokens and codes (env IDFLOWS_SEED)")
+	logFormat := fs.String("log-format", "", "text|json (env IDFLOWS_LOG_FORMAT; default text)")
+	logLevel := fs.String("log-level", "", "debug|info|warn|error (env IDFLOWS_LOG_LEVEL; default info)")
+	personas := fs.String("personas", "", "personas YAML file instead of the embedded ones (env IDFLOWS_PERSONAS)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: idflows mock [flags]\n\nRuns the stateful mock of the Avnology ID flow API with its control plane under /_mock/.")
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	set := mockSettings{Listen: "127.0.0.1:4433", LogFormat: "text", LogLevel: "info"}
+	if *configFile != "" {
+		if err := readConfig(*configFile, &set); err != nil {
+			fmt.Fprintf(stderr, "idflows mock: %v\n", err)
+			return exitUsage
+		}
+	}
+	pick := func(dst *string, flagValue, env string) {
+		if v := os.Getenv(env); v != "" {
+			*dst = v
+		}
+		if flagValue != "" {
+			*dst = flagValue
+		}
+	}
+	list := func(dst *[]string, flagValue, env string) {
+		var v string
+		pick(&v, flagValue, env)
+		if v != "" {
+			*dst = splitList(v)
+		}
+	}
+	pick(&set.Listen, *listen, "IDFLOWS_LISTEN")
+	pick(&set.BaseURL, *baseURL, "IDFLOWS_BASE_URL")
+	list(&set.CORSOrigins, *cors, "IDFLOWS_CORS_ORIGINS")
+	list(&set.ReturnTo, *returnTo, "IDFLOWS_RETURN_TO")
+	pick(&set.Seed, *seed, "IDFLOWS_SEED")
+	pick(&set.LogFormat, *logFormat, "IDFLOWS_LOG_FORMAT")
+	pick(&set.LogLevel, *logLevel, "IDFLOWS_LOG_LEVEL")
+	pick(&set.Personas, *personas, "IDFLOWS_PERSONAS")
+	var secureValue string
+	pick(&secureValue, *secure, "IDFLOWS_SECURE_COOKIES")
+	if secureValue != "" {
+		b, err := strconv.ParseBool(secureValue)
+		if err != nil {
+			fmt.Fprintf(stderr, "idflows mock: --secure-cookies: %v\n", err)
+			return exitUsage
+		}
+		set.SecureCookies = b
+	}
+	return serveMock(ctx, set, stdout, stderr)
+}
+
+func serveMock(ctx context.Context, set mockSettings, stdout, stderr io.Writer) int {
+	logger, err := newLogger(set.LogFormat, set.LogLevel, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "idflows mock: %v\n", err)
+		return exitUsage
+	}
+	cfg := mockserver.DefaultConfig()
+	cfg.Personas = fixtures.Default()
+	cfg.CORSOrigins, cfg.SecureCookies = set.CORSOrigins, set.SecureCookies
+	cfg.ReturnTo = append(cfg.ReturnTo, set.ReturnTo...)
+	if set.Personas != "" {
+		f, err := os.Open(set.Personas)
+		if err != nil {
+			fmt.Fprintf(stderr, "idflows mock: %v\n", err)
+			return exitUsage
+		}
+		cfg.Personas, err = fixtures.Parse(f)
+		f.Close()
+		if err != nil {
+			fmt.Fprintf(stderr, "idflows mock: %s: %v\n", set.Personas, err)
+			return exitUsage
+		}
+	}
+	opts := []mockserver.Option{mockserver.WithLogger(logger)}
+	if set.Seed != "" {
+		n, err := strconv.ParseUint(set.Seed, 10, 64)
+		if err != nil {
+			fmt.Fprintf(stderr, "idflows mock: --seed must be an unsigned integer\n")
+			return exitUsage
+		}
+		opts = append(opts, mockserver.WithSeed(n))
+	}
+	ln, err := net.Listen("tcp", set.Listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "idflows mock: %v\n", err)
+		return exitFailure
+	}
+	url := "http://" + ln.Addr().String()
+	cfg.BaseURL = url
+	if set.BaseURL != "" {
+		cfg.BaseURL = set.BaseURL
+	}
+	srv, err := mockserver.New(cfg, opts...)
+	if err != nil {
+		ln.Close()
+		fmt.Fprintf(stderr, "idflows mock: %v\n", err)
+		return exitFailure
+	}
+	httpSrv := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      45 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	printReady(stdout, url, cfg.Personas)
+
+	select {
+	case err := <-errc:
+		fmt.Fprintf(stderr, "idflows mock: %v\n", err)
+		return exitFailure
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(stderr, "idflows mock: shutdown: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintln(stdout, "idflows mock stopped")
+	return exitOK
+}
+
+func printReady(w io.Writer, url string, personas []fixtures.Persona) {
+	fmt.Fprintf(w, "idflows mock ready on %s (control plane %s/_mock/)\n", url, url)
+	for _, p := range personas {
+		login := p.Email
+		if p.Username != "" {
+			login += " or " + p.Username
+		}
+		fmt.Fprintf(w, "  persona %-40s password %-18s %s\n", login, p.Password, p.Purpose)
+	}
+}
+
+func readConfig(path string, set *mockSettings) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(set); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
+}

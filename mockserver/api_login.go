@@ -1,0 +1,65 @@
+package mockserver
+
+import (
+	"context"
+
+	"github.com/avnology/idflows/gen/api"
+	"github.com/avnology/idflows/mockserver/internal/login"
+	"github.com/avnology/idflows/mockserver/internal/request"
+)
+
+// flowAPI implements the contract's operations: each method translates, calls its service and
+// maps the result.
+type flowAPI struct{ s *Server }
+
+func (a *flowAPI) CreateLoginFlow(ctx context.Context, req api.CreateLoginFlowRequestObject) (api.CreateLoginFlowResponseObject, error) {
+	c := callFrom(ctx)
+	p := req.Params
+	out, err := a.s.login.Create(ctx, c.world, c.req, login.CreateParams{
+		Refresh: deref(p.Refresh), ReturnTo: deref(p.ReturnTo), LoginChallenge: deref(p.LoginChallenge),
+		OrganizationID: deref(p.OrganizationId), AAL: string(deref(p.Aal)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.s.csrfCookie(c, out.MintedCSRF, out.CSRFToken)
+	return api.CreateLoginFlow200JSONResponse(out.Flow), nil
+}
+
+func (a *flowAPI) GetLoginFlow(ctx context.Context, req api.GetLoginFlowRequestObject) (api.GetLoginFlowResponseObject, error) {
+	out, err := a.s.login.Get(ctx, callFrom(ctx).world, req.FlowId)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetLoginFlow200JSONResponse(out), nil
+}
+
+func (a *flowAPI) SubmitLoginFlow(ctx context.Context, req api.SubmitLoginFlowRequestObject) (api.SubmitLoginFlowResponseObject, error) {
+	c := callFrom(ctx)
+	out, err := a.s.login.Submit(ctx, c.world, c.req, req.FlowId, *req.Body)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range out.RateLimit {
+		c.header[k] = v
+	}
+	if out.SessionToken != "" {
+		c.setCookie(a.s.cookie(request.SessionCookie, out.SessionToken, out.SessionExpires))
+	}
+	return api.SubmitLoginFlow200JSONResponse(out.Body), nil
+}
+
+// csrfCookie sets avnl_csrf when the flow minted its token (REQ-CSRF-001).
+func (s *Server) csrfCookie(c *call, minted bool, token string) {
+	if minted {
+		c.setCookie(s.cookie(request.CSRFCookie, token, c.world.Clock.Now().AddDate(1, 0, 0)))
+	}
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

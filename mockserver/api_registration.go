@@ -1,0 +1,42 @@
+package mockserver
+
+import (
+	"context"
+
+	"github.com/avnology/idflows/gen/api"
+	"github.com/avnology/idflows/mockserver/internal/registration"
+	"github.com/avnology/idflows/mockserver/internal/request"
+)
+
+func (a *flowAPI) CreateRegistrationFlow(ctx context.Context, req api.CreateRegistrationFlowRequestObject) (api.CreateRegistrationFlowResponseObject, error) {
+	c := callFrom(ctx)
+	p := req.Params
+	out, err := a.s.registration.Create(ctx, c.world, c.req, registration.CreateParams{
+		ReturnTo: deref(p.ReturnTo), LoginChallenge: deref(p.LoginChallenge), OrganizationID: deref(p.OrganizationId),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.s.csrfCookie(c, out.MintedCSRF, out.CSRFToken)
+	return api.CreateRegistrationFlow200JSONResponse(out.Flow), nil
+}
+
+func (a *flowAPI) GetRegistrationFlow(ctx context.Context, req api.GetRegistrationFlowRequestObject) (api.GetRegistrationFlowResponseObject, error) {
+	out, err := a.s.registration.Get(ctx, callFrom(ctx).world, req.FlowId)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetRegistrationFlow200JSONResponse(out), nil
+}
+
+func (a *flowAPI) SubmitRegistrationFlow(ctx context.Context, req api.SubmitRegistrationFlowRequestObject) (api.SubmitRegistrationFlowResponseObject, error) {
+	c := callFrom(ctx)
+	out, err := a.s.registration.Submit(ctx, c.world, c.req, req.FlowId, *req.Body)
+	if err != nil {
+		return nil, err
+	}
+	if out.SessionToken != "" {
+		c.setCookie(a.s.cookie(request.SessionCookie, out.SessionToken, out.SessionExpires))
+	}
+	return api.SubmitRegistrationFlow200JSONResponse(out.Body), nil
+}

@@ -1,0 +1,45 @@
+package mockserver
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/avnology/idflows/mockserver/internal/request"
+	"github.com/avnology/idflows/mockserver/internal/tenant"
+)
+
+// call is one request as the layers of the mock share it.
+type call struct {
+	requestID   string
+	operationID string
+	world       *tenant.World
+	req         request.Request
+	header      http.Header // the response's headers, for cookies set by handlers
+	errorCode   string      // the error code answered, for the journal
+}
+
+type callKey struct{}
+
+func withCall(ctx context.Context, c *call) context.Context {
+	return context.WithValue(ctx, callKey{}, c)
+}
+
+// callFrom returns the request's call; the middleware always installs one.
+func callFrom(ctx context.Context) *call {
+	c, _ := ctx.Value(callKey{}).(*call)
+	if c == nil {
+		return &call{header: http.Header{}}
+	}
+	return c
+}
+
+func (s *Server) cookie(name, value string, expires time.Time) *http.Cookie {
+	return &http.Cookie{
+		Name: name, Value: value, Path: "/", Expires: expires,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies,
+	}
+}
+
+// setCookie adds a Set-Cookie header to the response.
+func (c *call) setCookie(ck *http.Cookie) { c.header.Add("Set-Cookie", ck.String()) }

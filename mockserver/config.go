@@ -1,0 +1,83 @@
+// Package mockserver is the stateful reference implementation of the Avnology ID flow API, with
+// its control plane, as an http.Handler. Every request is validated against the contract; with
+// WithStrictResponses every response is too.
+package mockserver
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/avnology/idflows/fixtures"
+	"github.com/avnology/idflows/mockserver/clock"
+	"github.com/avnology/idflows/mockserver/ids"
+	"github.com/avnology/idflows/mockserver/internal/store"
+)
+
+// Config is what a deployment of the mock decides.
+type Config struct {
+	// BaseURL is the public base URL; flows' ui.action is built on it.
+	BaseURL string
+	// CORSOrigins may call the mock from a browser, with credentials.
+	CORSOrigins []string
+	// ReturnTo are the allowed return_to origins; BaseURL and CORSOrigins are always allowed.
+	ReturnTo []string
+	// SecureCookies adds Secure to every cookie (serve over TLS).
+	SecureCookies bool
+	// Personas seed every tenant; fixtures.Default() when nil.
+	Personas []fixtures.Persona
+	// MaxTenants bounds the number of X-Mock-Tenant worlds.
+	MaxTenants int
+	// Limits bound each tenant's flows and sessions.
+	Limits store.Limits
+	// PasswordHashMemoryKiB and PasswordHashIterations tune Argon2id; cheap by default.
+	PasswordHashMemoryKiB  uint32
+	PasswordHashIterations uint32
+	// MaxBodyBytes caps request bodies (413 beyond).
+	MaxBodyBytes int64
+}
+
+// DefaultConfig serves on the default address with the embedded personas.
+func DefaultConfig() Config {
+	return Config{
+		BaseURL:                "http://127.0.0.1:4433",
+		ReturnTo:               []string{"https://app.acme.com"},
+		MaxTenants:             256,
+		Limits:                 store.DefaultLimits,
+		PasswordHashMemoryKiB:  1024,
+		PasswordHashIterations: 1,
+		MaxBodyBytes:           1 << 20,
+	}
+}
+
+// Option changes how a Server is built.
+type Option func(*options)
+
+type options struct {
+	clock           clock.Clock
+	seed            *uint64
+	strictResponses bool
+	logger          *slog.Logger
+}
+
+// WithClock makes every tenant's time run from c (a clock.Fake in tests).
+func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithSeed makes ids, tokens, CSRF tokens, codes and salts deterministic.
+func WithSeed(seed uint64) Option { return func(o *options) { o.seed = &seed } }
+
+// WithStrictResponses validates every response against the contract; a drift becomes a loud
+// 500 _900 and an error log.
+func WithStrictResponses() Option { return func(o *options) { o.strictResponses = true } }
+
+// WithLogger sets the logger; secrets are redacted by the server whatever the handler.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+func (o *options) idSource(name string) ids.Source {
+	if o.seed == nil {
+		return ids.Random{}
+	}
+	return ids.Derive(*o.seed, name)
+}
+
+// requestTimeout bounds one request's work inside the mock, faults' latency included.
+const requestTimeout = 30 * time.Second

@@ -1,0 +1,272 @@
+package mockserver
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/avnology/idflows/gen/control"
+	"github.com/avnology/idflows/mockserver/ids"
+	"github.com/avnology/idflows/mockserver/internal/apierr"
+	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/store"
+	"github.com/avnology/idflows/mockserver/internal/tenant"
+	"github.com/avnology/idflows/openapi"
+)
+
+// version is reported by health; cmd/idflows stamps the binary's own.
+var version = "dev"
+
+// controlAPI implements openapi/mock-control.yaml.
+type controlAPI struct{ s *Server }
+
+func health(status control.HealthStatus) control.Health {
+	return control.Health{Status: status, Version: version, ContractSha256: openapi.FlowsSHA256()}
+}
+
+func (c *controlAPI) GetHealth(context.Context, control.GetHealthRequestObject) (control.GetHealthResponseObject, error) {
+	return control.GetHealth200JSONResponse(health(control.Ok)), nil
+}
+
+func (c *controlAPI) GetReady(context.Context, control.GetReadyRequestObject) (control.GetReadyResponseObject, error) {
+	return control.GetReady200JSONResponse(health(control.Ready)), nil
+}
+
+func (c *controlAPI) ResetTenant(ctx context.Context, _ control.ResetTenantRequestObject) (control.ResetTenantResponseObject, error) {
+	if err := c.s.tenants.Reset(callFrom(ctx).world); err != nil {
+		return nil, err
+	}
+	return control.ResetTenant204Response{}, nil
+}
+
+func summary(i identity.Identity, now time.Time) control.IdentitySummary {
+	out := control.IdentitySummary{
+		Id: i.ID, Email: i.Traits.Email, EmailVerified: i.EmailVerified,
+		State: control.IdentitySummaryState(i.State), Locked: i.Locked(now),
+		Credentials: []control.IdentitySummaryCredentials{},
+	}
+	if i.Username != "" {
+		u := i.Username
+		out.Username = &u
+	}
+	for _, cred := range i.Credentials() {
+		out.Credentials = append(out.Credentials, control.IdentitySummaryCredentials(cred))
+	}
+	return out
+}
+
+func (c *controlAPI) ListIdentities(ctx context.Context, _ control.ListIdentitiesRequestObject) (control.ListIdentitiesResponseObject, error) {
+	out := control.IdentityList{Identities: []control.IdentitySummary{}}
+	err := callFrom(ctx).world.Store.Update(ctx, func(tx *store.Tx) error {
+		for _, i := range tx.Identities() {
+			out.Identities = append(out.Identities, summary(i, tx.Now))
+		}
+		return nil
+	})
+	return control.ListIdentities200JSONResponse(out), err
+}
+
+func (c *controlAPI) SeedIdentity(ctx context.Context, req control.SeedIdentityRequestObject) (control.SeedIdentityResponseObject, error) {
+	w := callFrom(ctx).world
+	b := req.Body
+	ident := identity.Identity{
+		ID: deref(b.Id), Username: deref(b.Username),
+		Traits:        identity.Traits{Email: string(b.Email), Phone: deref(b.Phone)},
+		EmailVerified: deref(b.EmailVerified), State: identity.StateActive,
+		TOTPSecret: deref(b.TotpSecret), LookupSecrets: deref(b.LookupSecrets),
+	}
+	if ident.ID == "" {
+		ident.ID = "usr_" + ids.UUID(w.IDs)
+	}
+	if b.Name != nil {
+		ident.Traits.Name = identity.Name{First: deref(b.Name.First), Last: deref(b.Name.Last)}
+	}
+	if b.State != nil {
+		ident.State = string(*b.State)
+	}
+	if b.Password != nil {
+		ident.PasswordHash = c.s.hasher(w.IDs).Hash(*b.Password)
+	}
+	for i, cred := range deref(b.WebauthnCredentials) {
+		id, err1 := base64.RawURLEncoding.DecodeString(cred.Id)
+		key, err2 := base64.RawURLEncoding.DecodeString(cred.PublicKey)
+		if err1 != nil || err2 != nil {
+			return nil, apierr.Invalid("A WebAuthn credential is not base64url.", apierr.Field(fmt.Sprintf("body.webauthn_credentials.%d", i), "id and public_key must be base64url without padding"))
+		}
+		ident.WebAuthn = append(ident.WebAuthn, identity.WebAuthnCredential{
+			ID: id, PublicKey: key, SignCount: uint32(deref(cred.SignCount)), DisplayName: deref(cred.DisplayName),
+			Discoverable: cred.Discoverable == nil || *cred.Discoverable,
+		})
+	}
+	var out control.IdentitySummary
+	err := w.Store.Update(ctx, func(tx *store.Tx) error {
+		ident.CreatedAt, ident.UpdatedAt = tx.Now, tx.Now
+		if ident.EmailVerified {
+			ident.VerifiedAt = tx.Now
+		}
+		for i := range ident.WebAuthn {
+			ident.WebAuthn[i].CreatedAt = tx.Now
+		}
+		if deref(b.Locked) {
+			ident.LockedUntil = tx.Now.Add(lockedFor)
+		}
+		if _, exists := tx.Identity(ident.ID); exists {
+			return apierr.New(http.StatusConflict, apierr.DuplicateAccount, "An identity with this id already exists.")
+		}
+		if err := tx.PutIdentity(ident); err != nil {
+			if errors.Is(err, store.ErrDuplicate) {
+				return apierr.New(http.StatusConflict, apierr.DuplicateAccount, "An account with this email or username already exists.")
+			}
+			return err
+		}
+		out = summary(ident, tx.Now)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return control.SeedIdentity201JSONResponse(out), nil
+}
+
+func (c *controlAPI) GetIdentityTotpCode(ctx context.Context, req control.GetIdentityTotpCodeRequestObject) (control.GetIdentityTotpCodeResponseObject, error) {
+	var out control.TotpCode
+	err := callFrom(ctx).world.Store.Update(ctx, func(tx *store.Tx) error {
+		ident, ok := tx.Identity(req.IdentityId)
+		if !ok || ident.TOTPSecret == "" {
+			return apierr.NotFoundError()
+		}
+		code, err := identity.TOTPCode(ident.TOTPSecret, tx.Now)
+		if err != nil {
+			return err
+		}
+		step := tx.Now.Unix() / 30
+		out = control.TotpCode{Code: code, ValidUntil: time.Unix((step+1)*30, 0).UTC()}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return control.GetIdentityTotpCode200JSONResponse(out), nil
+}
+
+func (c *controlAPI) ListOutbox(ctx context.Context, req control.ListOutboxRequestObject) (control.ListOutboxResponseObject, error) {
+	limit := 100
+	if req.Params.Limit != nil {
+		limit = *req.Params.Limit
+	}
+	out := control.Outbox{Messages: []control.OutboxMessage{}}
+	for _, m := range callFrom(ctx).world.Outbox.List(deref(req.Params.To), limit) {
+		msg := control.OutboxMessage{
+			Id: m.ID, Channel: control.OutboxMessageChannel(m.Channel), To: m.To,
+			Template: control.OutboxMessageTemplate(m.Template), Subject: m.Subject, Body: m.Body, SentAt: m.SentAt,
+		}
+		if m.Code != "" {
+			msg.Code = &m.Code
+		}
+		if m.Link != "" {
+			msg.Link = &m.Link
+		}
+		if m.FlowID != "" {
+			msg.FlowId = &m.FlowID
+		}
+		out.Messages = append(out.Messages, msg)
+	}
+	return control.ListOutbox200JSONResponse(out), nil
+}
+
+func (c *controlAPI) ClearOutbox(ctx context.Context, _ control.ClearOutboxRequestObject) (control.ClearOutboxResponseObject, error) {
+	callFrom(ctx).world.Outbox.Clear()
+	return control.ClearOutbox204Response{}, nil
+}
+
+func clockOf(ctx context.Context) control.Clock {
+	clk := callFrom(ctx).world.Clock
+	return control.Clock{Now: clk.Now(), OffsetSeconds: int(clk.OffsetFromBase() / time.Second)}
+}
+
+func (c *controlAPI) GetClock(ctx context.Context, _ control.GetClockRequestObject) (control.GetClockResponseObject, error) {
+	return control.GetClock200JSONResponse(clockOf(ctx)), nil
+}
+
+func (c *controlAPI) SetClock(ctx context.Context, req control.SetClockRequestObject) (control.SetClockResponseObject, error) {
+	callFrom(ctx).world.Clock.Set(req.Body.Now)
+	return control.SetClock200JSONResponse(clockOf(ctx)), nil
+}
+
+func (c *controlAPI) AdvanceClock(ctx context.Context, req control.AdvanceClockRequestObject) (control.AdvanceClockResponseObject, error) {
+	callFrom(ctx).world.Clock.Advance(time.Duration(req.Body.Seconds) * time.Second)
+	return control.AdvanceClock200JSONResponse(clockOf(ctx)), nil
+}
+
+func faultOut(f tenant.Fault) control.Fault {
+	out := control.Fault{Id: f.ID, OperationId: f.OperationID, LatencyMs: int(f.Latency / time.Millisecond), Remaining: f.Remaining}
+	if f.ErrorCode != "" {
+		code := f.ErrorCode
+		out.ErrorCode = &code
+	}
+	return out
+}
+
+func (c *controlAPI) ListFaults(ctx context.Context, _ control.ListFaultsRequestObject) (control.ListFaultsResponseObject, error) {
+	out := control.FaultList{Faults: []control.Fault{}}
+	for _, f := range callFrom(ctx).world.Faults.List() {
+		out.Faults = append(out.Faults, faultOut(f))
+	}
+	return control.ListFaults200JSONResponse(out), nil
+}
+
+func (c *controlAPI) ArmFault(ctx context.Context, req control.ArmFaultRequestObject) (control.ArmFaultResponseObject, error) {
+	b := req.Body
+	codes, ok := c.s.flows.codes[b.OperationId]
+	if !ok {
+		return nil, apierr.Invalid("Unknown operation.", apierr.Field("body.operation_id", "not an operationId of the contract"))
+	}
+	if code := deref(b.ErrorCode); code != "" {
+		listed := false
+		for pair := range codes {
+			listed = listed || pair.code == code
+		}
+		if !listed {
+			return nil, apierr.Invalid("The operation does not list this error code.", apierr.Field("body.error_code", "not in the operation's x-error-codes"))
+		}
+	}
+	times := 1
+	if b.Times != nil {
+		times = *b.Times
+	}
+	f := callFrom(ctx).world.Faults.Arm(tenant.Fault{
+		OperationID: b.OperationId, ErrorCode: deref(b.ErrorCode),
+		Latency: time.Duration(deref(b.LatencyMs)) * time.Millisecond, Remaining: times,
+	})
+	return control.ArmFault201JSONResponse(faultOut(f)), nil
+}
+
+func (c *controlAPI) ClearFaults(ctx context.Context, _ control.ClearFaultsRequestObject) (control.ClearFaultsResponseObject, error) {
+	callFrom(ctx).world.Faults.Clear()
+	return control.ClearFaults204Response{}, nil
+}
+
+func (c *controlAPI) ListJournal(ctx context.Context, req control.ListJournalRequestObject) (control.ListJournalResponseObject, error) {
+	limit := 100
+	if req.Params.Limit != nil {
+		limit = *req.Params.Limit
+	}
+	out := control.Journal{Entries: []control.JournalEntry{}}
+	for _, e := range callFrom(ctx).world.Journal.List(limit) {
+		entry := control.JournalEntry{
+			RequestId: e.RequestID, Time: e.Time, Method: e.Method, Path: e.Path,
+			Status: e.Status, DurationMs: int(e.Duration / time.Millisecond),
+		}
+		if e.OperationID != "" {
+			entry.OperationId = &e.OperationID
+		}
+		if e.ErrorCode != "" {
+			entry.ErrorCode = &e.ErrorCode
+		}
+		out.Entries = append(out.Entries, entry)
+	}
+	return control.ListJournal200JSONResponse(out), nil
+}

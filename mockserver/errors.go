@@ -1,0 +1,43 @@
+package mockserver
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/avnology/idflows/gen/api"
+	"github.com/avnology/idflows/mockserver/internal/apierr"
+)
+
+// writeError is the one boundary where errors become the contract's envelope (REQ-ERR-001,
+// REQ-ERR-002). Anything that is not an *apierr.Error is a 500 _900 whose internals go only
+// to the log (REQ-ERR-007).
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	c := callFrom(r.Context())
+	var e *apierr.Error
+	if !errors.As(err, &e) {
+		s.log.ErrorContext(r.Context(), "internal error", "request_id", c.requestID, "error", err)
+		e = apierr.InternalError()
+	}
+	c.errorCode = string(e.Code)
+	for k, v := range e.Header {
+		w.Header()[k] = v
+	}
+	body := api.ErrorResponse{
+		Error: api.Error{
+			Code: e.Code, Status: e.Status, Message: e.Message,
+			RequestId: c.requestID, Details: e.Details,
+		},
+		ContinueFlow: e.ContinueFlow,
+	}
+	writeJSON(w, e.Status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		slog.Debug("write response", "error", err) // the client went away
+	}
+}

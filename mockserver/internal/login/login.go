@@ -1,0 +1,379 @@
+// Package login is the login flow: creation with its session rules, the password first factor
+// with lockout and rate limits, and the TOTP and lookup-secret second factors.
+package login
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/avnology/idflows/gen/api"
+	"github.com/avnology/idflows/mockserver/ids"
+	"github.com/avnology/idflows/mockserver/internal/apierr"
+	"github.com/avnology/idflows/mockserver/internal/auth"
+	"github.com/avnology/idflows/mockserver/internal/flow"
+	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/request"
+	"github.com/avnology/idflows/mockserver/internal/returnto"
+	"github.com/avnology/idflows/mockserver/internal/session"
+	"github.com/avnology/idflows/mockserver/internal/store"
+	"github.com/avnology/idflows/mockserver/internal/tenant"
+	"github.com/avnology/idflows/mockserver/internal/ui"
+)
+
+// Policy holds the login limits (D6, D9).
+type Policy struct {
+	LockoutAfter  int           // consecutive failed passwords that lock an identity
+	LockoutFor    time.Duration // how long
+	SubmitsPerMin int           // login submits per identifier per minute
+	CodeAttempts  int           // wrong second-factor codes before the flow is unusable
+}
+
+// DefaultPolicy is the documented behaviour.
+var DefaultPolicy = Policy{LockoutAfter: 5, LockoutFor: 15 * time.Minute, SubmitsPerMin: 10, CodeAttempts: 5}
+
+// Service runs login flows.
+type Service struct {
+	Render   ui.Renderer
+	ReturnTo returnto.AllowList
+	Policy   Policy
+}
+
+// CreateParams are createLoginFlow's query parameters.
+type CreateParams struct {
+	Refresh        bool
+	ReturnTo       string
+	LoginChallenge string
+	OrganizationID string
+	AAL            string
+}
+
+// Created is a new flow and whether the CSRF cookie must be set.
+type Created struct {
+	Flow       api.LoginFlow
+	CSRFToken  string
+	MintedCSRF bool
+}
+
+// Create makes a login flow (REQ-LOGIN-001, REQ-LOGIN-006, REQ-STEPUP-003, REQ-STEPUP-004).
+func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Request, p CreateParams) (Created, error) {
+	if err := s.ReturnTo.Check(p.ReturnTo); err != nil {
+		return Created{}, err
+	}
+	var out Created
+	err := w.Store.Update(ctx, func(tx *store.Tx) error {
+		ses, hasSession := auth.Peek(tx, req)
+		stepUp := p.AAL == "aal2" || p.AAL == "aal3" || p.AAL == "highest_available"
+		switch {
+		case p.AAL == "aal2" && !hasSession:
+			return apierr.Unauthenticated()
+		case hasSession && !p.Refresh && !stepUp:
+			return apierr.New(http.StatusBadRequest, apierr.SessionAlreadyExists, "A session already exists. Log out first, or ask for refresh=true or aal=aal2.")
+		}
+		f := flow.New(ids.UUID(w.IDs), flow.Login, tx.Now)
+		f.CSRFToken, out.MintedCSRF = req.CSRFToken(func() string { return ids.Token(w.IDs, 32) })
+		f.ReturnTo, f.LoginChallenge, f.OrganizationID = p.ReturnTo, p.LoginChallenge, p.OrganizationID
+		f.Refresh, f.RequestedAAL = p.Refresh, "aal1"
+		if hasSession {
+			f.SessionID = ses.ID
+			ident, _ := tx.Identity(ses.IdentityID)
+			if stepUp && ident.HasSecondFactor() {
+				f.RequestedAAL, f.IdentityID = "aal2", ident.ID
+			} else {
+				f.SetValue("identifier", ident.Traits.Email)
+				f.Messages = []flow.Message{ui.InfoReauth}
+			}
+		}
+		tx.PutFlow(f)
+		out.Flow, out.CSRFToken = s.render(tx, f), f.CSRFToken
+		return nil
+	})
+	return out, err
+}
+
+func (s *Service) render(tx *store.Tx, f flow.Flow) api.LoginFlow {
+	var second ui.SecondFactors
+	if ident, ok := tx.Identity(f.IdentityID); ok {
+		second = ui.SecondFactors{TOTP: ident.TOTPSecret != "", LookupSecret: len(ident.LookupSecrets) > 0}
+	}
+	return s.Render.Login(f, second)
+}
+
+// Get returns a login flow (REQ-FLOW-003, REQ-FLOW-005).
+func (s *Service) Get(ctx context.Context, w *tenant.World, id string) (api.LoginFlow, error) {
+	var out api.LoginFlow
+	err := w.Store.Update(ctx, func(tx *store.Tx) error {
+		f, err := s.usable(tx, w, id)
+		if err != nil {
+			return err
+		}
+		out = s.render(tx, f)
+		return nil
+	})
+	return out, err
+}
+
+// usable loads a flow that can still be used, or answers 404 / 400 _009 with a fresh flow.
+func (s *Service) usable(tx *store.Tx, w *tenant.World, id string) (flow.Flow, error) {
+	f, ok := tx.Flow(id)
+	if !ok || f.Type != flow.Login {
+		return flow.Flow{}, apierr.NotFoundError()
+	}
+	if !f.Usable(tx.Now) {
+		fresh := flow.Fresh(f, ids.UUID(w.IDs), tx.Now)
+		tx.PutFlow(fresh)
+		return flow.Flow{}, apierr.ExpiredFlow("login", f.ID, fresh.ID)
+	}
+	return f, nil
+}
+
+// Result is a submit's outcome.
+type Result struct {
+	Body api.LoginSubmitResult
+	// SessionToken, when set, goes into the avnl_session cookie (REQ-CSRF-004).
+	SessionToken   string
+	SessionExpires time.Time
+	// RateLimit headers for the submit (REQ-LIMIT-001).
+	RateLimit http.Header
+}
+
+// apply runs a decoded submit against its flow.
+type apply func(tx *store.Tx, f *flow.Flow) (*Result, error)
+
+// Submit runs one login method against a flow.
+func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, body api.LoginSubmitRequest) (Result, error) {
+	run, err := s.decode(w, req, body)
+	if err != nil {
+		return Result{}, err
+	}
+	raw, _ := body.MarshalJSON()
+	csrf := flow.EnvelopeCSRF(raw)
+	var out Result
+	err = w.Store.Update(ctx, func(tx *store.Tx) error {
+		f, err := s.usable(tx, w, id)
+		if err != nil {
+			return err
+		}
+		if !f.CSRFMatches(csrf, req.CSRFCookie) {
+			return apierr.CSRF()
+		}
+		f.ClearMessages()
+		res, err := run(tx, &f)
+		tx.PutFlow(f) // counters, messages and state survive a failed submit
+		if err != nil {
+			return err
+		}
+		out = *res
+		return nil
+	})
+	return out, err
+}
+
+func (s *Service) decode(w *tenant.World, req request.Request, body api.LoginSubmitRequest) (apply, error) {
+	method, err := body.Discriminator()
+	if err != nil {
+		return nil, apierr.Invalid("The request body is invalid.", apierr.Field("method", "required"))
+	}
+	switch method {
+	case "password":
+		v, err := body.AsLoginPasswordSubmit()
+		if err != nil {
+			return nil, apierr.Invalid("The request body is invalid.")
+		}
+		return func(tx *store.Tx, f *flow.Flow) (*Result, error) {
+			return s.password(tx, w, req, f, v.Body.Identifier, v.Body.Password)
+		}, nil
+	case "totp":
+		v, err := body.AsLoginTotpSubmit()
+		if err != nil {
+			return nil, apierr.Invalid("The request body is invalid.")
+		}
+		return func(tx *store.Tx, f *flow.Flow) (*Result, error) {
+			return s.secondFactor(tx, w, req, f, "totp", v.Body.TotpCode)
+		}, nil
+	case "lookup_secret":
+		v, err := body.AsLoginLookupSecretSubmit()
+		if err != nil {
+			return nil, apierr.Invalid("The request body is invalid.")
+		}
+		return func(tx *store.Tx, f *flow.Flow) (*Result, error) {
+			return s.secondFactor(tx, w, req, f, "lookup_secret", v.Body.LookupSecret)
+		}, nil
+	default:
+		// oidc, webauthn and code are in the contract but not offered by this flow (REQ-FLOW-009).
+		return func(*store.Tx, *flow.Flow) (*Result, error) { return nil, notEnabled(method) }, nil
+	}
+}
+
+func notEnabled(method string) *apierr.Error {
+	return apierr.New(http.StatusBadRequest, apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", method))
+}
+
+// password is the first factor (REQ-LOGIN-002 … REQ-LOGIN-005, REQ-LOGIN-007).
+func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, identifier, password string) (*Result, error) {
+	if f.RequestedAAL == "aal2" && f.IdentityID != "" {
+		return nil, notEnabled("password")
+	}
+	f.SetValue("identifier", identifier)
+	limit := s.Policy.SubmitsPerMin
+	allowed, remaining, resetAt := tx.Hit("login:"+identity.NormalizeEmail(identifier), limit, time.Minute)
+	headers := rateHeaders(limit, remaining, resetAt)
+	if !allowed {
+		e := apierr.New(http.StatusTooManyRequests, apierr.RateLimited, "Too many login attempts. Try again later.")
+		e.WithRetryAfter(secondsUntil(tx.Now, resetAt))
+		e.Details.Limit, e.Details.Remaining = &limit, &remaining
+		for k, v := range headers {
+			e.Header[k] = v
+		}
+		return nil, e
+	}
+	ident, found := tx.IdentityByIdentifier(identifier)
+	if found && ident.Locked(tx.Now) {
+		return nil, s.locked(tx, f, ident)
+	}
+	if !found || !identity.Verify(ident.PasswordHash, password) {
+		if found {
+			if err := s.countFailure(tx, f, &ident); err != nil {
+				return nil, err
+			}
+		}
+		return nil, s.invalidCredentials(tx, f)
+	}
+	if ident.State != identity.StateActive {
+		return nil, apierr.New(http.StatusForbidden, apierr.AccountDisabled, "This account is disabled.")
+	}
+	ident.FailedPasswords = 0
+	_ = tx.PutIdentity(ident)
+	f.Active = "password"
+	first := auth.Method("password", session.AAL1, tx.Now)
+
+	if f.SessionID != "" {
+		ses, ok := tx.Session(f.SessionID)
+		if !ok || !ses.Active(tx.Now) || ses.IdentityID != ident.ID {
+			return nil, s.invalidCredentials(tx, f)
+		}
+		ses.Authenticate(first)
+		tx.PutSession(ses)
+		return s.done(tx, f, ses, ident, headers), nil
+	}
+	if ident.HasSecondFactor() {
+		f.IdentityID, f.RequestedAAL, f.FirstFactorAt = ident.ID, "aal2", tx.Now
+		if err := f.MoveTo(flow.ChooseMethod); err != nil {
+			return nil, err
+		}
+		f.Messages = []flow.Message{ui.LabelSecondStep}
+		cf := s.render(tx, *f)
+		return &Result{Body: api.LoginSubmitResult{ContinueFlow: &cf}, RateLimit: headers}, nil
+	}
+	ses := auth.Issue(tx, w.IDs, ident, first, req, false)
+	return s.done(tx, f, ses, ident, headers), nil
+}
+
+// secondFactor completes the aal2 step with a TOTP or lookup code (REQ-LOGIN-009, REQ-LOGIN-010).
+func (s *Service) secondFactor(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, method, code string) (*Result, error) {
+	ident, ok := tx.Identity(f.IdentityID)
+	if f.RequestedAAL != "aal2" || !ok {
+		return nil, notEnabled(method)
+	}
+	if ident.Locked(tx.Now) {
+		return nil, s.locked(tx, f, ident)
+	}
+	var good bool
+	var completed string
+	switch method {
+	case "totp":
+		if ident.TOTPSecret == "" {
+			return nil, notEnabled(method)
+		}
+		var step int64
+		if step, good = identity.MatchTOTP(ident.TOTPSecret, code, tx.Now, ident.TOTPLastStep); good {
+			ident.TOTPLastStep = step
+		}
+		completed = "totp"
+	case "lookup_secret":
+		if len(ident.LookupSecrets) == 0 {
+			return nil, notEnabled(method)
+		}
+		ident.LookupSecrets, good = identity.UseLookupSecret(ident.LookupSecrets, code)
+		completed = "recovery_code"
+	}
+	if !good {
+		if err := s.countFailure(tx, f, &ident); err != nil {
+			return nil, err
+		}
+		f.AddFieldMessage(map[string]string{"totp": "totp_code", "lookup_secret": "lookup_secret"}[method], ui.ErrCodeInvalid)
+		remaining := max(s.Policy.LockoutAfter-ident.FailedPasswords, 0)
+		e := apierr.New(http.StatusBadRequest, apierr.InvalidCode, "The code is invalid or has already been used.")
+		e.Details.AttemptsRemaining = &remaining
+		e.ContinueFlow = ui.AsFlow(s.render(tx, *f))
+		return nil, e
+	}
+	ident.FailedPasswords = 0
+	_ = tx.PutIdentity(ident)
+	f.Active = method
+	second := auth.Method(completed, session.AAL2, tx.Now)
+	var ses session.Session
+	if existing, ok := tx.Session(f.SessionID); ok && existing.Active(tx.Now) && existing.IdentityID == ident.ID {
+		ses = existing
+		ses.Authenticate(second)
+		tx.PutSession(ses)
+	} else {
+		ses = auth.Issue(tx, w.IDs, ident, auth.Method("password", session.AAL1, f.FirstFactorAt), req, false)
+		ses.Authenticate(second)
+		tx.PutSession(ses)
+	}
+	return s.done(tx, f, ses, ident, nil), nil
+}
+
+// done consumes the flow and answers the session (REQ-FLOW-004).
+func (s *Service) done(tx *store.Tx, f *flow.Flow, ses session.Session, ident identity.Identity, headers http.Header) *Result {
+	f.Consumed = true
+	out := auth.Session(ses, ident, true)
+	res := &Result{Body: api.LoginSubmitResult{Session: &out}, SessionToken: ses.Token, SessionExpires: ses.ExpiresAt, RateLimit: headers}
+	if f.ReturnTo != "" {
+		rt := f.ReturnTo
+		res.Body.ReturnTo = &rt
+	}
+	return res
+}
+
+// countFailure records a failed credential; the LockoutAfter-th locks the identity (REQ-LOGIN-004).
+func (s *Service) countFailure(tx *store.Tx, f *flow.Flow, ident *identity.Identity) error {
+	ident.FailedPasswords++
+	if ident.FailedPasswords >= s.Policy.LockoutAfter {
+		ident.FailedPasswords = 0
+		ident.LockedUntil = tx.Now.Add(s.Policy.LockoutFor)
+		_ = tx.PutIdentity(*ident)
+		return s.locked(tx, f, *ident)
+	}
+	_ = tx.PutIdentity(*ident)
+	return nil
+}
+
+func (s *Service) locked(tx *store.Tx, f *flow.Flow, ident identity.Identity) *apierr.Error {
+	f.Messages = []flow.Message{ui.ErrLocked}
+	e := apierr.New(http.StatusLocked, apierr.AccountLocked, "The account is temporarily locked. Try again later.")
+	return e.WithRetryAfter(secondsUntil(tx.Now, ident.LockedUntil))
+}
+
+// invalidCredentials is the one answer for an unknown identifier and a wrong password
+// (REQ-LOGIN-003): the same code, message and re-rendered flow.
+func (s *Service) invalidCredentials(tx *store.Tx, f *flow.Flow) *apierr.Error {
+	f.Messages = []flow.Message{ui.ErrCredentials}
+	e := apierr.New(http.StatusUnauthorized, apierr.InvalidCredentials, "The provided credentials are invalid.")
+	e.ContinueFlow = ui.AsFlow(s.render(tx, *f))
+	return e
+}
+
+func secondsUntil(now, t time.Time) int { return max(int(math.Ceil(t.Sub(now).Seconds())), 1) }
+
+func rateHeaders(limit, remaining int, resetAt time.Time) http.Header {
+	h := http.Header{}
+	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(resetAt.Unix(), 10))
+	return h
+}

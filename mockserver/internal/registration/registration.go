@@ -1,0 +1,204 @@
+// Package registration is the registration flow: the password method with traits validation,
+// the password policy and duplicate detection.
+package registration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/avnology/idflows/gen/api"
+	"github.com/avnology/idflows/mockserver/ids"
+	"github.com/avnology/idflows/mockserver/internal/apierr"
+	"github.com/avnology/idflows/mockserver/internal/auth"
+	"github.com/avnology/idflows/mockserver/internal/flow"
+	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/request"
+	"github.com/avnology/idflows/mockserver/internal/returnto"
+	"github.com/avnology/idflows/mockserver/internal/session"
+	"github.com/avnology/idflows/mockserver/internal/store"
+	"github.com/avnology/idflows/mockserver/internal/tenant"
+	"github.com/avnology/idflows/mockserver/internal/ui"
+)
+
+// Service runs registration flows.
+type Service struct {
+	Render   ui.Renderer
+	ReturnTo returnto.AllowList
+	Hasher   func(src ids.Source) identity.Hasher
+}
+
+// CreateParams are createRegistrationFlow's query parameters.
+type CreateParams struct {
+	ReturnTo       string
+	LoginChallenge string
+	OrganizationID string
+}
+
+// Created is a new flow and whether the CSRF cookie must be set.
+type Created struct {
+	Flow       api.RegistrationFlow
+	CSRFToken  string
+	MintedCSRF bool
+}
+
+// Create makes a registration flow (REQ-REG-001, REQ-REG-005).
+func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Request, p CreateParams) (Created, error) {
+	if err := s.ReturnTo.Check(p.ReturnTo); err != nil {
+		return Created{}, err
+	}
+	var out Created
+	err := w.Store.Update(ctx, func(tx *store.Tx) error {
+		if _, ok := auth.Peek(tx, req); ok {
+			return apierr.New(http.StatusBadRequest, apierr.SessionAlreadyExists, "A session already exists. Log out before registering another account.")
+		}
+		f := flow.New(ids.UUID(w.IDs), flow.Registration, tx.Now)
+		f.CSRFToken, out.MintedCSRF = req.CSRFToken(func() string { return ids.Token(w.IDs, 32) })
+		f.ReturnTo, f.LoginChallenge, f.OrganizationID = p.ReturnTo, p.LoginChallenge, p.OrganizationID
+		tx.PutFlow(f)
+		out.Flow, out.CSRFToken = s.Render.Registration(f), f.CSRFToken
+		return nil
+	})
+	return out, err
+}
+
+// Get returns a registration flow.
+func (s *Service) Get(ctx context.Context, w *tenant.World, id string) (api.RegistrationFlow, error) {
+	var out api.RegistrationFlow
+	err := w.Store.Update(ctx, func(tx *store.Tx) error {
+		f, err := s.usable(tx, w, id)
+		if err != nil {
+			return err
+		}
+		out = s.Render.Registration(f)
+		return nil
+	})
+	return out, err
+}
+
+func (s *Service) usable(tx *store.Tx, w *tenant.World, id string) (flow.Flow, error) {
+	f, ok := tx.Flow(id)
+	if !ok || f.Type != flow.Registration {
+		return flow.Flow{}, apierr.NotFoundError()
+	}
+	if !f.Usable(tx.Now) {
+		fresh := flow.Fresh(f, ids.UUID(w.IDs), tx.Now)
+		tx.PutFlow(fresh)
+		return flow.Flow{}, apierr.ExpiredFlow("registration", f.ID, fresh.ID)
+	}
+	return f, nil
+}
+
+// Result is a submit's outcome.
+type Result struct {
+	Body           api.RegistrationSubmitResult
+	SessionToken   string
+	SessionExpires time.Time
+}
+
+// Submit runs one registration method against a flow.
+func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, body api.RegistrationSubmitRequest) (Result, error) {
+	method, err := body.Discriminator()
+	if err != nil {
+		return Result{}, apierr.Invalid("The request body is invalid.", apierr.Field("method", "required"))
+	}
+	raw, _ := body.MarshalJSON()
+	csrf := flow.EnvelopeCSRF(raw)
+	var out Result
+	err = w.Store.Update(ctx, func(tx *store.Tx) error {
+		f, err := s.usable(tx, w, id)
+		if err != nil {
+			return err
+		}
+		if !f.CSRFMatches(csrf, req.CSRFCookie) {
+			return apierr.CSRF()
+		}
+		f.ClearMessages()
+		if method != "password" {
+			return apierr.New(http.StatusBadRequest, apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", method))
+		}
+		v, err := body.AsRegistrationPasswordSubmit()
+		if err != nil {
+			return apierr.Invalid("The request body is invalid.")
+		}
+		res, err := s.password(tx, w, req, &f, v.Body)
+		tx.PutFlow(f)
+		if err != nil {
+			return err
+		}
+		out = res
+		return nil
+	})
+	return out, err
+}
+
+// password creates the identity and signs it in (REQ-REG-002 … REQ-REG-004).
+func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, body api.RegistrationPasswordBody) (Result, error) {
+	traits := Traits(body.Traits)
+	f.SetValue("traits.email", traits.Email)
+	f.SetValue("traits.name.first", traits.Name.First)
+	f.SetValue("traits.name.last", traits.Name.Last)
+
+	if _, taken := tx.IdentityByIdentifier(traits.Email); taken {
+		return Result{}, s.rejected(f, "traits.email", ui.ErrAccountExists,
+			apierr.New(http.StatusConflict, apierr.DuplicateAccount, "An account with this email already exists."))
+	}
+	if v := identity.CheckPassword(body.Password, traits.Email); v != nil {
+		if v.Breached {
+			return Result{}, s.rejected(f, "password", ui.ErrPasswordLeak,
+				apierr.New(http.StatusBadRequest, apierr.PasswordBreached, "The password has been found in a data breach."))
+		}
+		e := apierr.New(http.StatusBadRequest, apierr.PasswordTooWeak, "The password is too weak.")
+		reason := v.Reason
+		e.Details.Reason = &reason
+		return Result{}, s.rejected(f, "password", ui.ErrPasswordWeak, e)
+	}
+	ident := identity.Identity{
+		ID:     "usr_" + ids.UUID(w.IDs),
+		Traits: traits, State: identity.StateActive,
+		CreatedAt: tx.Now, UpdatedAt: tx.Now,
+		PasswordHash: s.Hasher(w.IDs).Hash(body.Password),
+	}
+	if err := tx.PutIdentity(ident); err != nil {
+		if errors.Is(err, store.ErrDuplicate) {
+			return Result{}, apierr.New(http.StatusConflict, apierr.DuplicateAccount, "An account with this email already exists.")
+		}
+		return Result{}, err
+	}
+	ses := auth.Issue(tx, w.IDs, ident, auth.Method("password", session.AAL1, tx.Now), req, false)
+	f.Consumed, f.Active = true, "password"
+	out := auth.Session(ses, ident, true)
+	res := Result{Body: api.RegistrationSubmitResult{Session: &out}, SessionToken: ses.Token, SessionExpires: ses.ExpiresAt}
+	if f.ReturnTo != "" {
+		rt := f.ReturnTo
+		res.Body.ReturnTo = &rt
+	}
+	return res, nil
+}
+
+// rejected attaches msg to the field and the flow, and returns e with the re-rendered flow.
+func (s *Service) rejected(f *flow.Flow, field string, msg flow.Message, e *apierr.Error) *apierr.Error {
+	f.AddFieldMessage(field, msg)
+	f.Messages = []flow.Message{msg}
+	e.ContinueFlow = ui.AsFlow(s.Render.Registration(*f))
+	return e
+}
+
+// Traits converts the contract's traits.
+func Traits(t api.Traits) identity.Traits {
+	out := identity.Traits{Email: string(t.Email)}
+	if t.Name != nil {
+		out.Name = identity.Name{First: deref(t.Name.First), Last: deref(t.Name.Last)}
+	}
+	out.Phone, out.Locale, out.Timezone, out.AvatarURL = deref(t.Phone), deref(t.Locale), deref(t.Timezone), deref(t.AvatarUrl)
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,170 @@
+package mockserver
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/avnology/idflows/mockserver/ids"
+	"github.com/avnology/idflows/mockserver/internal/apierr"
+	"github.com/avnology/idflows/mockserver/internal/request"
+	"github.com/avnology/idflows/mockserver/internal/tenant"
+)
+
+// requestID gives every request an id, in X-Request-Id on every response (REQ-ERR-002), and
+// logs and journals it once it is answered.
+func (s *Server) requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		c := &call{requestID: "req_" + ids.Token(ids.Random{}, 12), header: w.Header()}
+		w.Header().Set("X-Request-Id", c.requestID)
+		ctx, cancel := context.WithTimeout(withCall(r.Context(), c), requestTimeout)
+		defer cancel()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r.WithContext(ctx))
+		elapsed := time.Since(start)
+		s.log.InfoContext(ctx, "request", "request_id", c.requestID, "method", r.Method, "path", r.URL.Path,
+			"operation", c.operationID, "status", sw.status, "error_code", c.errorCode, "duration_ms", elapsed.Milliseconds())
+		if c.world != nil {
+			c.world.Journal.Record(tenant.Entry{
+				RequestID: c.requestID, Time: c.world.Clock.Now(), Method: r.Method, Path: r.URL.Path,
+				OperationID: c.operationID, Status: sw.status, ErrorCode: c.errorCode, Duration: elapsed,
+			})
+		}
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if !w.wrote {
+		w.status, w.wrote = status, true
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// recoverer turns a panic into 500 _900; the stack goes to the log only (REQ-ERR-007).
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(r.Context(), "panic", "request_id", callFrom(r.Context()).requestID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				s.writeError(w, r, apierr.InternalError())
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cors allows the configured origins, with credentials (REQ-CSRF-005).
+func (s *Server) cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" || !s.origins[origin] {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Credentials", "true")
+		h.Add("Vary", "Origin")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Prefer, X-Mock-Tenant, X-Request-Id")
+			h.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset")
+		next.ServeHTTP(w, r)
+	})
+}
+
+var tenantName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// tenant selects the request's world by X-Mock-Tenant and reads its credentials.
+func (s *Server) tenant(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := callFrom(r.Context())
+		name := r.Header.Get("X-Mock-Tenant")
+		if name == "" {
+			name = tenant.Default
+		}
+		if !tenantName.MatchString(name) {
+			s.writeError(w, r, apierr.Invalid("The X-Mock-Tenant header is invalid.", apierr.Field("header.X-Mock-Tenant", "must match ^[A-Za-z0-9._-]{1,64}$")))
+			return
+		}
+		world, err := s.tenants.Get(name)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		c.world = world
+		c.req = requestOf(r)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func requestOf(r *http.Request) request.Request {
+	req := request.Request{UserAgent: r.UserAgent()}
+	if scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		req.BearerToken = strings.TrimSpace(token)
+	}
+	if ck, err := r.Cookie(request.SessionCookie); err == nil {
+		req.SessionCookie = ck.Value
+	}
+	if ck, err := r.Cookie(request.CSRFCookie); err == nil {
+		req.CSRFCookie = ck.Value
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		req.IP = host
+	}
+	return req
+}
+
+// limitBody reads at most MaxBodyBytes of the body; beyond is 413 _902 (REQ-ERR-005).
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		max := s.cfg.MaxBodyBytes
+		tooLarge := func() {
+			s.writeError(w, r, apierr.New(http.StatusRequestEntityTooLarge, apierr.InvalidRequest, fmt.Sprintf("The request body is larger than %d bytes.", max)))
+		}
+		if r.ContentLength > max {
+			tooLarge()
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+			if err != nil {
+				s.writeError(w, r, apierr.Invalid("The request body could not be read."))
+				return
+			}
+			if int64(len(body)) > max {
+				tooLarge()
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.ContentLength = int64(len(body))
+		}
+		next.ServeHTTP(w, r)
+	})
+}

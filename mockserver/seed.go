@@ -1,0 +1,43 @@
+package mockserver
+
+import (
+	"context"
+	"time"
+
+	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/store"
+	"github.com/avnology/idflows/mockserver/internal/tenant"
+)
+
+// seed fills a new or reset world with the personas.
+func (s *Server) seed(w *tenant.World) error {
+	now := w.Clock.Now()
+	hasher := s.hasher(w.IDs)
+	return w.Store.Update(context.Background(), func(tx *store.Tx) error {
+		for _, p := range s.cfg.Personas {
+			ident := identity.Identity{
+				ID: p.ID, Username: p.Username,
+				Traits:        identity.Traits{Email: p.Email, Name: identity.Name{First: p.Name.First, Last: p.Name.Last}},
+				EmailVerified: p.EmailVerified, State: p.State,
+				CreatedAt: now, UpdatedAt: now,
+				TOTPSecret: p.TOTPSecret, LookupSecrets: p.LookupSecrets,
+			}
+			if ident.State == "" {
+				ident.State = identity.StateActive
+			}
+			if p.EmailVerified {
+				ident.VerifiedAt = now
+			}
+			if p.Password != "" {
+				ident.PasswordHash = hasher.Hash(p.Password)
+			}
+			if err := tx.PutIdentity(ident); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// lockedFor is how long a seeded identity with locked: true stays locked.
+const lockedFor = 15 * time.Minute

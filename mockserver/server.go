@@ -1,0 +1,134 @@
+package mockserver
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/avnology/idflows/fixtures"
+	"github.com/avnology/idflows/gen/api"
+	"github.com/avnology/idflows/gen/control"
+	"github.com/avnology/idflows/mockserver/clock"
+	"github.com/avnology/idflows/mockserver/ids"
+	"github.com/avnology/idflows/mockserver/internal/apierr"
+	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/login"
+	"github.com/avnology/idflows/mockserver/internal/registration"
+	"github.com/avnology/idflows/mockserver/internal/returnto"
+	"github.com/avnology/idflows/mockserver/internal/tenant"
+	"github.com/avnology/idflows/mockserver/internal/ui"
+)
+
+// Server is the mock: an http.Handler serving the flow API and the control plane.
+type Server struct {
+	cfg     Config
+	opts    options
+	log     *slog.Logger
+	flows   *contract
+	control *contract
+	tenants *tenant.Registry
+	origins map[string]bool
+
+	login        *login.Service
+	registration *registration.Service
+	handler      http.Handler
+}
+
+// New builds the mock. It loads and compiles the contracts once; requests never parse them.
+func New(cfg Config, opts ...Option) (*Server, error) {
+	o := options{clock: clock.System{}, logger: slog.Default()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if cfg.Personas == nil {
+		cfg.Personas = fixtures.Default()
+	}
+	def := DefaultConfig()
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = def.BaseURL
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.MaxTenants <= 0 {
+		cfg.MaxTenants = def.MaxTenants
+	}
+	if cfg.Limits.MaxFlows <= 0 {
+		cfg.Limits = def.Limits
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = def.MaxBodyBytes
+	}
+	if cfg.PasswordHashMemoryKiB == 0 || cfg.PasswordHashIterations == 0 {
+		cfg.PasswordHashMemoryKiB, cfg.PasswordHashIterations = def.PasswordHashMemoryKiB, def.PasswordHashIterations
+	}
+	flows, ctrl, err := loadContracts()
+	if err != nil {
+		return nil, fmt.Errorf("mockserver: %w", err)
+	}
+	s := &Server{cfg: cfg, opts: o, log: redacting(o.logger), flows: flows, control: ctrl, origins: map[string]bool{}}
+	for _, origin := range cfg.CORSOrigins {
+		s.origins[strings.TrimRight(origin, "/")] = true
+	}
+	render := ui.Renderer{BaseURL: cfg.BaseURL}
+	allow := returnto.New(append(append([]string{cfg.BaseURL}, cfg.CORSOrigins...), cfg.ReturnTo...)...)
+	s.login = &login.Service{Render: render, ReturnTo: allow, Policy: login.DefaultPolicy}
+	s.registration = &registration.Service{Render: render, ReturnTo: allow, Hasher: s.hasher}
+	s.tenants = tenant.NewRegistry(tenant.Config{
+		Max: cfg.MaxTenants, Clock: o.clock, Limits: cfg.Limits,
+		IDs:  o.idSource,
+		Seed: s.seed,
+	})
+	if _, err := s.tenants.Get(tenant.Default); err != nil {
+		return nil, fmt.Errorf("mockserver: fixtures: %w", err)
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+func (s *Server) hasher(src ids.Source) identity.Hasher {
+	return identity.Hasher{MemoryKiB: s.cfg.PasswordHashMemoryKiB, Iterations: s.cfg.PasswordHashIterations, Salt: src.Read}
+}
+
+// ServeHTTP serves one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Tenant returns the named tenant's clock, for Go tests that move time directly.
+func (s *Server) Tenant(name string) (*clock.Offset, error) {
+	w, err := s.tenants.Get(name)
+	if err != nil {
+		return nil, err
+	}
+	return w.Clock, nil
+}
+
+func (s *Server) routes() http.Handler {
+	r := chi.NewRouter()
+	badParam := func(w http.ResponseWriter, r *http.Request, err error) {
+		s.writeError(w, r, apierr.Invalid("The request is invalid.", apierr.Field("request", err.Error())))
+	}
+	strictErrors := func(w http.ResponseWriter, r *http.Request, err error) { s.writeError(w, r, err) }
+	badBody := func(w http.ResponseWriter, r *http.Request, err error) {
+		s.writeError(w, r, apierr.Invalid("The request body is invalid.", apierr.Field("body", err.Error())))
+	}
+	api.HandlerWithOptions(
+		api.NewStrictHandlerWithOptions(&flowAPI{s}, nil, api.StrictHTTPServerOptions{RequestErrorHandlerFunc: badBody, ResponseErrorHandlerFunc: strictErrors}),
+		api.ChiServerOptions{BaseRouter: r, ErrorHandlerFunc: badParam})
+	control.HandlerWithOptions(
+		control.NewStrictHandlerWithOptions(&controlAPI{s}, nil, control.StrictHTTPServerOptions{RequestErrorHandlerFunc: badBody, ResponseErrorHandlerFunc: strictErrors}),
+		control.ChiServerOptions{BaseRouter: r, ErrorHandlerFunc: badParam})
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.writeError(w, r, apierr.NotFoundError()) })
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, apierr.New(http.StatusMethodNotAllowed, apierr.InvalidRequest, "The method is not allowed on this path."))
+	})
+	// Outermost first.
+	var h http.Handler = r
+	h = s.validate(h)
+	h = s.limitBody(h)
+	h = s.tenant(h)
+	h = s.cors(h)
+	h = s.recoverer(h)
+	h = s.requestID(h)
+	return h
+}
