@@ -1,0 +1,149 @@
+// Package mockservertest starts the mock on a loopback port for Go tests, the way
+// net/http/httptest starts a handler: real HTTP, a fake clock, strict responses and helpers to
+// seed identities and read state.
+package mockservertest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/avnology/idflows/mockserver"
+	"github.com/avnology/idflows/mockserver/clock"
+)
+
+// Start is when every test server's clock starts, unless WithStart says otherwise.
+var Start = time.Date(2026, 4, 8, 12, 0, 0, 0, time.UTC)
+
+// Server is a running mock.
+type Server struct {
+	URL    string
+	Mock   *mockserver.Server
+	clock  *clock.Fake
+	server *httptest.Server
+	t      testing.TB
+}
+
+type settings struct {
+	cfg   mockserver.Config
+	start time.Time
+	seed  uint64
+}
+
+// Option configures NewServer.
+type Option func(*settings)
+
+// WithConfig replaces the mock's configuration (its BaseURL is always the test server's URL).
+func WithConfig(cfg mockserver.Config) Option { return func(s *settings) { s.cfg = cfg } }
+
+// WithStart starts the fake clock at t.
+func WithStart(t time.Time) Option { return func(s *settings) { s.start = t } }
+
+// WithSeed changes the seed of ids and tokens (default 1).
+func WithSeed(seed uint64) Option { return func(s *settings) { s.seed = seed } }
+
+// NewServer starts the mock with the embedded personas, a fake clock, a fixed seed and strict
+// response checking; it stops when the test ends.
+func NewServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	set := settings{cfg: mockserver.DefaultConfig(), start: Start, seed: 1}
+	for _, o := range opts {
+		o(&set)
+	}
+	fake := clock.NewFake(set.start)
+	hs := httptest.NewUnstartedServer(nil)
+	set.cfg.BaseURL = "http://" + hs.Listener.Addr().String()
+	mock, err := mockserver.New(set.cfg,
+		mockserver.WithClock(fake), mockserver.WithSeed(set.seed), mockserver.WithStrictResponses(),
+		mockserver.WithLogger(testLogger(t)))
+	if err != nil {
+		t.Fatalf("mockservertest: %v", err)
+	}
+	hs.Config.Handler = mock
+	hs.Start()
+	t.Cleanup(hs.Close)
+	return &Server{URL: hs.URL, Mock: mock, clock: fake, server: hs, t: t}
+}
+
+// Clock is the fake clock every tenant's time runs from.
+func (s *Server) Clock() *clock.Fake { return s.clock }
+
+// Client returns a new HTTP client with its own cookie jar, like a fresh browser.
+func (s *Server) Client() *http.Client {
+	jar, _ := cookiejar.New(nil) // cookiejar.New never fails without options
+	return &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+}
+
+// Identity is what SeedIdentity creates; fields follow the control plane's IdentitySeed.
+type Identity struct {
+	ID            string   `json:"id,omitempty"`
+	Email         string   `json:"email"`
+	Username      string   `json:"username,omitempty"`
+	Password      string   `json:"password,omitempty"`
+	EmailVerified bool     `json:"email_verified,omitempty"`
+	State         string   `json:"state,omitempty"`
+	Locked        bool     `json:"locked,omitempty"`
+	TOTPSecret    string   `json:"totp_secret,omitempty"`
+	LookupSecrets []string `json:"lookup_secrets,omitempty"`
+}
+
+// SeedIdentity creates an identity in the default tenant through the control plane and returns
+// its id.
+func (s *Server) SeedIdentity(ident Identity) string {
+	s.t.Helper()
+	var out struct {
+		ID string `json:"id"`
+	}
+	s.control(http.MethodPost, "/_mock/identities", ident, http.StatusCreated, &out)
+	return out.ID
+}
+
+// Reset puts the default tenant back to the fixtures.
+func (s *Server) Reset() {
+	s.t.Helper()
+	s.control(http.MethodPost, "/_mock/reset", nil, http.StatusNoContent, nil)
+}
+
+func (s *Server) control(method, path string, body any, want int, out any) {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			s.t.Fatalf("mockservertest: %v", err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	if err != nil {
+		s.t.Fatalf("mockservertest: %v", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("mockservertest: %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		s.t.Fatalf("mockservertest: %s %s: %d %s", method, path, resp.StatusCode, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			s.t.Fatalf("mockservertest: %s %s: %v", method, path, err)
+		}
+	}
+}
+
+// String names the server in test output.
+func (s *Server) String() string { return fmt.Sprintf("mock at %s", s.URL) }
