@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"context"
+	"time"
 
 	"github.com/avnology/idflows/gen/api"
 	"github.com/avnology/idflows/mockserver/internal/login"
@@ -44,7 +45,7 @@ func (a *flowAPI) SubmitLoginFlow(ctx context.Context, req api.SubmitLoginFlowRe
 		c.header[k] = v
 	}
 	if out.SessionToken != "" {
-		c.setCookie(a.s.cookie(request.SessionCookie, out.SessionToken, out.SessionExpires))
+		c.setCookie(a.s.cookie(request.SessionCookie, out.SessionToken, out.SessionExpires.Sub(c.world.Clock.Now())))
 	}
 	return api.SubmitLoginFlow200JSONResponse(out.Body), nil
 }
@@ -52,7 +53,7 @@ func (a *flowAPI) SubmitLoginFlow(ctx context.Context, req api.SubmitLoginFlowRe
 // csrfCookie sets avnl_csrf when the flow minted its token (REQ-CSRF-001).
 func (s *Server) csrfCookie(c *call, minted bool, token string) {
 	if minted {
-		c.setCookie(s.cookie(request.CSRFCookie, token, c.world.Clock.Now().AddDate(1, 0, 0)))
+		c.setCookie(s.cookie(request.CSRFCookie, token, 365*24*time.Hour))
 	}
 }
 

@@ -36,7 +36,7 @@ func (a *flowAPI) SubmitRegistrationFlow(ctx context.Context, req api.SubmitRegi
 		return nil, err
 	}
 	if out.SessionToken != "" {
-		c.setCookie(a.s.cookie(request.SessionCookie, out.SessionToken, out.SessionExpires))
+		c.setCookie(a.s.cookie(request.SessionCookie, out.SessionToken, out.SessionExpires.Sub(c.world.Clock.Now())))
 	}
 	return api.SubmitRegistrationFlow200JSONResponse(out.Body), nil
 }

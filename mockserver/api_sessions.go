@@ -2,7 +2,6 @@ package mockserver
 
 import (
 	"context"
-	"time"
 
 	"github.com/avnology/idflows/gen/api"
 	"github.com/avnology/idflows/mockserver/internal/request"
@@ -64,8 +63,6 @@ func (a *flowAPI) RevokeSession(ctx context.Context, req api.RevokeSessionReques
 // clearSessionCookie expires avnl_session when the request carried it (REQ-CSRF-004).
 func (s *Server) clearSessionCookie(c *call) {
 	if c.req.SessionCookie != "" {
-		ck := s.cookie(request.SessionCookie, "", time.Unix(0, 0))
-		ck.MaxAge = -1
-		c.setCookie(ck)
+		c.setCookie(s.cookie(request.SessionCookie, "", 0))
 	}
 }

@@ -34,11 +34,17 @@ func callFrom(ctx context.Context) *call {
 	return c
 }
 
-func (s *Server) cookie(name, value string, expires time.Time) *http.Cookie {
-	return &http.Cookie{
-		Name: name, Value: value, Path: "/", Expires: expires,
+// cookie makes one of the mock's cookies, living maxAge. Max-Age rather than Expires: the mock's
+// clock may be set far from the browser's, which would drop an Expires cookie at once.
+func (s *Server) cookie(name, value string, maxAge time.Duration) *http.Cookie {
+	ck := &http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: int(maxAge / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies,
 	}
+	if ck.MaxAge <= 0 {
+		ck.MaxAge = -1 // delete
+	}
+	return ck
 }
 
 // setCookie adds a Set-Cookie header to the response.

@@ -206,7 +206,7 @@ func (s *Server) checkResponse(w http.ResponseWriter, r *http.Request, input *op
 	}
 	out.SetBodyBytes(rec.body.Bytes())
 	err := openapi3filter.ValidateResponse(context.WithoutCancel(r.Context()), out)
-	if err == nil && rec.status >= 400 {
+	if err == nil && rec.status >= 400 && ctr == s.flows { // the control plane lists no codes
 		c := callFrom(r.Context())
 		if !ctr.codes[c.operationID][errorPair{rec.status, c.errorCode}] && !(rec.status == http.StatusInternalServerError) {
 			err = fmt.Errorf("%d %s is not in %s's x-error-codes", rec.status, c.errorCode, c.operationID)

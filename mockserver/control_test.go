@@ -1,0 +1,82 @@
+package mockserver_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/avnology/idflows/mockserver"
+	"github.com/avnology/idflows/mockserver/mockservertest"
+)
+
+func mockservertestConfig() mockserver.Config { return mockserver.DefaultConfig() }
+
+func TestControlPlane(t *testing.T) {
+	srv := mockservertest.NewServer(t)
+	b := newBrowser(t, srv)
+
+	t.Run("case=health and ready", func(t *testing.T) {
+		for _, p := range []string{"/_mock/health", "/_mock/ready"} {
+			r := b.do(http.MethodGet, p, nil)
+			assert.Equal(t, http.StatusOK, r.status)
+			assert.Regexp(t, `^[0-9a-f]{64}$`, r.str("contract_sha256"))
+		}
+	})
+	t.Run("case=seed, list, conflict", func(t *testing.T) {
+		r := b.do(http.MethodPost, "/_mock/identities", map[string]any{"email": "new@acme.com", "password": "x", "locked": true})
+		require.Equal(t, http.StatusCreated, r.status, "%s", r.raw)
+		assert.Equal(t, true, r.get("locked"))
+		assert.Equal(t, http.StatusConflict, b.do(http.MethodPost, "/_mock/identities", map[string]any{"email": "new@acme.com"}).status)
+		assert.Equal(t, http.StatusBadRequest, b.do(http.MethodPost, "/_mock/identities", map[string]any{"email": "x"}).status)
+		list := b.do(http.MethodGet, "/_mock/identities", nil)
+		assert.Len(t, list.get("identities").([]any), 6)
+		assert.Equal(t, http.StatusLocked, newBrowser(t, srv).login("new@acme.com", "x").status, "seeded as locked")
+	})
+	t.Run("case=tenants are isolated", func(t *testing.T) {
+		other := newBrowser(t, srv)
+		other.tenant = "team-b"
+		assert.Len(t, other.do(http.MethodGet, "/_mock/identities", nil).get("identities").([]any), 5, "fixtures only")
+		other.do(http.MethodPost, "/_mock/clock:advance", map[string]any{"seconds": 3600})
+		assert.NotEqual(t, other.do(http.MethodGet, "/_mock/clock", nil).str("now"), b.do(http.MethodGet, "/_mock/clock", nil).str("now"))
+	})
+	t.Run("case=reset", func(t *testing.T) {
+		srv.Reset()
+		assert.Len(t, b.do(http.MethodGet, "/_mock/identities", nil).get("identities").([]any), 5)
+	})
+	t.Run("case=clock", func(t *testing.T) {
+		r := b.do(http.MethodPut, "/_mock/clock", map[string]any{"now": "2030-01-01T00:00:00Z"})
+		assert.Equal(t, "2030-01-01T00:00:00Z", r.str("now"))
+		f, _ := b.flow("login")
+		assert.Equal(t, "2030-01-01T00:30:00Z", f.str("expires_at"))
+		srv.Reset()
+	})
+	t.Run("case=Prefer forces a listed error", func(t *testing.T) {
+		r := b.do(http.MethodGet, "/v1/flows/login", nil, "Prefer", "error=AVNOLOGY_AUTH_017")
+		assert.Equal(t, http.StatusBadRequest, r.status)
+		assert.Equal(t, "AVNOLOGY_AUTH_017", r.code())
+		unlisted := b.do(http.MethodGet, "/v1/flows/login", nil, "Prefer", "error=AVNOLOGY_AUTH_102")
+		assert.Equal(t, http.StatusOK, unlisted.status, "createLoginFlow does not list _102")
+	})
+	t.Run("case=faults", func(t *testing.T) {
+		r := b.do(http.MethodPost, "/_mock/faults", map[string]any{"operation_id": "createRegistrationFlow", "error_code": "AVNOLOGY_AUTH_304", "times": 1})
+		require.Equal(t, http.StatusCreated, r.status, "%s", r.raw)
+		assert.Len(t, b.do(http.MethodGet, "/_mock/faults", nil).get("faults").([]any), 1)
+		assert.Equal(t, "AVNOLOGY_AUTH_304", b.do(http.MethodGet, "/v1/flows/registration", nil).code())
+		assert.Equal(t, http.StatusOK, b.do(http.MethodGet, "/v1/flows/registration", nil).status, "used up")
+		bad := b.do(http.MethodPost, "/_mock/faults", map[string]any{"operation_id": "getSession", "error_code": "AVNOLOGY_AUTH_304"})
+		assert.Equal(t, http.StatusBadRequest, bad.status)
+	})
+	t.Run("case=journal", func(t *testing.T) {
+		r := b.do(http.MethodGet, "/_mock/journal?limit=2", nil)
+		entries := r.get("entries").([]any)
+		require.Len(t, entries, 2)
+		assert.Equal(t, "armFault", entries[0].(map[string]any)["operation_id"])
+	})
+	t.Run("case=outbox", func(t *testing.T) {
+		r := b.do(http.MethodGet, "/_mock/outbox", nil)
+		assert.Equal(t, http.StatusOK, r.status)
+		assert.Equal(t, http.StatusNoContent, b.do(http.MethodDelete, "/_mock/outbox", nil).status)
+	})
+}
