@@ -34,6 +34,10 @@ type Config struct {
 	PasswordHashIterations uint32
 	// MaxBodyBytes caps request bodies (413 beyond).
 	MaxBodyBytes int64
+	// SessionLifetime is how long a session lives (24 h by default).
+	SessionLifetime time.Duration
+	// FlowLifetimes override the documented lifetime of a flow type ("login", "registration", …).
+	FlowLifetimes map[string]time.Duration
 }
 
 // DefaultConfig serves on the default address with the embedded personas.

@@ -2,6 +2,7 @@ package mockserver_test
 
 import (
 	"net/http"
+	"time"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -79,4 +80,16 @@ func TestControlPlane(t *testing.T) {
 		assert.Equal(t, http.StatusOK, r.status)
 		assert.Equal(t, http.StatusNoContent, b.do(http.MethodDelete, "/_mock/outbox", nil).status)
 	})
+}
+
+func TestConfiguredLifetimes(t *testing.T) {
+	cfg := mockservertestConfig()
+	cfg.FlowLifetimes = map[string]time.Duration{"login": 5 * time.Minute}
+	cfg.SessionLifetime = time.Hour
+	srv := mockservertest.NewServer(t, mockservertest.WithConfig(cfg))
+	b := newBrowser(t, srv)
+	f, _ := b.flow("login")
+	assert.Equal(t, mockservertest.Start.Add(5*time.Minute).Format(time.RFC3339), f.str("expires_at"))
+	r := b.login("jane@acme.com", personaPassword)
+	assert.Equal(t, mockservertest.Start.Add(time.Hour).Format(time.RFC3339), r.str("session", "expires_at"))
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -14,10 +15,12 @@ import (
 	"github.com/avnology/idflows/mockserver/clock"
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
+	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/login"
 	"github.com/avnology/idflows/mockserver/internal/registration"
 	"github.com/avnology/idflows/mockserver/internal/returnto"
+	"github.com/avnology/idflows/mockserver/internal/session"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 	"github.com/avnology/idflows/mockserver/internal/ui"
 )
@@ -73,8 +76,17 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	}
 	render := ui.Renderer{BaseURL: cfg.BaseURL}
 	allow := returnto.New(append(append([]string{cfg.BaseURL}, cfg.CORSOrigins...), cfg.ReturnTo...)...)
-	s.login = &login.Service{Render: render, ReturnTo: allow, Policy: login.DefaultPolicy}
-	s.registration = &registration.Service{Render: render, ReturnTo: allow, Hasher: s.hasher}
+	if cfg.SessionLifetime <= 0 {
+		cfg.SessionLifetime = session.DefaultLifetime
+	}
+	lifetime := func(t flow.Type) time.Duration {
+		if d, ok := cfg.FlowLifetimes[string(t)]; ok && d > 0 {
+			return d
+		}
+		return flow.DefaultLifetimes[t]
+	}
+	s.login = &login.Service{Render: render, ReturnTo: allow, Policy: login.DefaultPolicy, FlowLifetime: lifetime(flow.Login), SessionLifetime: cfg.SessionLifetime}
+	s.registration = &registration.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Registration), SessionLifetime: cfg.SessionLifetime}
 	s.tenants = tenant.NewRegistry(tenant.Config{
 		Max: cfg.MaxTenants, Clock: o.clock, Limits: cfg.Limits,
 		IDs:  o.idSource,

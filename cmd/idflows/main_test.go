@@ -53,3 +53,19 @@ func TestUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestMockFlagErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"mock", "--seed", "abc"},
+		{"mock", "--log-format", "xml"},
+		{"mock", "--secure-cookies", "maybe"},
+		{"mock", "--session-lifetime", "-1h"},
+		{"mock", "--flow-lifetimes", "login=soon"},
+		{"mock", "--flow-lifetimes", "checkout=5m"},
+		{"mock", "--config", "/nonexistent.yaml"},
+	} {
+		code, _, stderr := runCLI(t, args...)
+		assert.Equal(t, exitUsage, code, "%v", args)
+		assert.NotEmpty(t, stderr)
+	}
+}

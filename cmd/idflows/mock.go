@@ -32,6 +32,9 @@ type mockSettings struct {
 	LogFormat     string   `yaml:"log_format"`
 	LogLevel      string   `yaml:"log_level"`
 	Personas      string   `yaml:"personas"`
+	// SessionLifetime and FlowLifetimes are Go durations: "24h", "login=5m,registration=10m".
+	SessionLifetime string `yaml:"session_lifetime"`
+	FlowLifetimes   string `yaml:"flow_lifetimes"`
 }
 
 func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -47,6 +50,8 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logFormat := fs.String("log-format", "", "text|json (env IDFLOWS_LOG_FORMAT; default text)")
 	logLevel := fs.String("log-level", "", "debug|info|warn|error (env IDFLOWS_LOG_LEVEL; default info)")
 	personas := fs.String("personas", "", "personas YAML file instead of the embedded ones (env IDFLOWS_PERSONAS)")
+	sessionLifetime := fs.String("session-lifetime", "", "session lifetime, e.g. 24h (env IDFLOWS_SESSION_LIFETIME)")
+	flowLifetimes := fs.String("flow-lifetimes", "", "flow lifetimes, e.g. login=5m,registration=10m (env IDFLOWS_FLOW_LIFETIMES)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: idflows mock [flags]\n\nRuns the stateful mock of the Avnology ID flow API with its control plane under /_mock/.")
 		fs.PrintDefaults()
@@ -84,6 +89,8 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	pick(&set.LogFormat, *logFormat, "IDFLOWS_LOG_FORMAT")
 	pick(&set.LogLevel, *logLevel, "IDFLOWS_LOG_LEVEL")
 	pick(&set.Personas, *personas, "IDFLOWS_PERSONAS")
+	pick(&set.SessionLifetime, *sessionLifetime, "IDFLOWS_SESSION_LIFETIME")
+	pick(&set.FlowLifetimes, *flowLifetimes, "IDFLOWS_FLOW_LIFETIMES")
 	var secureValue string
 	pick(&secureValue, *secure, "IDFLOWS_SECURE_COOKIES")
 	if secureValue != "" {
@@ -107,6 +114,10 @@ func serveMock(ctx context.Context, set mockSettings, stdout, stderr io.Writer) 
 	cfg.Personas = fixtures.Default()
 	cfg.CORSOrigins, cfg.SecureCookies = set.CORSOrigins, set.SecureCookies
 	cfg.ReturnTo = append(cfg.ReturnTo, set.ReturnTo...)
+	if err := lifetimes(set, &cfg); err != nil {
+		fmt.Fprintf(stderr, "idflows mock: %v\n", err)
+		return exitUsage
+	}
 	if set.Personas != "" {
 		f, err := os.Open(set.Personas)
 		if err != nil {
@@ -221,4 +232,33 @@ func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
+}
+
+// lifetimes reads the session and flow lifetimes into cfg.
+func lifetimes(set mockSettings, cfg *mockserver.Config) error {
+	if set.SessionLifetime != "" {
+		d, err := time.ParseDuration(set.SessionLifetime)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("--session-lifetime %q: want a positive duration such as 24h", set.SessionLifetime)
+		}
+		cfg.SessionLifetime = d
+	}
+	if set.FlowLifetimes == "" {
+		return nil
+	}
+	cfg.FlowLifetimes = map[string]time.Duration{}
+	for _, pair := range splitList(set.FlowLifetimes) {
+		name, value, ok := strings.Cut(pair, "=")
+		d, err := time.ParseDuration(value)
+		if !ok || err != nil || d <= 0 {
+			return fmt.Errorf("--flow-lifetimes %q: want type=duration pairs such as login=5m", pair)
+		}
+		switch name {
+		case "login", "registration", "settings", "recovery", "verification":
+			cfg.FlowLifetimes[name] = d
+		default:
+			return fmt.Errorf("--flow-lifetimes: unknown flow type %q", name)
+		}
+	}
+	return nil
 }

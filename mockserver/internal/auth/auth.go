@@ -46,9 +46,9 @@ func Peek(tx *store.Tx, req request.Request) (session.Session, bool) {
 	return ses, err == nil
 }
 
-// Issue creates and stores a session for ident after method m (REQ-SES-001).
-func Issue(tx *store.Tx, src ids.Source, ident identity.Identity, m session.Method, req request.Request, recovery bool) session.Session {
-	prefix, lifetime := "avnl_ses_", session.Lifetime
+// Issue creates and stores a session for ident after method m, living lifetime (REQ-SES-001).
+func Issue(tx *store.Tx, src ids.Source, ident identity.Identity, m session.Method, req request.Request, lifetime time.Duration, recovery bool) session.Session {
+	prefix := "avnl_ses_"
 	if recovery {
 		prefix, lifetime = "avnl_ses_recovery_", session.RecoveryLifetime
 	}

@@ -33,8 +33,8 @@ const (
 	Success         State = "success"
 )
 
-// Lifetime of each flow type (REQ-FLOW-002).
-var Lifetime = map[Type]time.Duration{
+// DefaultLifetimes of each flow type (REQ-FLOW-002); a deployment may configure others.
+var DefaultLifetimes = map[Type]time.Duration{
 	Login:        30 * time.Minute,
 	Registration: 30 * time.Minute,
 	Settings:     60 * time.Minute,
@@ -120,9 +120,9 @@ type Flow struct {
 	Values        map[string]string
 }
 
-// New returns a flow of type t in its initial state.
-func New(id string, t Type, now time.Time) Flow {
-	return Flow{ID: id, Type: t, State: Machines[t].Initial, IssuedAt: now, ExpiresAt: now.Add(Lifetime[t])}
+// New returns a flow of type t in its initial state, living lifetime.
+func New(id string, t Type, now time.Time, lifetime time.Duration) Flow {
+	return Flow{ID: id, Type: t, State: Machines[t].Initial, IssuedAt: now, ExpiresAt: now.Add(lifetime)}
 }
 
 // Usable reports whether the flow can still be submitted at now (REQ-FLOW-003, REQ-FLOW-004).
@@ -178,7 +178,7 @@ func Mermaid(t Type) string {
 
 // Fresh returns a new flow with the same type and request parameters as f.
 func Fresh(f Flow, id string, now time.Time) Flow {
-	n := New(id, f.Type, now)
+	n := New(id, f.Type, now, f.ExpiresAt.Sub(f.IssuedAt))
 	n.ReturnTo, n.CSRFToken, n.OrganizationID, n.LoginChallenge = f.ReturnTo, f.CSRFToken, f.OrganizationID, f.LoginChallenge
 	n.RequestedAAL, n.Refresh, n.SessionID, n.IdentityID = f.RequestedAAL, f.Refresh, f.SessionID, f.IdentityID
 	if f.Type == Login && f.SessionID == "" {

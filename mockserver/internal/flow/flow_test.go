@@ -34,7 +34,7 @@ func TestStateMachinesMatchTheirDiagrams(t *testing.T) {
 
 func TestMoveToFollowsTheTable(t *testing.T) {
 	now := time.Date(2026, 4, 8, 12, 0, 0, 0, time.UTC)
-	f := flow.New("id", flow.Recovery, now)
+	f := flow.New("id", flow.Recovery, now, time.Hour)
 	assert.Equal(t, flow.ShowForm, f.State)
 	assert.Error(t, f.MoveTo(flow.PassedChallenge), "cannot skip sent_email")
 	require.NoError(t, f.MoveTo(flow.SentEmail))
@@ -44,11 +44,11 @@ func TestMoveToFollowsTheTable(t *testing.T) {
 
 func TestLifetimes(t *testing.T) {
 	now := time.Date(2026, 4, 8, 12, 0, 0, 0, time.UTC)
-	login := flow.New("id", flow.Login, now)
+	login := flow.New("id", flow.Login, now, flow.DefaultLifetimes[flow.Login])
 	assert.Equal(t, now.Add(30*time.Minute), login.ExpiresAt)
 	assert.True(t, login.Usable(now.Add(29*time.Minute)))
 	assert.False(t, login.Usable(now.Add(30*time.Minute)))
 	login.Consumed = true
 	assert.False(t, login.Usable(now))
-	assert.Equal(t, now.Add(time.Hour), flow.New("id", flow.Settings, now).ExpiresAt)
+	assert.Equal(t, now.Add(time.Hour), flow.New("id", flow.Settings, now, flow.DefaultLifetimes[flow.Settings]).ExpiresAt)
 }

@@ -37,9 +37,11 @@ var DefaultPolicy = Policy{LockoutAfter: 5, LockoutFor: 15 * time.Minute, Submit
 
 // Service runs login flows.
 type Service struct {
-	Render   ui.Renderer
-	ReturnTo returnto.AllowList
-	Policy   Policy
+	Render          ui.Renderer
+	ReturnTo        returnto.AllowList
+	Policy          Policy
+	FlowLifetime    time.Duration
+	SessionLifetime time.Duration
 }
 
 // CreateParams are createLoginFlow's query parameters.
@@ -73,7 +75,7 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 		case hasSession && !p.Refresh && !stepUp:
 			return apierr.New(http.StatusBadRequest, apierr.SessionAlreadyExists, "A session already exists. Log out first, or ask for refresh=true or aal=aal2.")
 		}
-		f := flow.New(ids.UUID(w.IDs), flow.Login, tx.Now)
+		f := flow.New(ids.UUID(w.IDs), flow.Login, tx.Now, s.FlowLifetime)
 		f.CSRFToken, out.MintedCSRF = req.CSRFToken(func() string { return ids.Token(w.IDs, 32) })
 		f.ReturnTo, f.LoginChallenge, f.OrganizationID = p.ReturnTo, p.LoginChallenge, p.OrganizationID
 		f.Refresh, f.RequestedAAL = p.Refresh, "aal1"
@@ -268,7 +270,7 @@ func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f
 		cf := s.render(tx, *f)
 		return &Result{Body: api.LoginSubmitResult{ContinueFlow: &cf}, RateLimit: headers}, nil
 	}
-	ses := auth.Issue(tx, w.IDs, ident, first, req, false)
+	ses := auth.Issue(tx, w.IDs, ident, first, req, s.SessionLifetime, false)
 	return s.done(tx, f, ses, ident, headers), nil
 }
 
@@ -321,7 +323,7 @@ func (s *Service) secondFactor(tx *store.Tx, w *tenant.World, req request.Reques
 		ses.Authenticate(second)
 		tx.PutSession(ses)
 	} else {
-		ses = auth.Issue(tx, w.IDs, ident, auth.Method("password", session.AAL1, f.FirstFactorAt), req, false)
+		ses = auth.Issue(tx, w.IDs, ident, auth.Method("password", session.AAL1, f.FirstFactorAt), req, s.SessionLifetime, false)
 		ses.Authenticate(second)
 		tx.PutSession(ses)
 	}

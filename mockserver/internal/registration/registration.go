@@ -25,9 +25,11 @@ import (
 
 // Service runs registration flows.
 type Service struct {
-	Render   ui.Renderer
-	ReturnTo returnto.AllowList
-	Hasher   func(src ids.Source) identity.Hasher
+	Render          ui.Renderer
+	ReturnTo        returnto.AllowList
+	Hasher          func(src ids.Source) identity.Hasher
+	FlowLifetime    time.Duration
+	SessionLifetime time.Duration
 }
 
 // CreateParams are createRegistrationFlow's query parameters.
@@ -54,7 +56,7 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 		if _, ok := auth.Peek(tx, req); ok {
 			return apierr.New(http.StatusBadRequest, apierr.SessionAlreadyExists, "A session already exists. Log out before registering another account.")
 		}
-		f := flow.New(ids.UUID(w.IDs), flow.Registration, tx.Now)
+		f := flow.New(ids.UUID(w.IDs), flow.Registration, tx.Now, s.FlowLifetime)
 		f.CSRFToken, out.MintedCSRF = req.CSRFToken(func() string { return ids.Token(w.IDs, 32) })
 		f.ReturnTo, f.LoginChallenge, f.OrganizationID = p.ReturnTo, p.LoginChallenge, p.OrganizationID
 		tx.PutFlow(f)
@@ -167,7 +169,7 @@ func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f
 		}
 		return Result{}, err
 	}
-	ses := auth.Issue(tx, w.IDs, ident, auth.Method("password", session.AAL1, tx.Now), req, false)
+	ses := auth.Issue(tx, w.IDs, ident, auth.Method("password", session.AAL1, tx.Now), req, s.SessionLifetime, false)
 	f.Consumed, f.Active = true, "password"
 	out := auth.Session(ses, ident, true)
 	res := Result{Body: api.RegistrationSubmitResult{Session: &out}, SessionToken: ses.Token, SessionExpires: ses.ExpiresAt}

@@ -14,7 +14,7 @@ const (
 
 // Lifetimes (D7).
 const (
-	Lifetime         = 24 * time.Hour
+	DefaultLifetime  = 24 * time.Hour
 	RecoveryLifetime = 15 * time.Minute
 	// PrivilegedWindow is how long after authenticating privileged settings stay open (REQ-STEPUP-002).
 	PrivilegedWindow = 15 * time.Minute

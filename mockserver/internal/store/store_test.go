@@ -21,8 +21,8 @@ func TestExpiredStateIsSweptAfterTheGrace(t *testing.T) {
 	clk := clock.NewFake(start)
 	s := store.New(store.DefaultLimits, clk.Now)
 	require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
-		tx.PutFlow(flow.New("f1", flow.Login, tx.Now))
-		tx.PutSession(session.Session{ID: "s1", Token: "t1", ExpiresAt: tx.Now.Add(session.Lifetime)})
+		tx.PutFlow(flow.New("f1", flow.Login, tx.Now, 30*time.Minute))
+		tx.PutSession(session.Session{ID: "s1", Token: "t1", ExpiresAt: tx.Now.Add(session.DefaultLifetime)})
 		return nil
 	}))
 	clk.Advance(31 * time.Minute)
@@ -49,7 +49,7 @@ func TestFlowsAreCapped(t *testing.T) {
 	s := store.New(limits, clock.NewFake(start).Now)
 	require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
 		for i := range 5 {
-			tx.PutFlow(flow.New(fmt.Sprint(i), flow.Login, tx.Now))
+			tx.PutFlow(flow.New(fmt.Sprint(i), flow.Login, tx.Now, time.Minute))
 		}
 		_, ok := tx.Flow("0")
 		assert.False(t, ok, "the oldest flow is evicted")
