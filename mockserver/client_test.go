@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -136,3 +137,5 @@ func (b *browser) login(identifier, password string) response {
 }
 
 const personaPassword = "Secure-Passw0rd!"
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -1,0 +1,41 @@
+package mockserver_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/avnology/idflows/mockserver"
+)
+
+// BenchmarkCreateLoginFlow measures createLoginFlow through the whole handler, request
+// validation included; BenchmarkBareJSON is the baseline of a handler answering fixed JSON.
+// Compare the two with: go test -run '^$' -bench . ./mockserver/
+func BenchmarkCreateLoginFlow(b *testing.B) {
+	srv, err := mockserver.New(mockserver.DefaultConfig(), mockserver.WithLogger(discardLogger()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/v1/flows/login", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+}
+
+func BenchmarkBareJSON(b *testing.B) {
+	body := []byte(`{"id":"f1a2b3c4-d5e6-7890-abcd-ef1234567890","type":"login","state":"choose_method"}`)
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})
+	req := httptest.NewRequest(http.MethodGet, "/v1/flows/login", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+}
