@@ -85,7 +85,8 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		}
 		return flow.DefaultLifetimes[t]
 	}
-	s.login = &login.Service{Render: render, ReturnTo: allow, Policy: login.DefaultPolicy, FlowLifetime: lifetime(flow.Login), SessionLifetime: cfg.SessionLifetime}
+	s.login = &login.Service{Render: render, ReturnTo: allow, Policy: login.DefaultPolicy, FlowLifetime: lifetime(flow.Login), SessionLifetime: cfg.SessionLifetime,
+		DummyHash: s.hasher(ids.Random{}).Hash("not a password anyone has")}
 	s.registration = &registration.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Registration), SessionLifetime: cfg.SessionLifetime}
 	s.tenants = tenant.NewRegistry(tenant.Config{
 		Max: cfg.MaxTenants, Clock: o.clock, Limits: cfg.Limits,

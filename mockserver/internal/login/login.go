@@ -42,6 +42,9 @@ type Service struct {
 	Policy          Policy
 	FlowLifetime    time.Duration
 	SessionLifetime time.Duration
+	// DummyHash is verified against for unknown identifiers, so that they take as long as a
+	// wrong password (REQ-LOGIN-003).
+	DummyHash string
 }
 
 // CreateParams are createLoginFlow's query parameters.
@@ -235,6 +238,9 @@ func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f
 	ident, found := tx.IdentityByIdentifier(identifier)
 	if found && ident.Locked(tx.Now) {
 		return nil, s.locked(tx, f, ident)
+	}
+	if !found {
+		identity.Verify(s.DummyHash, password)
 	}
 	if !found || !identity.Verify(ident.PasswordHash, password) {
 		if found {
