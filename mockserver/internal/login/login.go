@@ -123,14 +123,12 @@ func (s *Service) Get(ctx context.Context, w *tenant.World, id string) (api.Logi
 
 // usable loads a flow that can still be used, or answers 404 / 400 _009 with a fresh flow.
 func (s *Service) usable(tx *store.Tx, w *tenant.World, id string) (flow.Flow, error) {
-	f, ok := tx.Flow(id)
-	if !ok || f.Type != flow.Login {
+	f, fresh, found := tx.UsableFlow(id, flow.Login, func() string { return ids.UUID(w.IDs) })
+	switch {
+	case !found:
 		return flow.Flow{}, apierr.NotFoundError()
-	}
-	if !f.Usable(tx.Now) {
-		fresh := flow.Fresh(f, ids.UUID(w.IDs), tx.Now)
-		tx.PutFlow(fresh)
-		return flow.Flow{}, apierr.ExpiredFlow("login", f.ID, fresh.ID)
+	case fresh != "":
+		return flow.Flow{}, apierr.ExpiredFlow("login", id, fresh)
 	}
 	return f, nil
 }

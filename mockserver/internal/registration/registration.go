@@ -81,14 +81,12 @@ func (s *Service) Get(ctx context.Context, w *tenant.World, id string) (api.Regi
 }
 
 func (s *Service) usable(tx *store.Tx, w *tenant.World, id string) (flow.Flow, error) {
-	f, ok := tx.Flow(id)
-	if !ok || f.Type != flow.Registration {
+	f, fresh, found := tx.UsableFlow(id, flow.Registration, func() string { return ids.UUID(w.IDs) })
+	switch {
+	case !found:
 		return flow.Flow{}, apierr.NotFoundError()
-	}
-	if !f.Usable(tx.Now) {
-		fresh := flow.Fresh(f, ids.UUID(w.IDs), tx.Now)
-		tx.PutFlow(fresh)
-		return flow.Flow{}, apierr.ExpiredFlow("registration", f.ID, fresh.ID)
+	case fresh != "":
+		return flow.Flow{}, apierr.ExpiredFlow("registration", id, fresh)
 	}
 	return f, nil
 }

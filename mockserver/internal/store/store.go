@@ -270,3 +270,19 @@ func (tx *Tx) Hit(key string, limit int, per time.Duration) (ok bool, remaining 
 	remaining = max(limit-w.count, 0)
 	return w.count <= limit, remaining, w.resetAt
 }
+
+// UsableFlow loads the flow id of type t for a get or a submit. found is false for an unknown
+// id (or one of another type). An expired or consumed flow is not returned: a fresh flow with
+// the same parameters is stored instead and its id returned in fresh, for `use_flow_id`.
+func (tx *Tx) UsableFlow(id string, t flow.Type, newID func() string) (f flow.Flow, fresh string, found bool) {
+	f, ok := tx.Flow(id)
+	if !ok || f.Type != t {
+		return flow.Flow{}, "", false
+	}
+	if !f.Usable(tx.Now) {
+		n := flow.Fresh(f, newID(), tx.Now)
+		tx.PutFlow(n)
+		return flow.Flow{}, n.ID, true
+	}
+	return f, "", true
+}
