@@ -220,14 +220,14 @@ func (c *controlAPI) ListFaults(ctx context.Context, _ control.ListFaultsRequest
 
 func (c *controlAPI) ArmFault(ctx context.Context, req control.ArmFaultRequestObject) (control.ArmFaultResponseObject, error) {
 	b := req.Body
-	codes, ok := c.s.flows.codes[b.OperationId]
-	if !ok {
+	op := c.s.flows.Operation(b.OperationId)
+	if op == nil {
 		return nil, apierr.Invalid("Unknown operation.", apierr.Field("body.operation_id", "not an operationId of the contract"))
 	}
 	if code := deref(b.ErrorCode); code != "" {
 		listed := false
-		for pair := range codes {
-			listed = listed || pair.code == code
+		for _, pair := range op.Pairs {
+			listed = listed || pair.Code == code
 		}
 		if !listed {
 			return nil, apierr.Invalid("The operation does not list this error code.", apierr.Field("body.error_code", "not in the operation's x-error-codes"))

@@ -23,6 +23,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/session"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 	"github.com/avnology/idflows/mockserver/internal/ui"
+	"github.com/avnology/idflows/openapi/contract"
 )
 
 // Server is the mock: an http.Handler serving the flow API and the control plane.
@@ -30,8 +31,8 @@ type Server struct {
 	cfg     Config
 	opts    options
 	log     *slog.Logger
-	flows   *contract
-	control *contract
+	flows   *contract.Contract
+	control *contract.Contract
 	tenants *tenant.Registry
 	origins map[string]bool
 

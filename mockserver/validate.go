@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"mime"
 	"net/http"
 	"regexp"
@@ -14,72 +13,20 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/avnology/idflows/gen/api"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
-	"github.com/avnology/idflows/openapi"
+	"github.com/avnology/idflows/openapi/contract"
 )
 
-// contract is a loaded contract with its router and each operation's listed error codes.
-type contract struct {
-	router routers.Router
-	codes  map[string]map[errorPair]bool // operationId → allowed (status, code)
-}
-
-type errorPair struct {
-	status int
-	code   string
-}
-
-// newContract compiles a contract once. The router ignores the document's servers: the mock
-// answers on whatever host it is reached at.
-func newContract(doc *openapi3.T) (*contract, error) {
-	local := *doc
-	local.Servers = nil
-	router, err := gorillamux.NewRouter(&local)
-	if err != nil {
-		return nil, fmt.Errorf("router: %w", err)
-	}
-	c := &contract{router: router, codes: map[string]map[errorPair]bool{}}
-	for _, item := range doc.Paths.Map() {
-		for _, op := range item.Operations() {
-			pairs := map[errorPair]bool{}
-			list, _ := op.Extensions["x-error-codes"].([]any)
-			for _, entry := range list {
-				if m, ok := entry.(map[string]any); ok {
-					status, _ := m["status"].(float64)
-					code, _ := m["code"].(string)
-					pairs[errorPair{int(status), code}] = true
-				}
-			}
-			c.codes[op.OperationID] = pairs
-		}
-	}
-	return c, nil
-}
-
-func loadContracts() (flows, control *contract, err error) {
-	fdoc, err := openapi.LoadFlows()
-	if err != nil {
+func loadContracts() (flows, control *contract.Contract, err error) {
+	if flows, err = contract.Flows(); err != nil {
 		return nil, nil, err
 	}
-	cdoc, err := openapi.LoadControl()
-	if err != nil {
-		return nil, nil, err
-	}
-	if flows, err = newContract(fdoc); err != nil {
-		return nil, nil, err
-	}
-	if control, err = newContract(cdoc); err != nil {
+	if control, err = contract.Control(); err != nil {
 		return nil, nil, err
 	}
 	return flows, control, nil
-}
-
-var validationOptions = &openapi3filter.Options{
-	MultiError:         true,
-	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, // the handlers answer _005 themselves
 }
 
 // validate routes the request in its contract and checks it (REQ-ERR-003, REQ-ERR-005); it then
@@ -91,7 +38,7 @@ func (s *Server) validate(next http.Handler) http.Handler {
 		if strings.HasPrefix(r.URL.Path, "/_mock/") {
 			ctr = s.control
 		}
-		route, params, err := ctr.router.FindRoute(r)
+		route, params, err := ctr.FindRoute(r)
 		switch {
 		case errors.Is(err, routers.ErrMethodNotAllowed):
 			s.writeError(w, r, apierr.New(http.StatusMethodNotAllowed, apierr.InvalidRequest, "The method "+r.Method+" is not allowed on this path."))
@@ -105,8 +52,8 @@ func (s *Server) validate(next http.Handler) http.Handler {
 			s.writeError(w, r, apierr.New(http.StatusUnsupportedMediaType, apierr.InvalidRequest, "The request body must be application/json."))
 			return
 		}
-		input := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: validationOptions}
-		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
+		input, err := contract.ValidateRequest(r.Context(), r, route, params)
+		if err != nil {
 			s.writeError(w, r, apierr.Invalid("The request is invalid.", fieldErrors(err)...))
 			return
 		}
@@ -190,7 +137,7 @@ func firstLine(s string) string {
 
 // checkResponse validates what the handler wrote before it reaches the client; a response the
 // contract does not allow becomes a 500 _900 and an error log.
-func (s *Server) checkResponse(w http.ResponseWriter, r *http.Request, input *openapi3filter.RequestValidationInput, ctr *contract, next http.Handler) {
+func (s *Server) checkResponse(w http.ResponseWriter, r *http.Request, input *openapi3filter.RequestValidationInput, ctr *contract.Contract, next http.Handler) {
 	rec := &recorder{header: http.Header{}, status: http.StatusOK}
 	next.ServeHTTP(rec, r)
 	for k, v := range w.Header() { // headers set before the handler (request id, CORS)
@@ -198,20 +145,7 @@ func (s *Server) checkResponse(w http.ResponseWriter, r *http.Request, input *op
 			rec.header[k] = v
 		}
 	}
-	out := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: input,
-		Status:                 rec.status,
-		Header:                 rec.header,
-		Options:                &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true},
-	}
-	out.SetBodyBytes(rec.body.Bytes())
-	err := openapi3filter.ValidateResponse(context.WithoutCancel(r.Context()), out)
-	if err == nil && rec.status >= 400 && ctr == s.flows { // the control plane lists no codes
-		c := callFrom(r.Context())
-		if !ctr.codes[c.operationID][errorPair{rec.status, c.errorCode}] && !(rec.status == http.StatusInternalServerError) {
-			err = fmt.Errorf("%d %s is not in %s's x-error-codes", rec.status, c.errorCode, c.operationID)
-		}
-	}
+	err := ctr.ValidateResponse(context.WithoutCancel(r.Context()), input, rec.status, rec.header, rec.body.Bytes(), callFrom(r.Context()).errorCode)
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "response violates the contract", "operation", input.Route.Operation.OperationID, "status", rec.status, "error", err)
 		for k := range w.Header() {
@@ -252,7 +186,7 @@ func (r *recorder) Write(b []byte) (int, error) {
 // forcedError answers a documented error on purpose: `Prefer: error=AVNOLOGY_AUTH_102` on the
 // request, or a fault armed through the control plane. Only codes the operation lists are
 // honoured; a fault may add latency first.
-func (s *Server) forcedError(r *http.Request, c *call, ctr *contract) *apierr.Error {
+func (s *Server) forcedError(r *http.Request, c *call, ctr *contract.Contract) *apierr.Error {
 	if ctr == s.control || c.world == nil {
 		return nil
 	}
@@ -274,9 +208,11 @@ func (s *Server) forcedError(r *http.Request, c *call, ctr *contract) *apierr.Er
 	if code == "" {
 		return nil
 	}
-	for pair := range ctr.codes[c.operationID] {
-		if pair.code == code {
-			return forced(pair.status, code, s.cfg.BaseURL)
+	if op := ctr.Operation(c.operationID); op != nil {
+		for _, pair := range op.Pairs {
+			if pair.Code == code {
+				return forced(pair.Status, code, s.cfg.BaseURL)
+			}
 		}
 	}
 	return nil

@@ -1,0 +1,160 @@
+// Package contract compiles a loaded OpenAPI document for request-time use: a router that finds
+// the operation of a request, each operation's documented (status, code) error pairs, and the
+// validation of requests and responses. The mock checks itself with it and the conformance
+// suite judges targets with it, so both read the contract the same way.
+package contract
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/avnology/idflows/openapi"
+)
+
+// Pair is one documented error answer of an operation: an HTTP status and an error code.
+type Pair struct {
+	Status int
+	Code   string
+}
+
+func (p Pair) String() string { return fmt.Sprintf("%d %s", p.Status, p.Code) }
+
+// Operation is one operation of the contract.
+type Operation struct {
+	ID     string
+	Method string
+	Path   string
+	Pairs  []Pair // from x-error-codes, sorted
+	Op     *openapi3.Operation
+}
+
+// Contract is a compiled contract. It is safe for concurrent use.
+type Contract struct {
+	Doc    *openapi3.T
+	router routers.Router
+	ops    map[string]*Operation
+	order  []string
+}
+
+// New compiles doc. The router ignores the document's servers: requests are matched on their
+// path whatever host they reach.
+func New(doc *openapi3.T) (*Contract, error) {
+	local := *doc
+	local.Servers = nil
+	router, err := gorillamux.NewRouter(&local)
+	if err != nil {
+		return nil, fmt.Errorf("router: %w", err)
+	}
+	c := &Contract{Doc: doc, router: router, ops: map[string]*Operation{}}
+	for _, path := range doc.Paths.InMatchingOrder() {
+		item := doc.Paths.Value(path)
+		for method, op := range item.Operations() {
+			o := &Operation{ID: op.OperationID, Method: method, Path: path, Op: op}
+			list, _ := op.Extensions["x-error-codes"].([]any)
+			for _, entry := range list {
+				if m, ok := entry.(map[string]any); ok {
+					status, _ := m["status"].(float64)
+					code, _ := m["code"].(string)
+					o.Pairs = append(o.Pairs, Pair{int(status), code})
+				}
+			}
+			slices.SortFunc(o.Pairs, func(a, b Pair) int {
+				if a.Status != b.Status {
+					return a.Status - b.Status
+				}
+				return strings.Compare(a.Code, b.Code)
+			})
+			c.ops[o.ID] = o
+			c.order = append(c.order, o.ID)
+		}
+	}
+	slices.Sort(c.order)
+	return c, nil
+}
+
+var (
+	flows   = sync.OnceValues(func() (*Contract, error) { return compile(openapi.LoadFlows) })
+	control = sync.OnceValues(func() (*Contract, error) { return compile(openapi.LoadControl) })
+)
+
+// Flows is the compiled Avnology ID flow API contract, built once per process.
+func Flows() (*Contract, error) { return flows() }
+
+// Control is the compiled control-plane contract of the mock, built once per process.
+func Control() (*Contract, error) { return control() }
+
+func compile(load func() (*openapi3.T, error)) (*Contract, error) {
+	doc, err := load()
+	if err != nil {
+		return nil, err
+	}
+	return New(doc)
+}
+
+// FindRoute finds the operation of r (routers.ErrMethodNotAllowed or routers.ErrPathNotFound
+// when there is none).
+func (c *Contract) FindRoute(r *http.Request) (*routers.Route, map[string]string, error) {
+	return c.router.FindRoute(r)
+}
+
+// Operation returns the operation with the given operationId, or nil.
+func (c *Contract) Operation(id string) *Operation { return c.ops[id] }
+
+// Operations returns every operation, ordered by operationId.
+func (c *Contract) Operations() []*Operation {
+	out := make([]*Operation, 0, len(c.order))
+	for _, id := range c.order {
+		out = append(out, c.ops[id])
+	}
+	return out
+}
+
+// Allows reports whether the operation lists the (status, code) pair in x-error-codes.
+func (c *Contract) Allows(operationID string, p Pair) bool {
+	op := c.ops[operationID]
+	return op != nil && slices.Contains(op.Pairs, p)
+}
+
+// RequestOptions are the options requests are validated with: every error, and no
+// authentication check (whether a session is valid is the server's answer to give).
+var RequestOptions = &openapi3filter.Options{
+	MultiError:         true,
+	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+}
+
+// ValidateRequest checks a routed request (its body is read and restored).
+func ValidateRequest(ctx context.Context, r *http.Request, route *routers.Route, params map[string]string) (*openapi3filter.RequestValidationInput, error) {
+	input := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: RequestOptions}
+	return input, openapi3filter.ValidateRequest(ctx, input)
+}
+
+// ValidateResponse checks a response to a validated request: its status is declared, its
+// headers and body match, and — for an error — its (status, code) pair is one the operation
+// lists. A 500 _900 is always allowed. errorCode is the response's error.code ("" if none).
+func (c *Contract) ValidateResponse(ctx context.Context, input *openapi3filter.RequestValidationInput, status int, header http.Header, body []byte, errorCode string) error {
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: input,
+		Status:                 status,
+		Header:                 header,
+		Options:                &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true},
+	}
+	out.SetBodyBytes(body)
+	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
+		return err
+	}
+	if status >= 400 && len(c.ops[input.Route.Operation.OperationID].Pairs) > 0 && status != http.StatusInternalServerError {
+		if !c.Allows(input.Route.Operation.OperationID, Pair{status, errorCode}) {
+			return fmt.Errorf("%d %s is not in %s's x-error-codes", status, errorCode, input.Route.Operation.OperationID)
+		}
+	}
+	return nil
+}
