@@ -59,16 +59,19 @@ func TestRegistration(t *testing.T) {
 		b := newBrowser(t, srv)
 		f, csrf := b.flow("registration")
 		for name, body := range map[string]map[string]any{
-			"bad email":    {"traits": map[string]any{"email": "nope"}, "password": "correct-horse-battery", "csrf_token": csrf},
-			"extra field":  {"traits": map[string]any{"email": "a@b.co"}, "password": "correct-horse-battery", "csrf_token": csrf, "admin": true},
-			"missing csrf": {"traits": map[string]any{"email": "a@b.co"}, "password": "correct-horse-battery"},
-			"wrong type":   {"traits": "a@b.co", "password": "correct-horse-battery", "csrf_token": csrf},
-			"over-long":    {"traits": map[string]any{"email": "a@b.co", "name": map[string]any{"first": string(make([]byte, 200))}}, "password": "x", "csrf_token": csrf},
+			"bad email":   {"traits": map[string]any{"email": "nope"}, "password": "correct-horse-battery", "csrf_token": csrf},
+			"extra field": {"traits": map[string]any{"email": "a@b.co"}, "password": "correct-horse-battery", "csrf_token": csrf, "admin": true},
+			"wrong type":  {"traits": "a@b.co", "password": "correct-horse-battery", "csrf_token": csrf},
+			"over-long":   {"traits": map[string]any{"email": "a@b.co", "name": map[string]any{"first": string(make([]byte, 200))}}, "password": "x", "csrf_token": csrf},
 		} {
 			r := b.submit("registration", f.str("id"), "password", body)
 			assert.Equal(t, http.StatusBadRequest, r.status, name)
 			assert.Equal(t, "AVNOLOGY_AUTH_902", r.code(), name)
 			assert.NotEmpty(t, r.get("error", "details", "field_errors"), name)
 		}
+		// csrf_token is not a schema requirement: its absence is the CSRF answer (REQ-CSRF-002).
+		r := b.submit("registration", f.str("id"), "password", map[string]any{"traits": map[string]any{"email": "a@b.co"}, "password": "correct-horse-battery"})
+		assert.Equal(t, http.StatusForbidden, r.status)
+		assert.Equal(t, "AVNOLOGY_AUTH_015", r.code())
 	})
 }

@@ -1068,7 +1068,9 @@ type AuthenticationMethodMethod string
 // AuthenticatorAssuranceLevel Assurance level of a session or method.
 type AuthenticatorAssuranceLevel string
 
-// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
 //
 // Example: dG9rZW4tYWJjMTIzZGVmNDU2
 type CsrfToken = string
@@ -1237,11 +1239,14 @@ type LoginCodeBody struct {
 	// Example: 847291
 	Code *OneTimeCode `json:"code,omitempty"`
 
-	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
 	//
 	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
-	CsrfToken  CsrfToken `json:"csrf_token"`
-	Identifier *string   `json:"identifier,omitempty"`
+	CsrfToken  *CsrfToken `json:"csrf_token,omitempty"`
+	Identifier *string    `json:"identifier,omitempty"`
 }
 
 // LoginCodeSubmit defines model for LoginCodeSubmit.
@@ -1290,10 +1295,13 @@ type LoginFlowType string
 
 // LoginLookupSecretBody defines model for LoginLookupSecretBody.
 type LoginLookupSecretBody struct {
-	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
 	//
 	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
-	CsrfToken CsrfToken `json:"csrf_token"`
+	CsrfToken *CsrfToken `json:"csrf_token,omitempty"`
 
 	// LookupSecret One of the identity's recovery codes.
 	//
@@ -1312,10 +1320,13 @@ type LoginLookupSecretSubmitMethod string
 
 // LoginOidcBody defines model for LoginOidcBody.
 type LoginOidcBody struct {
-	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
 	//
 	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
-	CsrfToken CsrfToken `json:"csrf_token"`
+	CsrfToken *CsrfToken `json:"csrf_token,omitempty"`
 
 	// Provider Example: google
 	Provider string `json:"provider"`
@@ -1332,10 +1343,13 @@ type LoginOidcSubmitMethod string
 
 // LoginPasswordBody defines model for LoginPasswordBody.
 type LoginPasswordBody struct {
-	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
 	//
 	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
-	CsrfToken CsrfToken `json:"csrf_token"`
+	CsrfToken *CsrfToken `json:"csrf_token,omitempty"`
 
 	// Identifier An email address or a username.
 	Identifier string `json:"identifier"`
@@ -1368,10 +1382,13 @@ type LoginSubmitResult struct {
 
 // LoginTotpBody defines model for LoginTotpBody.
 type LoginTotpBody struct {
-	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
 	//
 	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
-	CsrfToken CsrfToken `json:"csrf_token"`
+	CsrfToken *CsrfToken `json:"csrf_token,omitempty"`
 
 	// TotpCode A 6-digit one-time code.
 	//
@@ -1390,10 +1407,13 @@ type LoginTotpSubmitMethod string
 
 // LoginWebauthnBody defines model for LoginWebauthnBody.
 type LoginWebauthnBody struct {
-	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
 	//
 	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
-	CsrfToken CsrfToken `json:"csrf_token"`
+	CsrfToken *CsrfToken `json:"csrf_token,omitempty"`
 
 	// WebauthnLogin The browser's `PublicKeyCredential` (assertion) serialised as a JSON string.
 	WebauthnLogin string `json:"webauthn_login"`
@@ -1420,10 +1440,13 @@ type RecoveryCodeBody struct {
 	// Example: 847291
 	Code *OneTimeCode `json:"code,omitempty"`
 
-	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
 	//
 	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
-	CsrfToken CsrfToken            `json:"csrf_token"`
+	CsrfToken *CsrfToken           `json:"csrf_token,omitempty"`
 	Email     *openapi_types.Email `json:"email,omitempty"`
 }
 
@@ -1496,10 +1519,13 @@ type RegistrationCodeBody struct {
 	// Example: 847291
 	Code *OneTimeCode `json:"code,omitempty"`
 
-	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
 	//
 	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
-	CsrfToken CsrfToken `json:"csrf_token"`
+	CsrfToken *CsrfToken `json:"csrf_token,omitempty"`
 
 	// Traits Self-service identity traits.
 	Traits *Traits `json:"traits,omitempty"`
@@ -1541,10 +1567,13 @@ type RegistrationFlowType string
 
 // RegistrationOidcBody defines model for RegistrationOidcBody.
 type RegistrationOidcBody struct {
-	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
 	//
 	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
-	CsrfToken CsrfToken `json:"csrf_token"`
+	CsrfToken *CsrfToken `json:"csrf_token,omitempty"`
 
 	// Provider Example: google
 	Provider string `json:"provider"`
@@ -1564,11 +1593,14 @@ type RegistrationOidcSubmitMethod string
 
 // RegistrationPasswordBody defines model for RegistrationPasswordBody.
 type RegistrationPasswordBody struct {
-	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
 	//
 	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
-	CsrfToken CsrfToken `json:"csrf_token"`
-	Password  string    `json:"password"`
+	CsrfToken *CsrfToken `json:"csrf_token,omitempty"`
+	Password  string     `json:"password"`
 
 	// Traits Self-service identity traits.
 	Traits Traits `json:"traits"`
@@ -1600,10 +1632,13 @@ type RegistrationSubmitResult struct {
 
 // RegistrationWebauthnBody defines model for RegistrationWebauthnBody.
 type RegistrationWebauthnBody struct {
-	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
 	//
 	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
-	CsrfToken CsrfToken `json:"csrf_token"`
+	CsrfToken *CsrfToken `json:"csrf_token,omitempty"`
 
 	// Traits Self-service identity traits.
 	Traits Traits `json:"traits"`
@@ -1732,14 +1767,17 @@ type SettingsFlowType string
 
 // SettingsLookupSecretBody Exactly one of the four flags, set to `true`; otherwise 400 `AVNOLOGY_AUTH_902`.
 type SettingsLookupSecretBody struct {
-	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
 	//
 	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
-	CsrfToken              CsrfToken `json:"csrf_token"`
-	LookupSecretConfirm    *bool     `json:"lookup_secret_confirm,omitempty"`
-	LookupSecretDisable    *bool     `json:"lookup_secret_disable,omitempty"`
-	LookupSecretRegenerate *bool     `json:"lookup_secret_regenerate,omitempty"`
-	LookupSecretReveal     *bool     `json:"lookup_secret_reveal,omitempty"`
+	CsrfToken              *CsrfToken `json:"csrf_token,omitempty"`
+	LookupSecretConfirm    *bool      `json:"lookup_secret_confirm,omitempty"`
+	LookupSecretDisable    *bool      `json:"lookup_secret_disable,omitempty"`
+	LookupSecretRegenerate *bool      `json:"lookup_secret_regenerate,omitempty"`
+	LookupSecretReveal     *bool      `json:"lookup_secret_reveal,omitempty"`
 }
 
 // SettingsLookupSecretSubmit defines model for SettingsLookupSecretSubmit.
@@ -1754,12 +1792,15 @@ type SettingsLookupSecretSubmitMethod string
 
 // SettingsOidcBody Either `link` or `unlink`, naming a provider.
 type SettingsOidcBody struct {
-	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
 	//
 	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
-	CsrfToken CsrfToken `json:"csrf_token"`
-	Link      *string   `json:"link,omitempty"`
-	Unlink    *string   `json:"unlink,omitempty"`
+	CsrfToken *CsrfToken `json:"csrf_token,omitempty"`
+	Link      *string    `json:"link,omitempty"`
+	Unlink    *string    `json:"unlink,omitempty"`
 }
 
 // SettingsOidcSubmit defines model for SettingsOidcSubmit.
@@ -1774,11 +1815,14 @@ type SettingsOidcSubmitMethod string
 
 // SettingsPasswordBody defines model for SettingsPasswordBody.
 type SettingsPasswordBody struct {
-	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
 	//
 	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
-	CsrfToken CsrfToken `json:"csrf_token"`
-	Password  string    `json:"password"`
+	CsrfToken *CsrfToken `json:"csrf_token,omitempty"`
+	Password  string     `json:"password"`
 }
 
 // SettingsPasswordSubmit defines model for SettingsPasswordSubmit.
@@ -1792,10 +1836,13 @@ type SettingsPasswordSubmitMethod string
 
 // SettingsProfileBody defines model for SettingsProfileBody.
 type SettingsProfileBody struct {
-	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
 	//
 	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
-	CsrfToken CsrfToken `json:"csrf_token"`
+	CsrfToken *CsrfToken `json:"csrf_token,omitempty"`
 
 	// Traits Self-service identity traits.
 	Traits Traits `json:"traits"`
@@ -1824,10 +1871,13 @@ type SettingsSubmitResult struct {
 
 // SettingsTotpBody Either `totp_code` (enrol) or `totp_unlink` (remove); neither or both is 400 `AVNOLOGY_AUTH_902`.
 type SettingsTotpBody struct {
-	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
 	//
 	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
-	CsrfToken CsrfToken `json:"csrf_token"`
+	CsrfToken *CsrfToken `json:"csrf_token,omitempty"`
 
 	// TotpCode A 6-digit one-time code.
 	//
@@ -1848,12 +1898,15 @@ type SettingsTotpSubmitMethod string
 
 // SettingsWebauthnBody Either `webauthn_register` (with an optional display name) or `webauthn_remove`.
 type SettingsWebauthnBody struct {
-	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
 	//
 	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
-	CsrfToken                   CsrfToken `json:"csrf_token"`
-	WebauthnRegister            *string   `json:"webauthn_register,omitempty"`
-	WebauthnRegisterDisplayname *string   `json:"webauthn_register_displayname,omitempty"`
+	CsrfToken                   *CsrfToken `json:"csrf_token,omitempty"`
+	WebauthnRegister            *string    `json:"webauthn_register,omitempty"`
+	WebauthnRegisterDisplayname *string    `json:"webauthn_register_displayname,omitempty"`
 
 	// WebauthnRemove Example: cred_abc123
 	WebauthnRemove *string `json:"webauthn_remove,omitempty"`
@@ -2103,10 +2156,13 @@ type VerificationCodeBody struct {
 	// Example: 847291
 	Code *OneTimeCode `json:"code,omitempty"`
 
-	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node.
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
 	//
 	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
-	CsrfToken CsrfToken            `json:"csrf_token"`
+	CsrfToken *CsrfToken           `json:"csrf_token,omitempty"`
 	Email     *openapi_types.Email `json:"email,omitempty"`
 }
 
