@@ -24,6 +24,7 @@ var commands = map[string]command{
 	"version": {"print the version, commit and contract SHA-256", runVersion},
 	"spec":    {"write the embedded contract to stdout", runSpec},
 	"mock":    {"run the stateful mock of the flow API", runMock},
+	"conform": {"run the conformance suite against a deployment", runConform},
 }
 
 // Exit codes shared by every subcommand.

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/avnology/idflows/conformance"
+	"github.com/avnology/idflows/conformance/report"
+)
+
+// headerFlags collects repeated --header "Name: value" flags.
+type headerFlags http.Header
+
+func (h headerFlags) String() string { return "" }
+func (h headerFlags) Set(v string) error {
+	name, value, ok := strings.Cut(v, ":")
+	if !ok || strings.TrimSpace(name) == "" {
+		return fmt.Errorf("want \"Name: value\", got %q", v)
+	}
+	http.Header(h).Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	return nil
+}
+
+func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("conform", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	target := fs.String("target", os.Getenv("IDFLOWS_TARGET"), "base URL of the deployment under test (env IDFLOWS_TARGET)")
+	profiles := fs.String("profile", "", "comma-separated profiles to run: "+strings.Join(conformance.Profiles(), ",")+" (default all)")
+	runExpr := fs.String("run", "", "only cases whose id matches this regular expression")
+	inbox := fs.String("inbox", "", "where sent codes are read: mock (the mock's outbox) or mailpit=URL")
+	control := fs.String("control", "", "base URL of an idflows mock control plane (/_mock): clock, seeding, per-case isolation")
+	parallel := fs.Int("parallel", 4, "cases run at once")
+	timeout := fs.Duration("timeout", 10*time.Second, "timeout of each HTTP exchange")
+	caseTimeout := fs.Duration("case-timeout", 30*time.Second, "timeout of each case")
+	insecure := fs.Bool("insecure", false, "accept any TLS certificate")
+	waiversFile := fs.String("waivers", "", "YAML file of expected failures (case id and reason)")
+	reportDir := fs.String("report-dir", "", "write report.json, junit.xml and report.html here")
+	junitFile := fs.String("junit", "", "write a JUnit XML report to this file")
+	jsonFile := fs.String("json", "", "write the JSON report to this file")
+	htmlFile := fs.String("html", "", "write the HTML report to this file")
+	list := fs.Bool("list", false, "list the selected cases and exit")
+	headers := headerFlags{}
+	fs.Var(headers, "header", "extra request header \"Name: value\" (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: idflows conform --target URL [flags]\n\nDrives the target through the flows and judges every answer against the contract.\nExit 0: no MUST failed and at least one case ran; 1: failures; 2: usage error or unreachable target.")
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	usageErr := func(format string, args ...any) int {
+		fmt.Fprintf(stderr, "idflows conform: "+format+"\n", args...)
+		return exitUsage
+	}
+
+	opts := conformance.Options{Parallel: *parallel, CaseTimeout: *caseTimeout}
+	if *profiles != "" {
+		opts.Profiles = strings.Split(*profiles, ",")
+	}
+	if *runExpr != "" {
+		re, err := regexp.Compile(*runExpr)
+		if err != nil {
+			return usageErr("--run: %v", err)
+		}
+		opts.Run = re
+	}
+	if *parallel < 1 || *parallel > 64 {
+		return usageErr("--parallel must be between 1 and 64")
+	}
+	plan, err := conformance.Plan(opts)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if len(plan) == 0 {
+		return usageErr("no case matches --profile %q --run %q", *profiles, *runExpr)
+	}
+	if *list {
+		for _, c := range plan {
+			fmt.Fprintf(stdout, "%-9s %-58s %s\n", c.Profile, c.ID, c.Title)
+		}
+		return exitOK
+	}
+	if *target == "" {
+		return usageErr("--target is required")
+	}
+	if *waiversFile != "" {
+		if opts.Waivers, err = conformance.LoadWaivers(*waiversFile); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+
+	t := conformance.Target{BaseURL: *target, Timeout: *timeout, Header: http.Header(headers), InsecureSkipVerify: *insecure}
+	if *control != "" || *inbox == "mock" {
+		base := *control
+		if base == "" {
+			base = *target
+		}
+		m, err := conformance.NewMockControl(base, &http.Client{Timeout: *timeout})
+		if err != nil {
+			return usageErr("--control: %v", err)
+		}
+		if *control != "" {
+			t.Clock, t.Seeder, t.Isolation = m, m, m
+		}
+		if *inbox == "mock" {
+			t.Inbox = m
+		}
+	}
+	switch {
+	case *inbox == "" || *inbox == "mock":
+	case strings.HasPrefix(*inbox, "mailpit="):
+		t.Inbox = conformance.Mailpit{BaseURL: strings.TrimPrefix(*inbox, "mailpit="), Client: &http.Client{Timeout: *timeout}}
+	default:
+		return usageErr("--inbox must be mock or mailpit=URL, got %q", *inbox)
+	}
+
+	conformance.Version = version
+	opts.Progress = func(c report.Case) { fmt.Fprintln(stdout, report.Line(c)) }
+	fmt.Fprintf(stdout, "idflows conform: %d cases against %s\n", len(plan), *target)
+	rep, err := conformance.Check(ctx, t, opts)
+	if err != nil {
+		// An unreachable target, like a bad option, is a usage error: nothing was judged.
+		fmt.Fprintf(stderr, "idflows conform: %v\n", err)
+		return exitUsage
+	}
+	if err := report.Human(stdout, rep); err != nil {
+		fmt.Fprintf(stderr, "idflows conform: %v\n", err)
+	}
+	outputs := map[string]func(io.Writer, *report.Report) error{}
+	if *reportDir != "" {
+		if err := os.MkdirAll(*reportDir, 0o755); err != nil {
+			fmt.Fprintf(stderr, "idflows conform: %v\n", err)
+			return exitFailure
+		}
+		outputs[filepath.Join(*reportDir, "report.json")] = report.JSON
+		outputs[filepath.Join(*reportDir, "junit.xml")] = report.JUnit
+		outputs[filepath.Join(*reportDir, "report.html")] = report.HTML
+	}
+	for file, write := range map[string]func(io.Writer, *report.Report) error{*jsonFile: report.JSON, *junitFile: report.JUnit, *htmlFile: report.HTML} {
+		if file != "" {
+			outputs[file] = write
+		}
+	}
+	for file, write := range outputs {
+		if err := writeFile(file, rep, write); err != nil {
+			fmt.Fprintf(stderr, "idflows conform: %v\n", err)
+			return exitFailure
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", file)
+	}
+	if !rep.Summary.Ok {
+		return exitFailure
+	}
+	return exitOK
+}
+
+func writeFile(path string, rep *report.Report, write func(io.Writer, *report.Report) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f, rep); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
+}

@@ -1,0 +1,93 @@
+package conformance
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Account is an identity a case created, with what it takes to sign in as it.
+type Account struct {
+	Email      string
+	Password   string
+	IdentityID string
+	Token      string // the session token of its most recent sign-in
+	SessionID  string
+}
+
+// newPassword is strong, unique and contains no identifier (REQ-REG-004).
+func newPassword() string { return "Cf-" + randomHex(8) + "-Qz9!" }
+
+// Register creates an account through a registration flow as agent a, signed in at aal1.
+func (t *T) Register(a *Agent) *Account {
+	acc := &Account{Email: uniqueEmail(t.c.ID), Password: newPassword()}
+	f := a.MustCreateFlow("registration", nil)
+	r := a.Submit(f, "password", map[string]any{"traits": map[string]any{"email": acc.Email}, "password": acc.Password})
+	if r.Status != http.StatusOK || r.Str("session.token") == "" {
+		t.fatalAt(r.Seq, "registering a new account: want 200 with a session and its token, got %s", r)
+	}
+	acc.Token, acc.SessionID, acc.IdentityID = r.Str("session.token"), r.Str("session.id"), r.Str("session.identity_id")
+	return acc
+}
+
+// Seed creates an identity through the target's seeding capability (the case is SKIPPED
+// without it). The password is set unless spec has none and noPassword is asked for.
+func (t *T) Seed(spec IdentitySpec) *Account {
+	t.Need(NeedSeeder)
+	if spec.Email == "" {
+		spec.Email = uniqueEmail(t.c.ID)
+	}
+	if spec.Password == "" {
+		spec.Password = newPassword()
+	}
+	id, err := t.target.Seeder.SeedIdentity(t.ctx, t.scope, spec)
+	if err != nil {
+		t.suiteError("seeding an identity: %v", err)
+	}
+	return &Account{Email: spec.Email, Password: spec.Password, IdentityID: id}
+}
+
+// PasswordLogin creates a login flow as a and submits the account's password.
+func (t *T) PasswordLogin(a *Agent, acc *Account, query url.Values) (*Flow, *Response) {
+	f := a.MustCreateFlow("login", query)
+	return f, a.Submit(f, "password", map[string]any{"identifier": acc.Email, "password": acc.Password})
+}
+
+// SignIn signs acc in with its password and keeps the new session token; the case ends unless
+// a session comes back at once.
+func (t *T) SignIn(a *Agent, acc *Account) *Response {
+	_, r := t.PasswordLogin(a, acc, nil)
+	if r.Status != http.StatusOK || r.Str("session.token") == "" {
+		t.fatalAt(r.Seq, "signing in with a correct password: want 200 with a session, got %s", r)
+	}
+	acc.Token, acc.SessionID = r.Str("session.token"), r.Str("session.id")
+	return r
+}
+
+// TOTP returns the account's current TOTP code from the target.
+func (t *T) TOTP(acc *Account) string {
+	t.Need(NeedSeeder)
+	code, err := t.target.Seeder.TOTPCode(t.ctx, t.scope, acc.IdentityID)
+	if err != nil {
+		t.suiteError("reading the TOTP code: %v", err)
+	}
+	return code
+}
+
+// Codes returns the codes the target sent to address (the case is SKIPPED without an inbox).
+func (t *T) Codes(address string) []string {
+	t.Need(NeedInbox)
+	codes, err := t.target.Inbox.Codes(t.ctx, t.scope, address)
+	if err != nil {
+		t.suiteError("reading the inbox: %v", err)
+	}
+	return codes
+}
+
+// Advance moves the target's clock (the case is SKIPPED without clock control).
+func (t *T) Advance(d time.Duration) {
+	t.Need(NeedClock)
+	if err := t.target.Clock.Advance(t.ctx, t.scope, d); err != nil {
+		t.suiteError("moving the clock: %v", err)
+	}
+}

@@ -1,0 +1,84 @@
+// Package conformance drives a deployment of the Avnology ID flow API through its flows and
+// judges every answer against the contract (openapi/avnology-id-flows.yaml and its numbered
+// rules in openapi/requirements.md).
+//
+// The model is plan → case → check: a plan selects cases by profile and id; a case drives real
+// HTTP through one behaviour and records findings when a check fails; every exchange is
+// validated against the contract on the way. Results are PASSED, FAILED (a MUST violated),
+// WARNING (only SHOULDs violated), SKIPPED (with the reason) or REVIEW (a person must judge).
+//
+// Check runs a plan and returns a report (the `idflows conform` command); Run does the same
+// inside `go test`. The suite knows nothing about the mock: it only needs a base URL and,
+// optionally, capabilities (inbox, clock, seeding, isolation).
+package conformance
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
+// Severity is how binding a case's requirement is.
+type Severity string
+
+// Severities, as in RFC 2119.
+const (
+	MUST   Severity = "MUST"
+	SHOULD Severity = "SHOULD"
+)
+
+// Profiles group cases; certification runs a named profile.
+const (
+	ProfileCore     = "core"
+	ProfileMFA      = "mfa"
+	ProfilePasskeys = "passkeys"
+	ProfileSocial   = "social"
+	ProfileRecovery = "recovery"
+	ProfileSecurity = "security"
+)
+
+// Profiles lists every profile in report order.
+func Profiles() []string {
+	return []string{ProfileCore, ProfileMFA, ProfilePasskeys, ProfileSocial, ProfileRecovery, ProfileSecurity}
+}
+
+// Case is one behaviour the suite checks.
+type Case struct {
+	ID           string   // stable and dotted: login.password.invalid-credentials
+	Title        string   // one line
+	Profile      string   // one of Profiles()
+	Severity     Severity // of its requirements
+	Requirements []string // REQ ids of requirements.md and the operationIds it exercises
+	Needs        []Capability
+	Run          func(t *T)
+}
+
+var registry = map[string]Case{}
+
+// register adds cases at init time; a duplicate id is a programming error.
+func register(cases ...Case) {
+	for _, c := range cases {
+		if _, dup := registry[c.ID]; dup {
+			panic("conformance: duplicate case " + c.ID)
+		}
+		if !slices.Contains(Profiles(), c.Profile) {
+			panic("conformance: case " + c.ID + " has unknown profile " + c.Profile)
+		}
+		if c.Severity == "" {
+			c.Severity = MUST
+		}
+		registry[c.ID] = c
+	}
+}
+
+// Cases returns every case, ordered by profile then id.
+func Cases() []Case {
+	out := make([]Case, 0, len(registry))
+	for _, c := range registry {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b Case) int {
+		return cmp.Or(cmp.Compare(slices.Index(Profiles(), a.Profile), slices.Index(Profiles(), b.Profile)), strings.Compare(a.ID, b.ID))
+	})
+	return out
+}

@@ -1,0 +1,68 @@
+package conformance
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Mailpit reads codes from a Mailpit-style mail catcher's HTTP API (GET /api/v1/search and
+// /api/v1/message/{ID}), for targets that send real email to a test SMTP server.
+type Mailpit struct {
+	BaseURL string
+	Client  *http.Client
+}
+
+var sixDigits = regexp.MustCompile(`\b[0-9]{6}\b`)
+
+// Codes returns the 6-digit codes in the messages to address, oldest first.
+func (m Mailpit) Codes(ctx context.Context, _ Scope, address string) ([]string, error) {
+	var list struct {
+		Messages []struct {
+			ID string `json:"ID"`
+		} `json:"messages"`
+	}
+	q := url.Values{"query": {fmt.Sprintf("to:%q", address)}}
+	if err := m.get(ctx, "/api/v1/search?"+q.Encode(), &list); err != nil {
+		return nil, err
+	}
+	var codes []string
+	for i := len(list.Messages) - 1; i >= 0; i-- { // Mailpit lists newest first
+		var msg struct {
+			Text string `json:"Text"`
+		}
+		if err := m.get(ctx, "/api/v1/message/"+url.PathEscape(list.Messages[i].ID), &msg); err != nil {
+			return nil, err
+		}
+		if code := sixDigits.FindString(msg.Text); code != "" {
+			codes = append(codes, code)
+		}
+	}
+	return codes, nil
+}
+
+func (m Mailpit) get(ctx context.Context, path string, into any) error {
+	client := m.Client
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(m.BaseURL, "/")+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("mailpit: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("mailpit: %s: HTTP %d", path, resp.StatusCode)
+	}
+	return json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(into)
+}

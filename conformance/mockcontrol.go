@@ -1,0 +1,131 @@
+package conformance
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	openapi_types "github.com/oapi-codegen/runtime/types"
+
+	"github.com/avnology/idflows/gen/control"
+)
+
+// MockControl drives the control plane of an `idflows mock` (or anything that serves
+// openapi/mock-control.yaml): it is the target's inbox, clock, seeder and isolation at once.
+// Each case gets a tenant of its own, so a case that moves the clock moves only its world.
+type MockControl struct {
+	client *control.ClientWithResponses
+	run    string
+	next   atomic.Int64
+}
+
+// NewMockControl talks to the control plane at baseURL (usually the mock's own URL).
+func NewMockControl(baseURL string, httpClient *http.Client) (*MockControl, error) {
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	c, err := control.NewClientWithResponses(strings.TrimRight(baseURL, "/"), control.WithHTTPClient(httpClient))
+	if err != nil {
+		return nil, fmt.Errorf("control plane: %w", err)
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return &MockControl{client: c, run: "conform-" + hex.EncodeToString(b[:])}, nil
+}
+
+// Use makes target use the mock control plane for every capability it offers.
+func (m *MockControl) Use(target *Target) {
+	target.Inbox, target.Clock, target.Seeder, target.Isolation = m, m, m, m
+}
+
+const tenantHeader = "X-Mock-Tenant"
+
+// NewScope gives a case its own tenant.
+func (m *MockControl) NewScope(string) Scope {
+	h := http.Header{}
+	h.Set(tenantHeader, fmt.Sprintf("%s-%d", m.run, m.next.Add(1)))
+	return Scope{Header: h}
+}
+
+func tenantOf(s Scope) *string {
+	if v := s.Header.Get(tenantHeader); v != "" {
+		return &v
+	}
+	return nil
+}
+
+// Codes reads the tenant's outbox.
+func (m *MockControl) Codes(ctx context.Context, s Scope, address string) ([]string, error) {
+	resp, err := m.client.ListOutboxWithResponse(ctx, &control.ListOutboxParams{XMockTenant: tenantOf(s), To: &address})
+	if err != nil {
+		return nil, err
+	}
+	if resp.JSON200 == nil {
+		return nil, fmt.Errorf("outbox: HTTP %d", resp.StatusCode())
+	}
+	var codes []string
+	for _, msg := range resp.JSON200.Messages {
+		if msg.Code != nil && *msg.Code != "" {
+			codes = append(codes, *msg.Code)
+		}
+	}
+	return codes, nil
+}
+
+// Advance moves the tenant's clock.
+func (m *MockControl) Advance(ctx context.Context, s Scope, d time.Duration) error {
+	resp, err := m.client.AdvanceClockWithResponse(ctx, &control.AdvanceClockParams{XMockTenant: tenantOf(s)}, control.ClockAdvance{Seconds: int(d / time.Second)})
+	if err != nil {
+		return err
+	}
+	if resp.JSON200 == nil {
+		return fmt.Errorf("clock: HTTP %d", resp.StatusCode())
+	}
+	return nil
+}
+
+// SeedIdentity creates an identity in the tenant.
+func (m *MockControl) SeedIdentity(ctx context.Context, s Scope, spec IdentitySpec) (string, error) {
+	body := control.IdentitySeed{Email: openapi_types.Email(spec.Email), EmailVerified: &spec.EmailVerified, Locked: &spec.Locked}
+	if spec.Username != "" {
+		body.Username = &spec.Username
+	}
+	if spec.Password != "" {
+		body.Password = &spec.Password
+	}
+	if spec.Disabled {
+		state := control.IdentitySeedState("inactive")
+		body.State = &state
+	}
+	if spec.TOTPSecret != "" {
+		body.TotpSecret = &spec.TOTPSecret
+	}
+	if len(spec.LookupSecrets) > 0 {
+		body.LookupSecrets = &spec.LookupSecrets
+	}
+	resp, err := m.client.SeedIdentityWithResponse(ctx, &control.SeedIdentityParams{XMockTenant: tenantOf(s)}, body)
+	if err != nil {
+		return "", err
+	}
+	if resp.JSON201 == nil {
+		return "", fmt.Errorf("seed identity: HTTP %d: %s", resp.StatusCode(), resp.Body)
+	}
+	return resp.JSON201.Id, nil
+}
+
+// TOTPCode asks the mock for the identity's current code.
+func (m *MockControl) TOTPCode(ctx context.Context, s Scope, identityID string) (string, error) {
+	resp, err := m.client.GetIdentityTotpCodeWithResponse(ctx, identityID, &control.GetIdentityTotpCodeParams{XMockTenant: tenantOf(s)})
+	if err != nil {
+		return "", err
+	}
+	if resp.JSON200 == nil {
+		return "", fmt.Errorf("totp code: HTTP %d", resp.StatusCode())
+	}
+	return resp.JSON200.Code, nil
+}

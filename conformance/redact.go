@@ -1,0 +1,108 @@
+package conformance
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// Evidence is shared, so secrets never reach it: credentials, codes, tokens and cookies are
+// replaced by this marker, keeping the shape of what was sent.
+const redacted = "[REDACTED]"
+
+// maxEvidenceBody caps the body text a report keeps per message.
+const maxEvidenceBody = 64 << 10
+
+var secretKeys = map[string]bool{
+	"password": true, "csrf_token": true, "totp_code": true, "lookup_secret": true,
+	"token": true, "webauthn_login": true, "webauthn_register": true, "totp_secret": true,
+	"lookup_secrets": true, "secret": true,
+}
+
+var secretHeaders = map[string]bool{"Authorization": true, "Cookie": true, "Set-Cookie": true}
+
+func redactHeader(h http.Header) map[string][]string {
+	out := make(map[string][]string, len(h))
+	for k, vs := range h {
+		ck := http.CanonicalHeaderKey(k)
+		if !secretHeaders[ck] {
+			out[ck] = append([]string(nil), vs...)
+			continue
+		}
+		for _, v := range vs {
+			out[ck] = append(out[ck], redactHeaderValue(ck, v))
+		}
+	}
+	return out
+}
+
+// redactHeaderValue keeps the scheme and cookie names and attributes, which are evidence, and
+// drops the values, which are secrets.
+func redactHeaderValue(key, v string) string {
+	switch key {
+	case "Authorization":
+		scheme, _, _ := strings.Cut(v, " ")
+		return scheme + " " + redacted
+	case "Cookie":
+		parts := strings.Split(v, ";")
+		for i, p := range parts {
+			name, _, _ := strings.Cut(strings.TrimSpace(p), "=")
+			parts[i] = name + "=" + redacted
+		}
+		return strings.Join(parts, "; ")
+	default: // Set-Cookie
+		first, attrs, _ := strings.Cut(v, ";")
+		name, _, _ := strings.Cut(first, "=")
+		if attrs != "" {
+			return name + "=" + redacted + ";" + attrs
+		}
+		return name + "=" + redacted
+	}
+}
+
+func redactBody(body []byte) string {
+	if len(body) == 0 {
+		return ""
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		if len(body) > maxEvidenceBody {
+			return string(body[:maxEvidenceBody]) + "…"
+		}
+		return strings.ToValidUTF8(string(body), "�")
+	}
+	out, err := json.MarshalIndent(redactValue(v), "", "  ")
+	if err != nil || len(out) > maxEvidenceBody {
+		return string(out[:min(len(out), maxEvidenceBody)]) + "…"
+	}
+	return string(out)
+}
+
+func redactValue(v any) any {
+	switch node := v.(type) {
+	case map[string]any:
+		for k, inner := range node {
+			if (secretKeys[k] || k == "code" && isOneTimeCode(inner)) && inner != nil {
+				node[k] = redacted
+				continue
+			}
+			node[k] = redactValue(inner)
+		}
+		// A UI input node carries its value in attributes.value; hidden csrf and code fields
+		// are secrets there too.
+		if name, _ := node["name"].(string); secretKeys[name] && node["value"] != nil {
+			node["value"] = redacted
+		}
+	case []any:
+		for i := range node {
+			node[i] = redactValue(node[i])
+		}
+	}
+	return v
+}
+
+// isOneTimeCode tells a one-time code ("code": "123456") from an error code, which is evidence.
+func isOneTimeCode(v any) bool {
+	s, ok := v.(string)
+	return ok && sixDigits.MatchString(s) && len(s) == 6
+}

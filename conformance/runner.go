@@ -1,0 +1,229 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/avnology/idflows/conformance/report"
+	"github.com/avnology/idflows/openapi"
+)
+
+// Version is the suite's version, recorded in every report.
+var Version = "dev"
+
+// Options select and shape a run.
+type Options struct {
+	Profiles    []string       // empty: every profile
+	Run         *regexp.Regexp // only case ids it matches
+	Parallel    int            // cases at once (default 4)
+	CaseTimeout time.Duration  // per case (default 30s)
+	Waivers     Waivers
+	// Progress, when set, is called as each case finishes (from one goroutine at a time).
+	Progress func(report.Case)
+}
+
+// ErrUnreachable means the target could not be reached at all; no case was run.
+var ErrUnreachable = errors.New("target unreachable")
+
+// Plan returns the cases the options select, in report order.
+func Plan(opts Options) ([]Case, error) {
+	for _, p := range opts.Profiles {
+		if !slices.Contains(Profiles(), p) {
+			return nil, fmt.Errorf("unknown profile %q (have %v)", p, Profiles())
+		}
+	}
+	var out []Case
+	for _, c := range Cases() {
+		if len(opts.Profiles) > 0 && !slices.Contains(opts.Profiles, c.Profile) {
+			continue
+		}
+		if opts.Run != nil && !opts.Run.MatchString(c.ID) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Check runs the selected cases against the target and reports. It returns an error only for
+// a run that could not start: bad options, or ErrUnreachable.
+func Check(ctx context.Context, target Target, opts Options) (*report.Report, error) {
+	cases, err := Plan(opts)
+	if err != nil {
+		return nil, err
+	}
+	e, err := newEngine(target)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.probe(ctx); err != nil {
+		return nil, err
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = 4
+	}
+	if opts.CaseTimeout <= 0 {
+		opts.CaseTimeout = 30 * time.Second
+	}
+	rep := &report.Report{
+		Schema: report.Schema, Suite: report.Suite{Name: "idflows conformance", Version: Version},
+		ContractSHA256: openapi.FlowsSHA256(), Target: target.BaseURL, Profiles: opts.Profiles,
+		Capabilities: target.capabilities(), StartedAt: time.Now().UTC(),
+	}
+	if len(rep.Profiles) == 0 {
+		rep.Profiles = Profiles()
+	}
+	if opts.Run != nil {
+		rep.Filter = opts.Run.String()
+	}
+	if rep.Capabilities == nil {
+		rep.Capabilities = []string{}
+	}
+
+	results := make([]report.Case, len(cases))
+	var (
+		wg       sync.WaitGroup
+		progress sync.Mutex
+		slots    = make(chan struct{}, opts.Parallel)
+	)
+	for i, c := range cases {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			results[i] = applyWaiver(e.run(ctx, c, opts.CaseTimeout), opts.Waivers)
+			if opts.Progress != nil {
+				progress.Lock()
+				opts.Progress(results[i])
+				progress.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	rep.Cases = results
+	rep.FinishedAt = time.Now().UTC()
+	rep.Coverage = e.coverage.report()
+	rep.Tally()
+	return rep, nil
+}
+
+// probe fails only when no connection can be made; a target that answers garbage or slowly is
+// judged by the cases.
+func (e *engine) probe(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.base.String()+"/v1/sessions/whoami", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		var op *net.OpError
+		var dns *net.DNSError
+		if errors.As(err, &op) && op.Op == "dial" || errors.As(err, &dns) {
+			return fmt.Errorf("%w: %s: %v", ErrUnreachable, e.base, err)
+		}
+		return nil
+	}
+	resp.Body.Close()
+	return nil
+}
+
+// run runs one case with its timeout; a case that overruns is abandoned as FAILED (its
+// requests carry the cancelled context, so it unwinds on its own).
+func (e *engine) run(parent context.Context, c Case, timeout time.Duration) report.Case {
+	ctx, cancel := context.WithTimeout(parent, timeout)
+	defer cancel()
+	t := &T{ctx: ctx, c: c, e: e, target: e.target, scope: Scope{Header: http.Header{}}}
+	if e.target.Isolation != nil {
+		t.scope = e.target.Isolation.NewScope(c.ID)
+	}
+	start := time.Now()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if v := recover(); v != nil {
+				if _, ok := v.(stop); !ok {
+					t.Reviewf("suite error: the case panicked: %v\n%s", v, debug.Stack())
+				}
+			}
+		}()
+		for _, need := range c.Needs {
+			t.Need(need)
+		}
+		c.Run(t)
+	}()
+	timedOut := false
+	select {
+	case <-done:
+	case <-ctx.Done():
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			timedOut = true
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	res := report.Case{
+		ID: c.ID, Title: c.Title, Profile: c.Profile, Severity: string(c.Severity),
+		Requirements: c.Requirements, DurationMS: time.Since(start).Milliseconds(),
+		Findings: slices.Clone(t.findings), Exchanges: slices.Clone(t.exchanges),
+	}
+	if timedOut || (ctx.Err() != nil && parent.Err() == nil && len(res.Findings) > 0) {
+		res.Findings = append(res.Findings, report.Finding{Severity: string(MUST), Message: fmt.Sprintf("the case did not finish within %s", timeout)})
+	}
+	res.Status = verdict(res.Findings, t.skip, t.review)
+	switch res.Status {
+	case report.Skipped:
+		res.Reason = t.skip
+	case report.Review:
+		res.Reason = fmt.Sprint(t.review)
+	}
+	if res.Status == report.Passed || res.Status == report.Skipped {
+		res.Exchanges = nil // evidence is for what needs looking at
+	}
+	return res
+}
+
+func verdict(findings []report.Finding, skip string, review []string) report.Status {
+	must, should := false, false
+	for _, f := range findings {
+		must = must || f.Severity == string(MUST)
+		should = should || f.Severity == string(SHOULD)
+	}
+	switch {
+	case must:
+		return report.Failed
+	case len(review) > 0:
+		return report.Review
+	case should:
+		return report.Warning
+	case skip != "":
+		return report.Skipped
+	}
+	return report.Passed
+}
+
+func applyWaiver(c report.Case, w Waivers) report.Case {
+	reason, ok := w[c.ID]
+	if !ok {
+		return c
+	}
+	switch c.Status {
+	case report.Failed, report.Warning:
+		c.Waiver = reason
+	case report.Passed:
+		c.StaleWaiver = true
+		c.Waiver = reason
+	}
+	return c
+}

@@ -1,0 +1,123 @@
+package conformance
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Target is the deployment under test: where it is, how to reach it, and what else the suite
+// may use. Every capability is optional; a case that needs one the target lacks is SKIPPED
+// with that reason, never silently passed.
+type Target struct {
+	// BaseURL is the API root, e.g. https://api-id.staging.example.com (a path prefix is kept).
+	BaseURL string
+	// Timeout bounds each HTTP exchange (default 10s).
+	Timeout time.Duration
+	// Header is added to every request, e.g. an API gateway key.
+	Header http.Header
+	// InsecureSkipVerify accepts any TLS certificate (self-signed staging).
+	InsecureSkipVerify bool
+
+	// Inbox reads the one-time codes the target sends (the mock's outbox, Mailpit).
+	Inbox Inbox
+	// Clock moves the target's time (expiry cases).
+	Clock Clock
+	// Seeder creates identities with any credential (disabled, locked, second factors).
+	Seeder Seeder
+	// Isolation gives each case its own world, so cases never share state even where the
+	// target's state is global (rate limits, the clock).
+	Isolation Isolation
+
+	// WebAuthn declares the relying party the target verifies passkeys for.
+	WebAuthn *RelyingParty
+	// OIDCProvider is a social provider the target offers ("" when none is configured).
+	OIDCProvider string
+}
+
+// RelyingParty is what a software authenticator needs to produce credentials a target accepts.
+type RelyingParty struct {
+	ID     string // e.g. "localhost" or "id.example.com"
+	Origin string // e.g. "http://localhost:4433"
+}
+
+// Scope travels with every request and capability call of one case.
+type Scope struct {
+	Header http.Header
+}
+
+// Isolation gives each case a scope of its own.
+type Isolation interface {
+	NewScope(caseID string) Scope
+}
+
+// Inbox reads messages the target sent.
+type Inbox interface {
+	// Codes returns the one-time codes sent to address, oldest first.
+	Codes(ctx context.Context, scope Scope, address string) ([]string, error)
+}
+
+// Clock moves the target's time forward.
+type Clock interface {
+	Advance(ctx context.Context, scope Scope, d time.Duration) error
+}
+
+// Seeder creates identities directly.
+type Seeder interface {
+	SeedIdentity(ctx context.Context, scope Scope, spec IdentitySpec) (id string, err error)
+	// TOTPCode returns the identity's current TOTP code by the target's clock.
+	TOTPCode(ctx context.Context, scope Scope, identityID string) (string, error)
+}
+
+// IdentitySpec describes an identity to seed.
+type IdentitySpec struct {
+	Email         string
+	Username      string
+	Password      string
+	EmailVerified bool
+	Disabled      bool
+	Locked        bool
+	TOTPSecret    string
+	LookupSecrets []string
+}
+
+// Capability names a thing a case may need beyond plain HTTP.
+type Capability string
+
+// The capabilities cases declare.
+const (
+	NeedInbox    Capability = "inbox"
+	NeedClock    Capability = "clock"
+	NeedSeeder   Capability = "seeding"
+	NeedWebAuthn Capability = "webauthn-rp"
+	NeedOIDC     Capability = "oidc-provider"
+)
+
+func (t Target) has(c Capability) bool {
+	switch c {
+	case NeedInbox:
+		return t.Inbox != nil
+	case NeedClock:
+		return t.Clock != nil
+	case NeedSeeder:
+		return t.Seeder != nil
+	case NeedWebAuthn:
+		return t.WebAuthn != nil
+	case NeedOIDC:
+		return t.OIDCProvider != ""
+	}
+	return false
+}
+
+func (t Target) capabilities() []string {
+	var out []string
+	for _, c := range []Capability{NeedInbox, NeedClock, NeedSeeder, NeedWebAuthn, NeedOIDC} {
+		if t.has(c) {
+			out = append(out, string(c))
+		}
+	}
+	if t.Isolation != nil {
+		out = append(out, "isolation")
+	}
+	return out
+}
