@@ -64,16 +64,6 @@ func (t *T) SignIn(a *Agent, acc *Account) *Response {
 	return r
 }
 
-// TOTP returns the account's current TOTP code from the target.
-func (t *T) TOTP(acc *Account) string {
-	t.Need(NeedSeeder)
-	code, err := t.target.Seeder.TOTPCode(t.ctx, t.scope, acc.IdentityID)
-	if err != nil {
-		t.suiteError("reading the TOTP code: %v", err)
-	}
-	return code
-}
-
 // Codes returns the codes the target sent to address (the case is SKIPPED without an inbox).
 func (t *T) Codes(address string) []string {
 	t.Need(NeedInbox)

@@ -48,8 +48,10 @@ type Response struct {
 	Header    http.Header
 	Body      []byte
 	Elapsed   time.Duration
-	decoded   any
-	decodeErr error
+
+	receivedAt time.Time
+	decoded    any
+	decodeErr  error
 }
 
 // JSON returns the decoded body (nil when it is not JSON).
@@ -218,7 +220,7 @@ func (e *engine) do(t *T, a *Agent, req Request) *Response {
 	if truncated {
 		data = data[:maxResponseBody]
 	}
-	out := &Response{Seq: ex.Seq, Operation: ex.Operation, Status: resp.StatusCode, Header: resp.Header, Body: data, Elapsed: time.Since(start)}
+	out := &Response{Seq: ex.Seq, Operation: ex.Operation, Status: resp.StatusCode, Header: resp.Header, Body: data, Elapsed: time.Since(start), receivedAt: time.Now()}
 	ex.DurationMS = out.Elapsed.Milliseconds()
 	ex.Response = &report.Message{Status: resp.StatusCode, Header: redactHeader(resp.Header), Body: redactBody(data), Truncated: truncated}
 	switch {

@@ -117,15 +117,3 @@ func (m *MockControl) SeedIdentity(ctx context.Context, s Scope, spec IdentitySp
 	}
 	return resp.JSON201.Id, nil
 }
-
-// TOTPCode asks the mock for the identity's current code.
-func (m *MockControl) TOTPCode(ctx context.Context, s Scope, identityID string) (string, error) {
-	resp, err := m.client.GetIdentityTotpCodeWithResponse(ctx, identityID, &control.GetIdentityTotpCodeParams{XMockTenant: tenantOf(s)})
-	if err != nil {
-		return "", err
-	}
-	if resp.JSON200 == nil {
-		return "", fmt.Errorf("totp code: HTTP %d", resp.StatusCode())
-	}
-	return resp.JSON200.Code, nil
-}

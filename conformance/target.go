@@ -65,8 +65,6 @@ type Clock interface {
 // Seeder creates identities directly.
 type Seeder interface {
 	SeedIdentity(ctx context.Context, scope Scope, spec IdentitySpec) (id string, err error)
-	// TOTPCode returns the identity's current TOTP code by the target's clock.
-	TOTPCode(ctx context.Context, scope Scope, identityID string) (string, error)
 }
 
 // IdentitySpec describes an identity to seed.

@@ -1,0 +1,31 @@
+package conformance
+
+import (
+	"strings"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+)
+
+// newTOTPSecret is a fresh base32 secret to seed.
+func newTOTPSecret() string {
+	key, _ := totp.Generate(totp.GenerateOpts{Issuer: "idflows-conformance", AccountName: "case"})
+	return key.Secret()
+}
+
+// totpCode computes the code for the target's time. The target's clock may differ from the
+// suite's (a test clock), so "now" is read from a timestamp the target wrote moments ago — the
+// issued_at of a flow created just before — plus the time since that answer.
+func (t *T) totpCode(secret string, r *Response, issuedAtPath string) string {
+	issued, err := time.Parse(time.RFC3339, r.Str(issuedAtPath))
+	if err != nil {
+		t.fatalAt(r.Seq, "%s is not RFC 3339; cannot tell the target's time for TOTP", issuedAtPath)
+	}
+	now := issued.Add(time.Since(r.receivedAt))
+	code, err := totp.GenerateCodeCustom(strings.ToUpper(secret), now, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.suiteError("computing a TOTP code: %v", err)
+	}
+	return code
+}
