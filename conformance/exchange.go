@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -252,6 +253,9 @@ func (e *engine) judge(ctx context.Context, input *openapi3filter.RequestValidat
 			out = append(out, describe(err)...)
 		}
 	} else if r.Status >= 400 { // a request outside any operation still gets the envelope
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+			out = append(out, fmt.Sprintf("the error's Content-Type is %q, want application/json", r.Header.Get("Content-Type")))
+		}
 		if err := e.errorDoc.Value.VisitJSON(r.JSON(), openapi3.MultiErrors(), openapi3.VisitAsResponse()); err != nil {
 			out = append(out, "the error body is not the ErrorResponse envelope: "+firstLine(err.Error()))
 		}

@@ -4,6 +4,8 @@
 package mockserver
 
 import (
+	"github.com/avnology/idflows/mockserver/internal/deviation"
+
 	"log/slog"
 	"time"
 
@@ -61,6 +63,7 @@ type options struct {
 	seed            *uint64
 	strictResponses bool
 	logger          *slog.Logger
+	faults          deviation.Set
 }
 
 // WithClock makes every tenant's time run from c (a clock.Fake in tests).

@@ -1,25 +1,80 @@
 package mockserver_test
 
 import (
+	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/avnology/idflows/conformance"
+	"github.com/avnology/idflows/conformance/report"
+	"github.com/avnology/idflows/mockserver"
 	"github.com/avnology/idflows/mockserver/mockservertest"
 )
+
+// suiteTarget points the suite at a test mock with its control plane.
+func suiteTarget(t *testing.T, srv *mockservertest.Server) conformance.Target {
+	t.Helper()
+	target := conformance.Target{BaseURL: srv.URL}
+	ctl, err := conformance.NewMockControl(srv.URL, nil)
+	require.NoError(t, err)
+	ctl.Use(&target)
+	return target
+}
+
+func mockWaivers(t *testing.T) conformance.Waivers {
+	t.Helper()
+	w, err := conformance.LoadWaivers("conformance-waivers.yaml")
+	require.NoError(t, err)
+	return w
+}
 
 // TestConformance certifies the mock with the whole suite: everything not yet implemented is
 // in conformance-waivers.yaml, and nothing else may fail.
 func TestConformance(t *testing.T) {
 	srv := mockservertest.NewServer(t)
-	target := conformance.Target{BaseURL: srv.URL}
-	ctl, err := conformance.NewMockControl(srv.URL, nil)
-	require.NoError(t, err)
-	ctl.Use(&target)
-	waivers, err := conformance.LoadWaivers("conformance-waivers.yaml")
-	require.NoError(t, err)
-	rep := conformance.Run(t, target, conformance.Options{Waivers: waivers, Parallel: 4})
+	rep := conformance.Run(t, suiteTarget(t, srv), conformance.Options{Waivers: mockWaivers(t)})
+	assert.True(t, rep.Summary.Ok)
+	for _, c := range rep.Cases {
+		assert.NotEqual(t, report.Review, c.Status, "%s needs review: %s", c.ID, c.Reason)
+	}
 	t.Logf("%d cases: %d passed, %d failed, %d waived, %d skipped, %d warnings, %d review",
 		rep.Summary.Total, rep.Summary.Passed, rep.Summary.Failed, rep.Summary.Waived, rep.Summary.Skipped, rep.Summary.Warnings, rep.Summary.Review)
+}
+
+// TestConformanceCatchesFaults proves the suite: a mock that breaks the contract in one way
+// fails the run, and at least the listed cases catch it.
+func TestConformanceCatchesFaults(t *testing.T) {
+	for fault, caughtBy := range map[mockserver.Fault][]string{
+		mockserver.FaultWrongCode:         {"login.password.invalid-credentials", "login.password.unknown-identifier", "security.lockout"},
+		mockserver.FaultWrongStatus:       {"login.get.malformed-id", "login.submit.flat-body", "schema.submitLoginFlow.missing-field", "schema.submitRegistrationFlow.wrong-type", "schema.createLoginFlow.bad-query"},
+		mockserver.FaultMissingField:      {"login.create.fresh", "registration.create.fresh", "login.get.current"},
+		mockserver.FaultUndeclaredField:   {"login.create.fresh", "sessions.whoami.bearer", "sessions.list.own"},
+		mockserver.FaultMissingRequestID:  {"login.create.fresh", "errors.unknown-route", "sessions.whoami.no-session"},
+		mockserver.FaultWrongContentType:  {"login.create.fresh", "errors.unknown-route", "sessions.whoami.bearer"},
+		mockserver.FaultCSRFNotEnforced:   {"security.csrf.missing", "security.csrf.wrong", "security.csrf.cookie-mismatch"},
+		mockserver.FaultExpiryIgnored:     {"login.flow.expired", "registration.flow.expired"},
+		mockserver.FaultLogoutNotRevoking: {"sessions.logout.revokes", "sessions.logout.cookie"},
+		mockserver.FaultEnumerationLeak:   {"security.enumeration.identical-answers"},
+	} {
+		t.Run("fault="+string(fault), func(t *testing.T) {
+			srv := mockservertest.NewServer(t, mockservertest.WithFault(fault))
+			rep, err := conformance.Check(t.Context(), suiteTarget(t, srv), conformance.Options{Waivers: mockWaivers(t)})
+			require.NoError(t, err)
+			assert.False(t, rep.Summary.Ok, "the run must fail")
+			var failed []string
+			for _, c := range rep.Cases {
+				if c.Counts() {
+					failed = append(failed, c.ID)
+				}
+			}
+			for _, id := range caughtBy {
+				assert.True(t, slices.Contains(failed, id), "%s must catch %s; failed cases: %v", id, fault, failed)
+			}
+			for _, c := range rep.Cases {
+				assert.NotEqual(t, report.Review, c.Status, "%s needs review: %s", c.ID, c.Reason)
+			}
+		})
+	}
 }

@@ -91,8 +91,9 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.registration = &registration.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Registration), SessionLifetime: cfg.SessionLifetime}
 	s.tenants = tenant.NewRegistry(tenant.Config{
 		Max: cfg.MaxTenants, Clock: o.clock, Limits: cfg.Limits,
-		IDs:  o.idSource,
-		Seed: s.seed,
+		IDs:        o.idSource,
+		Deviations: o.faults,
+		Seed:       s.seed,
 	})
 	if _, err := s.tenants.Get(tenant.Default); err != nil {
 		return nil, fmt.Errorf("mockserver: fixtures: %w", err)
@@ -144,5 +145,6 @@ func (s *Server) routes() http.Handler {
 	h = s.cors(h)
 	h = s.recoverer(h)
 	h = s.requestID(h)
+	h = s.deviate(h)
 	return h
 }

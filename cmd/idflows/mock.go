@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,8 @@ type mockSettings struct {
 	// SessionLifetime and FlowLifetimes are Go durations: "24h", "login=5m,registration=10m".
 	SessionLifetime string `yaml:"session_lifetime"`
 	FlowLifetimes   string `yaml:"flow_lifetimes"`
+	// Faults is flag-only: a mock that breaks the contract must never come from a shared file.
+	Faults string `yaml:"-"`
 }
 
 func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -52,6 +55,7 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	personas := fs.String("personas", "", "personas YAML file instead of the embedded ones (env IDFLOWS_PERSONAS)")
 	sessionLifetime := fs.String("session-lifetime", "", "session lifetime, e.g. 24h (env IDFLOWS_SESSION_LIFETIME)")
 	flowLifetimes := fs.String("flow-lifetimes", "", "flow lifetimes, e.g. login=5m,registration=10m (env IDFLOWS_FLOW_LIFETIMES)")
+	faults := fs.String("fault", "", "break the contract on purpose, to test a conformance suite: comma-separated "+strings.Join(faultNames(), ","))
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: idflows mock [flags]\n\nRuns the stateful mock of the Avnology ID flow API with its control plane under /_mock/.")
 		fs.PrintDefaults()
@@ -101,6 +105,7 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		set.SecureCookies = b
 	}
+	set.Faults = *faults
 	return serveMock(ctx, set, stdout, stderr)
 }
 
@@ -139,6 +144,15 @@ func serveMock(ctx context.Context, set mockSettings, stdout, stderr io.Writer) 
 			return exitUsage
 		}
 		opts = append(opts, mockserver.WithSeed(n))
+	}
+	if set.Faults != "" {
+		list, err := mockserver.ParseFaults(set.Faults)
+		if err != nil {
+			fmt.Fprintf(stderr, "idflows mock: --fault: %v\n", err)
+			return exitUsage
+		}
+		opts = append(opts, mockserver.WithFault(list...))
+		fmt.Fprintf(stderr, "idflows mock: WARNING: faults injected (%s); this mock breaks the contract on purpose\n", set.Faults)
 	}
 	ln, err := net.Listen("tcp", set.Listen)
 	if err != nil {
@@ -261,4 +275,13 @@ func lifetimes(set mockSettings, cfg *mockserver.Config) error {
 		}
 	}
 	return nil
+}
+
+func faultNames() []string {
+	var out []string
+	for f := range mockserver.Faults() {
+		out = append(out, string(f))
+	}
+	sort.Strings(out)
+	return out
 }

@@ -31,9 +31,10 @@ type Server struct {
 }
 
 type settings struct {
-	cfg   mockserver.Config
-	start time.Time
-	seed  uint64
+	cfg    mockserver.Config
+	start  time.Time
+	seed   uint64
+	faults []mockserver.Fault
 }
 
 // Option configures NewServer.
@@ -44,6 +45,11 @@ func WithConfig(cfg mockserver.Config) Option { return func(s *settings) { s.cfg
 
 // WithStart starts the fake clock at t.
 func WithStart(t time.Time) Option { return func(s *settings) { s.start = t } }
+
+// WithFault starts a mock that breaks the contract on purpose (see mockserver.WithFault).
+func WithFault(faults ...mockserver.Fault) Option {
+	return func(s *settings) { s.faults = append(s.faults, faults...) }
+}
 
 // WithSeed changes the seed of ids and tokens (default 1).
 func WithSeed(seed uint64) Option { return func(s *settings) { s.seed = seed } }
@@ -61,7 +67,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	set.cfg.BaseURL = "http://" + hs.Listener.Addr().String()
 	mock, err := mockserver.New(set.cfg,
 		mockserver.WithClock(fake), mockserver.WithSeed(set.seed), mockserver.WithStrictResponses(),
-		mockserver.WithLogger(testLogger(t)))
+		mockserver.WithLogger(testLogger(t)), mockserver.WithFault(set.faults...))
 	if err != nil {
 		t.Fatalf("mockservertest: %v", err)
 	}

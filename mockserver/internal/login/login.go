@@ -3,6 +3,8 @@
 package login
 
 import (
+	"github.com/avnology/idflows/mockserver/internal/deviation"
+
 	"context"
 	"fmt"
 	"math"
@@ -160,7 +162,7 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 		if err != nil {
 			return err
 		}
-		if !f.CSRFMatches(csrf, req.CSRFCookie) {
+		if !f.CSRFMatches(csrf, req.CSRFCookie) && !w.Deviations.Has(deviation.CSRFNotEnforced) {
 			return apierr.CSRF()
 		}
 		f.ClearMessages()
@@ -246,7 +248,11 @@ func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f
 				return nil, err
 			}
 		}
-		return nil, s.invalidCredentials(tx, f)
+		e := s.invalidCredentials(tx, f)
+		if !found && w.Deviations.Has(deviation.EnumerationLeak) {
+			e.Message = "No account exists with this identifier."
+		}
+		return nil, e
 	}
 	if ident.State != identity.StateActive {
 		return nil, apierr.New(http.StatusForbidden, apierr.AccountDisabled, "This account is disabled.")

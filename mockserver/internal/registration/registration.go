@@ -3,6 +3,8 @@
 package registration
 
 import (
+	"github.com/avnology/idflows/mockserver/internal/deviation"
+
 	"context"
 	"errors"
 	"fmt"
@@ -112,7 +114,7 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 		if err != nil {
 			return err
 		}
-		if !f.CSRFMatches(csrf, req.CSRFCookie) {
+		if !f.CSRFMatches(csrf, req.CSRFCookie) && !w.Deviations.Has(deviation.CSRFNotEnforced) {
 			return apierr.CSRF()
 		}
 		f.ClearMessages()

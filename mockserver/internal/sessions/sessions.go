@@ -2,6 +2,8 @@
 package sessions
 
 import (
+	"github.com/avnology/idflows/mockserver/internal/deviation"
+
 	"context"
 	"encoding/base64"
 	"strconv"
@@ -36,7 +38,7 @@ func Logout(ctx context.Context, w *tenant.World, req request.Request) error {
 		if err != nil {
 			return err
 		}
-		ses.Revoked = true
+		ses.Revoked = !w.Deviations.Has(deviation.LogoutNotRevoking)
 		tx.PutSession(ses)
 		return nil
 	})

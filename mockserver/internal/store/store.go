@@ -38,6 +38,8 @@ var DefaultLimits = Limits{MaxFlows: 100_000, MaxSessions: 100_000, Grace: time.
 type Store struct {
 	limits Limits
 	now    func() time.Time
+	// KeepExpiredFlows makes expired flows usable: the expiry-ignored fault, never set otherwise.
+	KeepExpiredFlows bool
 
 	mu         sync.Mutex
 	identities map[string]identity.Identity
@@ -279,7 +281,7 @@ func (tx *Tx) UsableFlow(id string, t flow.Type, newID func() string) (f flow.Fl
 	if !ok || f.Type != t {
 		return flow.Flow{}, "", false
 	}
-	if !f.Usable(tx.Now) {
+	if !f.Usable(tx.Now) && !(tx.s.KeepExpiredFlows && !f.Consumed) {
 		n := flow.Fresh(f, newID(), tx.Now)
 		tx.PutFlow(n)
 		return flow.Flow{}, n.ID, true

@@ -3,6 +3,8 @@
 package tenant
 
 import (
+	"github.com/avnology/idflows/mockserver/internal/deviation"
+
 	"container/list"
 	"sync"
 
@@ -24,6 +26,8 @@ type World struct {
 	Outbox  *outbox.Outbox
 	Faults  *Faults
 	Journal *Journal
+	// Deviations are deliberate contract breaches (mockserver.WithFault); empty in normal use.
+	Deviations deviation.Set
 }
 
 // Config says how worlds are made.
@@ -33,6 +37,8 @@ type Config struct {
 	Limits store.Limits
 	// IDs returns the id source of a named world (seeded per name for determinism).
 	IDs func(name string) ids.Source
+	// Deviations are the faults every world is built with (none unless asked for).
+	Deviations deviation.Set
 	// Seed fills a new or reset world with the fixtures.
 	Seed func(*World) error
 }
@@ -90,13 +96,16 @@ func (r *Registry) Len() int {
 
 func (r *Registry) newWorld(name string) *World {
 	clk := clock.NewOffset(r.cfg.Clock)
+	st := store.New(r.cfg.Limits, clk.Now)
+	st.KeepExpiredFlows = r.cfg.Deviations.Has(deviation.ExpiryIgnored)
 	return &World{
-		Name:    name,
-		Store:   store.New(r.cfg.Limits, clk.Now),
-		Clock:   clk,
-		IDs:     r.cfg.IDs(name),
-		Outbox:  &outbox.Outbox{Max: 1000},
-		Faults:  &Faults{},
-		Journal: NewJournal(1000),
+		Deviations: r.cfg.Deviations,
+		Name:       name,
+		Store:      st,
+		Clock:      clk,
+		IDs:        r.cfg.IDs(name),
+		Outbox:     &outbox.Outbox{Max: 1000},
+		Faults:     &Faults{},
+		Journal:    NewJournal(1000),
 	}
 }

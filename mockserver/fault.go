@@ -1,0 +1,133 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/avnology/idflows/mockserver/internal/deviation"
+)
+
+// Fault is a deliberate deviation from the contract. A mock built WithFault is wrong on
+// purpose, so that the conformance suite can be shown to catch each deviation; never use one to
+// develop against.
+type Fault = deviation.Kind
+
+// The faults the mock can inject.
+const (
+	FaultWrongCode         = deviation.WrongCode
+	FaultWrongStatus       = deviation.WrongStatus
+	FaultMissingField      = deviation.MissingField
+	FaultUndeclaredField   = deviation.UndeclaredField
+	FaultMissingRequestID  = deviation.MissingRequestID
+	FaultWrongContentType  = deviation.WrongContentType
+	FaultCSRFNotEnforced   = deviation.CSRFNotEnforced
+	FaultExpiryIgnored     = deviation.ExpiryIgnored
+	FaultLogoutNotRevoking = deviation.LogoutNotRevoking
+	FaultEnumerationLeak   = deviation.EnumerationLeak
+)
+
+// Faults describes every fault by name.
+func Faults() map[Fault]string { return deviation.All }
+
+// ParseFaults reads a comma-separated list of fault names.
+func ParseFaults(list string) ([]Fault, error) {
+	set, err := deviation.Parse(list)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Fault, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// WithFault makes the mock break the contract in the given ways (on every tenant).
+func WithFault(faults ...Fault) Option {
+	return func(o *options) {
+		if o.faults == nil {
+			o.faults = deviation.Set{}
+		}
+		for _, f := range faults {
+			o.faults[f] = true
+		}
+	}
+}
+
+// deviate applies the transport faults to flow API answers on their way out, after the mock's
+// own strict check, as a faulty server would send them. The control plane is left alone.
+func (s *Server) deviate(next http.Handler) http.Handler {
+	f := s.opts.faults
+	if !f.Has(deviation.WrongCode) && !f.Has(deviation.WrongStatus) && !f.Has(deviation.MissingField) &&
+		!f.Has(deviation.UndeclaredField) && !f.Has(deviation.MissingRequestID) && !f.Has(deviation.WrongContentType) {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/_mock/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := &recorder{header: http.Header{}, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		for k, v := range w.Header() {
+			if _, ok := rec.header[k]; !ok {
+				rec.header[k] = v
+			}
+		}
+		status, body := rec.status, rec.body.Bytes()
+		var doc map[string]any
+		if json.Unmarshal(body, &doc) == nil {
+			changed := false
+			if code, _ := lookupPath(doc, "error", "code").(string); code != "" {
+				if f.Has(deviation.WrongCode) && code == "AVNOLOGY_AUTH_001" {
+					doc["error"].(map[string]any)["code"], changed = "AVNOLOGY_AUTH_004", true
+				}
+				if f.Has(deviation.WrongStatus) && status == http.StatusBadRequest && code == "AVNOLOGY_AUTH_902" {
+					status = http.StatusUnprocessableEntity
+					doc["error"].(map[string]any)["status"], changed = status, true
+				}
+			}
+			if f.Has(deviation.MissingField) {
+				for _, flow := range []any{doc, doc["continue_flow"]} {
+					if m, ok := flow.(map[string]any); ok && m["ui"] != nil {
+						delete(m, "expires_at")
+						changed = true
+					}
+				}
+			}
+			if f.Has(deviation.UndeclaredField) && status < 300 {
+				doc["debug_trace"], changed = "served by a faulty mock", true
+			}
+			if changed {
+				body, _ = json.Marshal(doc)
+			}
+		}
+		dst := w.Header()
+		for k, v := range rec.header {
+			dst[k] = v
+		}
+		dst.Set("Content-Length", strconv.Itoa(len(body)))
+		if f.Has(deviation.MissingRequestID) {
+			dst.Del("X-Request-Id")
+		}
+		if f.Has(deviation.WrongContentType) && bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
+			dst.Set("Content-Type", "text/plain; charset=utf-8")
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	})
+}
+
+func lookupPath(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}

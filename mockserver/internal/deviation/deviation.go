@@ -1,0 +1,73 @@
+// Package deviation names the ways the mock can be told to break the contract on purpose, so
+// the conformance suite can prove that it catches each one. None is ever on by default.
+package deviation
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Kind is one deliberate deviation.
+type Kind string
+
+// The deviations. Transport ones rewrite answers on the way out; behavioural ones change what
+// a flow or session does.
+const (
+	WrongCode         Kind = "wrong-code"          // 401 _001 answered as 401 _004
+	WrongStatus       Kind = "wrong-status"        // 400 _902 answered as 422
+	MissingField      Kind = "missing-field"       // flows lose the required expires_at
+	UndeclaredField   Kind = "undeclared-field"    // JSON answers gain a field the contract lacks
+	MissingRequestID  Kind = "missing-request-id"  // no X-Request-Id header
+	WrongContentType  Kind = "wrong-content-type"  // JSON answers labelled text/plain
+	CSRFNotEnforced   Kind = "csrf-not-enforced"   // any CSRF token is accepted
+	ExpiryIgnored     Kind = "expiry-ignored"      // expired flows stay usable
+	LogoutNotRevoking Kind = "logout-not-revoking" // logout answers 204 but the session lives on
+	EnumerationLeak   Kind = "enumeration-leak"    // an unknown identifier gets its own message
+)
+
+// All lists every deviation with what it does.
+var All = map[Kind]string{
+	WrongCode:         "answer a wrong password with 401 AVNOLOGY_AUTH_004 instead of _001",
+	WrongStatus:       "answer invalid requests with 422 instead of 400",
+	MissingField:      "drop the required expires_at from every flow",
+	UndeclaredField:   "add an undeclared debug field to every JSON object answered",
+	MissingRequestID:  "omit the X-Request-Id header",
+	WrongContentType:  "label JSON answers text/plain",
+	CSRFNotEnforced:   "accept submits whatever their CSRF token",
+	ExpiryIgnored:     "keep expired flows usable",
+	LogoutNotRevoking: "answer logout with 204 but keep the session valid",
+	EnumerationLeak:   "tell an unknown identifier apart from a wrong password in the message",
+}
+
+// Names returns every deviation's name, sorted.
+func Names() []string {
+	out := make([]string, 0, len(All))
+	for k := range All {
+		out = append(out, string(k))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Set is a set of deviations; the zero value has none.
+type Set map[Kind]bool
+
+// Has reports whether k is in the set.
+func (s Set) Has(k Kind) bool { return s[k] }
+
+// Parse reads a comma-separated list of names.
+func Parse(list string) (Set, error) {
+	s := Set{}
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		if _, ok := All[Kind(name)]; !ok {
+			return nil, fmt.Errorf("unknown fault %q (have %s)", name, strings.Join(Names(), ", "))
+		}
+		s[Kind(name)] = true
+	}
+	return s, nil
+}
