@@ -178,7 +178,7 @@ func (e *engine) run(parent context.Context, c Case, timeout time.Duration) repo
 		Requirements: c.Requirements, DurationMS: time.Since(start).Milliseconds(),
 		Findings: slices.Clone(t.findings), Exchanges: slices.Clone(t.exchanges),
 	}
-	if timedOut || (ctx.Err() != nil && parent.Err() == nil && len(res.Findings) > 0) {
+	if timedOut || errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
 		res.Findings = append(res.Findings, report.Finding{Severity: string(MUST), Message: fmt.Sprintf("the case did not finish within %s", timeout)})
 	}
 	res.Status = verdict(res.Findings, t.skip, t.review)

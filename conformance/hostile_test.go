@@ -1,0 +1,104 @@
+package conformance
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/avnology/idflows/conformance/report"
+)
+
+// A broken or hostile target must yield failures with evidence — never a hang, a crash or a
+// pass.
+func TestHostileTargets(t *testing.T) {
+	for name, handler := range map[string]http.HandlerFunc{
+		"garbage": func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte("\x00\xffnot json at all{{{"))
+		},
+		"hangs": func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
+		"huge bodies": func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			chunk := []byte(strings.Repeat("a", 64<<10))
+			_, _ = w.Write([]byte(`{"id":"`))
+			for range 64 { // 4 MiB
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		},
+		"redirect loop": func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, r.URL.String(), http.StatusFound)
+		},
+		"empty 200": func(http.ResponseWriter, *http.Request) {},
+		"closes the connection": func(w http.ResponseWriter, _ *http.Request) {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+		},
+	} {
+		t.Run("target="+name, func(t *testing.T) {
+			srv := httptest.NewServer(handler)
+			t.Cleanup(srv.Close)
+			rep, err := Check(t.Context(), Target{BaseURL: srv.URL, Timeout: 300 * time.Millisecond},
+				Options{Run: regexp.MustCompile(`^(login\.create\.fresh|login\.password\.success|sessions\.whoami\.no-session|errors\.unknown-route)$`), CaseTimeout: 2 * time.Second})
+			require.NoError(t, err)
+			require.Len(t, rep.Cases, 4)
+			assert.False(t, rep.Summary.Ok)
+			for _, c := range rep.Cases {
+				assert.Equal(t, report.Failed, c.Status, "%s against a target that %s", c.ID, name)
+				assert.NotEmpty(t, c.Findings, c.ID)
+				assert.NotEmpty(t, c.Exchanges, "%s must keep its evidence", c.ID)
+			}
+		})
+	}
+}
+
+func TestUnreachableTarget(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	_, err = Check(t.Context(), Target{BaseURL: "http://" + addr}, Options{})
+	assert.ErrorIs(t, err, ErrUnreachable)
+
+	_, err = Check(t.Context(), Target{BaseURL: "ftp://example.com"}, Options{})
+	assert.Error(t, err)
+	_, err = Check(t.Context(), Target{BaseURL: "http://127.0.0.1:1"}, Options{Profiles: []string{"nope"}})
+	assert.ErrorContains(t, err, "unknown profile")
+}
+
+// The runner turns a panicking case into REVIEW (the suite's fault), and a case that outlives
+// its timeout into a failure.
+func TestRunnerContainsCases(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	t.Cleanup(srv.Close)
+	e, err := newEngine(Target{BaseURL: srv.URL, Timeout: time.Minute})
+	require.NoError(t, err)
+
+	res := e.run(t.Context(), Case{ID: "x.panics", Profile: ProfileCore, Severity: MUST, Run: func(*T) { panic("boom") }}, time.Second)
+	assert.Equal(t, report.Review, res.Status)
+	assert.Contains(t, res.Reason, "boom")
+
+	res = e.run(t.Context(), Case{ID: "x.slow", Profile: ProfileCore, Severity: MUST, Run: func(t *T) { t.API().Get("/v1/sessions/whoami", nil) }}, 200*time.Millisecond)
+	assert.Equal(t, report.Failed, res.Status)
+	assert.Contains(t, res.Findings[len(res.Findings)-1].Message, "did not finish within")
+
+	res = e.run(t.Context(), Case{ID: "x.skips", Profile: ProfileCore, Severity: MUST, Needs: []Capability{NeedClock}, Run: func(t *T) { t.Fatalf("must not run") }}, time.Second)
+	assert.Equal(t, report.Skipped, res.Status)
+	assert.Contains(t, res.Reason, "clock")
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	res = e.run(ctx, Case{ID: "x.cancelled", Profile: ProfileCore, Severity: SHOULD, Run: func(t *T) { t.Warnf("only a should") }}, time.Second)
+	assert.Equal(t, report.Warning, res.Status)
+}

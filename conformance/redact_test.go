@@ -1,0 +1,35 @@
+package conformance
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestRedactBody(t *testing.T) {
+	in := `{"method":"password","body":{"identifier":"jane@acme.com","password":"hunter2-secret","csrf_token":"tok-123"},
+		"session":{"token":"avnl_ses_abc"},"error":{"code":"AVNOLOGY_AUTH_001"},"code":"123456","totp_code":"654321",
+		"ui":{"nodes":[{"attributes":{"name":"csrf_token","value":"tok-123"}},{"attributes":{"name":"identifier","value":"jane@acme.com"}}]}}`
+	out := redactBody([]byte(in))
+	for _, secret := range []string{"hunter2-secret", "tok-123", "avnl_ses_abc", "123456", "654321"} {
+		assert.NotContains(t, out, secret)
+	}
+	for _, evidence := range []string{"jane@acme.com", "AVNOLOGY_AUTH_001", "identifier", "password", "csrf_token"} {
+		assert.Contains(t, out, evidence, "the shape and non-secrets stay")
+	}
+	assert.Equal(t, "not json", redactBody([]byte("not json")))
+}
+
+func TestRedactHeader(t *testing.T) {
+	h := http.Header{}
+	h.Set("Authorization", "Bearer avnl_ses_abc")
+	h.Add("Cookie", "avnl_csrf=tok; avnl_session=avnl_ses_abc")
+	h.Add("Set-Cookie", "avnl_session=avnl_ses_abc; Path=/; HttpOnly; SameSite=Lax")
+	h.Set("X-Request-Id", "req_1")
+	out := redactHeader(h)
+	assert.Equal(t, []string{"Bearer [REDACTED]"}, out["Authorization"])
+	assert.Equal(t, []string{"avnl_csrf=[REDACTED]; avnl_session=[REDACTED]"}, out["Cookie"])
+	assert.Equal(t, []string{"avnl_session=[REDACTED]; Path=/; HttpOnly; SameSite=Lax"}, out["Set-Cookie"])
+	assert.Equal(t, []string{"req_1"}, out["X-Request-Id"])
+}
