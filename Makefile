@@ -5,7 +5,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 SPECS   := openapi/avnology-id-flows.yaml openapi/mock-control.yaml
 
-.PHONY: build generate check-generated lint test test-race spec-lint ci
+.PHONY: build generate check-generated lint test test-race spec-lint conform ci
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/idflows ./cmd/idflows
@@ -33,6 +33,14 @@ spec-lint: node_modules/.bin/spectral
 
 node_modules/.bin/spectral: package.json package-lock.json
 	npm ci --no-audit --no-fund
+
+# The suite against a freshly started mock (port 4433 must be free).
+conform: build
+	@./bin/idflows mock --log-level warn & pid=$$!; \
+	for i in $$(seq 50); do curl -fs http://127.0.0.1:4433/_mock/ready >/dev/null && break; sleep 0.1; done; \
+	./bin/idflows conform --target http://127.0.0.1:4433 --control http://127.0.0.1:4433 --inbox mock \
+		--waivers mockserver/conformance-waivers.yaml --report-dir out/conformance; code=$$?; \
+	kill $$pid; exit $$code
 
 ci:
 	bash .ci/run
