@@ -7,8 +7,8 @@ import (
 )
 
 // sendCode submits step 1 of a code flow and expects the flow back in sent_email.
-func (t *T) sendCode(a *Agent, f *Flow, field, address string) *Response {
-	r := a.Submit(f, "code", map[string]any{field: address})
+func (t *T) sendCode(a *Agent, f *Flow, field string, value any) *Response {
+	r := a.Submit(f, "code", map[string]any{field: value})
 	if t.ExpectStatus(r, 200, "asking for a code") {
 		cf := flowOf(r.Get("continue_flow"))
 		t.checkAt(r.Seq, cf != nil && cf.ID == f.ID && cf.State == "sent_email", "step 1 must answer the same flow in sent_email")
@@ -179,6 +179,40 @@ func init() {
 				r := a.Submit(f, "code", map[string]any{"code": t.lastCode(acc.Email), "identifier": acc.Email})
 				t.RequireStatus(r, 200, "submitting the emailed code")
 				t.checkSession(r, "session", "aal1", "code")
+			}},
+		Case{ID: "login.code.expired", Title: "A login code older than 15 minutes answers 400 _020",
+			Profile: ProfileRecovery, Requirements: []string{"submitLoginFlow", "REQ-LIMIT-002"}, Needs: []Capability{NeedInbox, NeedClock},
+			Run: func(t *T) {
+				acc := t.Register(t.API())
+				a := t.API()
+				f := a.MustCreateFlow("login", nil)
+				t.sendCode(a, f, "identifier", acc.Email)
+				t.Advance(16 * time.Minute)
+				t.ExpectError(a.Submit(f, "code", map[string]any{"code": t.lastCode(acc.Email)}), 400, "AVNOLOGY_AUTH_020", "a 16-minute-old login code")
+			}},
+		Case{ID: "registration.code.success", Title: "Passwordless sign-up: traits, then the emailed code, create the identity signed in",
+			Profile: ProfileRecovery, Requirements: []string{"submitRegistrationFlow", "REQ-LIMIT-002"}, Needs: []Capability{NeedInbox},
+			Run: func(t *T) {
+				a := t.API()
+				f := a.MustCreateFlow("registration", nil)
+				email := uniqueEmail("passwordless")
+				t.sendCode(a, f, "traits", map[string]any{"email": email})
+				r := a.Submit(f, "code", map[string]any{"code": t.lastCode(email)})
+				t.RequireStatus(r, 200, "submitting the emailed code")
+				t.checkSession(r, "session", "aal1", "code")
+			}},
+		Case{ID: "registration.code.wrong", Title: "A wrong sign-up code answers 400 _008 with attempts_remaining",
+			Profile: ProfileRecovery, Requirements: []string{"submitRegistrationFlow", "REQ-LIMIT-002", "REQ-ERR-004"}, Needs: []Capability{NeedInbox},
+			Run: func(t *T) {
+				a := t.API()
+				f := a.MustCreateFlow("registration", nil)
+				email := uniqueEmail("passwordless")
+				t.sendCode(a, f, "traits", map[string]any{"email": email})
+				r := a.Submit(f, "code", map[string]any{"code": wrongCode(t.lastCode(email))})
+				if t.ExpectError(r, 400, "AVNOLOGY_AUTH_008", "a wrong sign-up code") {
+					_, ok := r.Get("error.details.attempts_remaining").(float64)
+					t.checkAt(r.Seq, ok, "a _008 must carry details.attempts_remaining (REQ-ERR-004)")
+				}
 			}},
 		Case{ID: "login.code.uniform", Title: "Code login answers sent_email for an unknown address too, and sends it nothing",
 			Profile: ProfileRecovery, Requirements: []string{"submitLoginFlow", "REQ-LOGIN-008"}, Needs: []Capability{NeedInbox},

@@ -20,13 +20,15 @@ func init() {
 				t.ExpectError(r, 405, "AVNOLOGY_AUTH_902", "PUT on the login flow collection")
 			}},
 		Case{ID: "errors.payload-too-large", Title: "A submit body over 1 MiB answers 413 _902",
-			Profile: ProfileSecurity, Requirements: []string{"submitLoginFlow", "REQ-ERR-001"},
+			Profile: ProfileSecurity, Requirements: []string{"submitLoginFlow", "submitRegistrationFlow", "REQ-ERR-001"},
 			Run: func(t *T) {
 				a := t.API()
-				f := a.MustCreateFlow("login", nil)
-				big := append(append([]byte(`{"method":"password","body":{"identifier":"`), bytes.Repeat([]byte("a"), 1<<20+1)...), []byte(`","password":"x"}}`)...)
-				r := a.Do(Request{Method: http.MethodPost, Path: flowPath("login") + "/" + f.ID + ":submit", Body: big, Deliberate: true})
-				t.ExpectError(r, 413, "AVNOLOGY_AUTH_902", "a 1 MiB body")
+				big := append(append([]byte(`{"method":"password","body":{"password":"`), bytes.Repeat([]byte("a"), 1<<20+1)...), []byte(`"}}`)...)
+				for _, kind := range []string{"login", "registration"} {
+					f := a.MustCreateFlow(kind, nil)
+					r := a.Do(Request{Method: http.MethodPost, Path: flowPath(kind) + "/" + f.ID + ":submit", Body: big, Deliberate: true})
+					t.ExpectError(r, 413, "AVNOLOGY_AUTH_902", "a "+kind+" submit over 1 MiB")
+				}
 			}},
 		Case{ID: "errors.unsupported-media-type", Title: "A submit body that is not application/json answers 415 _902",
 			Profile: ProfileSecurity, Requirements: []string{"submitLoginFlow", "submitRegistrationFlow", "REQ-ERR-005"},
