@@ -25,6 +25,29 @@ func (t *T) lastCode(address string) string {
 	return codes[len(codes)-1]
 }
 
+// expiredCodeCase checks that a one-time code of a flow kind older than 15 minutes answers
+// 400 with the kind's expiry code (REQ-LIMIT-002).
+func expiredCodeCase(kind, field, code string, reqs ...string) Case {
+	return Case{ID: kind + ".code.expired", Title: "A " + kind + " code older than 15 minutes answers 400 " + code[len(code)-4:],
+		Profile: ProfileRecovery, Requirements: append([]string{"submit" + upperFirst(kind) + "Flow", "REQ-LIMIT-002"}, reqs...), Needs: []Capability{NeedInbox, NeedClock},
+		Run: func(t *T) {
+			acc := t.Register(t.API())
+			a := t.API()
+			f := a.MustCreateFlow(kind, nil)
+			t.sendCode(a, f, field, acc.Email)
+			t.Advance(16 * time.Minute)
+			t.ExpectError(a.Submit(f, "code", map[string]any{"code": t.lastCode(acc.Email)}), 400, code, "a 16-minute-old "+kind+" code")
+		}}
+}
+
+// expectWrongCode checks a wrong one-time code's error and its attempts_remaining (REQ-ERR-004).
+func (t *T) expectWrongCode(r *Response, code, why string) {
+	if t.ExpectError(r, 400, code, why) {
+		_, ok := r.Get("error.details.attempts_remaining").(float64)
+		t.checkAt(r.Seq, ok, "%s: %s must carry details.attempts_remaining (REQ-ERR-004)", why, code)
+	}
+}
+
 func wrongCode(code string) string {
 	b := []byte(code)
 	b[5] = '0' + (b[5]-'0'+1)%10
@@ -33,6 +56,9 @@ func wrongCode(code string) string {
 
 func init() {
 	register(
+		expiredCodeCase("recovery", "email", "AVNOLOGY_AUTH_019", "REQ-REC-003"),
+		expiredCodeCase("verification", "email", "AVNOLOGY_AUTH_020", "REQ-VER-004"),
+		expiredCodeCase("login", "identifier", "AVNOLOGY_AUTH_020", "REQ-LOGIN-008"),
 		Case{ID: "recovery.create.fresh", Title: "A new recovery flow is in show_form, lives 60 minutes and asks for an email",
 			Profile: ProfileRecovery, Requirements: []string{"createRecoveryFlow", "getRecoveryFlow", "REQ-REC-001", "REQ-FLOW-008"},
 			Run: func(t *T) {
@@ -93,16 +119,6 @@ func init() {
 				}
 				t.ExpectError(a.Submit(f, "code", map[string]any{"code": t.lastCode(acc.Email)}), 400, "AVNOLOGY_AUTH_009", "the right code after five wrong ones")
 			}},
-		Case{ID: "recovery.code.expired", Title: "A recovery code older than 15 minutes answers 400 _019",
-			Profile: ProfileRecovery, Requirements: []string{"submitRecoveryFlow", "REQ-REC-003", "REQ-LIMIT-002"}, Needs: []Capability{NeedInbox, NeedClock},
-			Run: func(t *T) {
-				acc := t.Register(t.API())
-				a := t.API()
-				f := a.MustCreateFlow("recovery", nil)
-				t.sendCode(a, f, "email", acc.Email)
-				t.Advance(16 * time.Minute)
-				t.ExpectError(a.Submit(f, "code", map[string]any{"code": t.lastCode(acc.Email)}), 400, "AVNOLOGY_AUTH_019", "a 16-minute-old recovery code")
-			}},
 		Case{ID: "recovery.rate-limit", Title: "More than 5 code sends to one address in 15 minutes answer 429 _021",
 			Profile: ProfileRecovery, Requirements: []string{"submitRecoveryFlow", "REQ-REC-005", "REQ-ERR-006"},
 			Run: func(t *T) {
@@ -153,21 +169,7 @@ func init() {
 				a := t.API()
 				f := a.MustCreateFlow("verification", nil)
 				t.sendCode(a, f, "email", acc.Email)
-				r := a.Submit(f, "code", map[string]any{"code": wrongCode(t.lastCode(acc.Email))})
-				if t.ExpectError(r, 400, "AVNOLOGY_AUTH_007", "a wrong verification code") {
-					_, ok := r.Get("error.details.attempts_remaining").(float64)
-					t.checkAt(r.Seq, ok, "a _007 must carry details.attempts_remaining (REQ-ERR-004)")
-				}
-			}},
-		Case{ID: "verification.code.expired", Title: "A verification code older than 15 minutes answers 400 _020",
-			Profile: ProfileRecovery, Requirements: []string{"submitVerificationFlow", "REQ-VER-004", "REQ-LIMIT-002"}, Needs: []Capability{NeedInbox, NeedClock},
-			Run: func(t *T) {
-				acc := t.Register(t.API())
-				a := t.API()
-				f := a.MustCreateFlow("verification", nil)
-				t.sendCode(a, f, "email", acc.Email)
-				t.Advance(16 * time.Minute)
-				t.ExpectError(a.Submit(f, "code", map[string]any{"code": t.lastCode(acc.Email)}), 400, "AVNOLOGY_AUTH_020", "a 16-minute-old verification code")
+				t.expectWrongCode(a.Submit(f, "code", map[string]any{"code": wrongCode(t.lastCode(acc.Email))}), "AVNOLOGY_AUTH_007", "a wrong verification code")
 			}},
 		Case{ID: "login.code.success", Title: "Code login: step 1 answers sent_email, the emailed code signs in at aal1",
 			Profile: ProfileRecovery, Requirements: []string{"submitLoginFlow", "REQ-LOGIN-008"}, Needs: []Capability{NeedInbox},
@@ -179,16 +181,6 @@ func init() {
 				r := a.Submit(f, "code", map[string]any{"code": t.lastCode(acc.Email), "identifier": acc.Email})
 				t.RequireStatus(r, 200, "submitting the emailed code")
 				t.checkSession(r, "session", "aal1", "code")
-			}},
-		Case{ID: "login.code.expired", Title: "A login code older than 15 minutes answers 400 _020",
-			Profile: ProfileRecovery, Requirements: []string{"submitLoginFlow", "REQ-LIMIT-002"}, Needs: []Capability{NeedInbox, NeedClock},
-			Run: func(t *T) {
-				acc := t.Register(t.API())
-				a := t.API()
-				f := a.MustCreateFlow("login", nil)
-				t.sendCode(a, f, "identifier", acc.Email)
-				t.Advance(16 * time.Minute)
-				t.ExpectError(a.Submit(f, "code", map[string]any{"code": t.lastCode(acc.Email)}), 400, "AVNOLOGY_AUTH_020", "a 16-minute-old login code")
 			}},
 		Case{ID: "registration.code.success", Title: "Passwordless sign-up: traits, then the emailed code, create the identity signed in",
 			Profile: ProfileRecovery, Requirements: []string{"submitRegistrationFlow", "REQ-LIMIT-002"}, Needs: []Capability{NeedInbox},
@@ -208,11 +200,7 @@ func init() {
 				f := a.MustCreateFlow("registration", nil)
 				email := uniqueEmail("passwordless")
 				t.sendCode(a, f, "traits", map[string]any{"email": email})
-				r := a.Submit(f, "code", map[string]any{"code": wrongCode(t.lastCode(email))})
-				if t.ExpectError(r, 400, "AVNOLOGY_AUTH_008", "a wrong sign-up code") {
-					_, ok := r.Get("error.details.attempts_remaining").(float64)
-					t.checkAt(r.Seq, ok, "a _008 must carry details.attempts_remaining (REQ-ERR-004)")
-				}
+				t.expectWrongCode(a.Submit(f, "code", map[string]any{"code": wrongCode(t.lastCode(email))}), "AVNOLOGY_AUTH_008", "a wrong sign-up code")
 			}},
 		Case{ID: "login.code.uniform", Title: "Code login answers sent_email for an unknown address too, and sends it nothing",
 			Profile: ProfileRecovery, Requirements: []string{"submitLoginFlow", "REQ-LOGIN-008"}, Needs: []Capability{NeedInbox},

@@ -1,0 +1,36 @@
+package conformance
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A Mailpit-shaped API on loopback: search lists newest first, each message has a text body.
+func TestMailpitInbox(t *testing.T) {
+	messages := map[string]string{
+		"m1": "Your recovery code is 111111. It expires in 15 minutes.",
+		"m2": "Use 222222 to verify your address.",
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/search", func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, `to:"jane@example.com"`, r.URL.Query().Get("query"))
+		_ = json.NewEncoder(w).Encode(map[string]any{"messages": []map[string]string{{"ID": "m2"}, {"ID": "m1"}}})
+	})
+	mux.HandleFunc("GET /api/v1/message/{id}", func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]string{"Text": messages[r.PathValue("id")]})
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	codes, err := Mailpit{BaseURL: srv.URL}.Codes(t.Context(), Scope{}, "jane@example.com")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"111111", "222222"}, codes, "oldest first")
+
+	_, err = Mailpit{BaseURL: srv.URL + "/nope"}.Codes(t.Context(), Scope{}, "jane@example.com")
+	assert.Error(t, err)
+}
