@@ -97,8 +97,29 @@ func TestRunnerContainsCases(t *testing.T) {
 	assert.Equal(t, report.Skipped, res.Status)
 	assert.Contains(t, res.Reason, "clock")
 
+	res = e.run(t.Context(), Case{ID: "x.should", Profile: ProfileCore, Severity: SHOULD, Run: func(t *T) { t.Errorf("only a should") }}, time.Second)
+	assert.Equal(t, report.Warning, res.Status, "a SHOULD case cannot fail")
+
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	res = e.run(ctx, Case{ID: "x.cancelled", Profile: ProfileCore, Severity: SHOULD, Run: func(t *T) { t.Warnf("only a should") }}, time.Second)
-	assert.Equal(t, report.Warning, res.Status)
+	res = e.run(ctx, Case{ID: "x.interrupted", Profile: ProfileCore, Severity: MUST, Run: func(t *T) { t.API().Get("/v1/sessions/whoami", nil) }}, time.Second)
+	assert.Equal(t, report.Skipped, res.Status)
+	assert.Equal(t, "the run was interrupted", res.Reason)
+}
+
+// An interrupted run stops scheduling cases and reports the rest as not run.
+func TestInterruptedRun(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }))
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := 0
+	rep, err := Check(ctx, Target{BaseURL: srv.URL}, Options{Parallel: 1, Progress: func(report.Case) {
+		if done++; done == 3 {
+			cancel()
+		}
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, len(Cases()), rep.Summary.Total)
+	assert.Greater(t, rep.Summary.Skipped, len(Cases())-5)
+	assert.False(t, rep.Summary.Ok)
 }

@@ -95,8 +95,13 @@ func Check(ctx context.Context, target Target, opts Options) (*report.Report, er
 		slots    = make(chan struct{}, opts.Parallel)
 	)
 	for i, c := range cases {
-		wg.Add(1)
 		slots <- struct{}{}
+		if ctx.Err() != nil { // interrupted: what did not run is not judged
+			<-slots
+			results[i] = interrupted(c)
+			continue
+		}
+		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
@@ -181,6 +186,9 @@ func (e *engine) run(parent context.Context, c Case, timeout time.Duration) repo
 	if timedOut || errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
 		res.Findings = append(res.Findings, report.Finding{Severity: string(MUST), Message: fmt.Sprintf("the case did not finish within %s", timeout)})
 	}
+	if parent.Err() != nil {
+		return interrupted(c)
+	}
 	res.Status = verdict(res.Findings, t.skip, t.review)
 	switch res.Status {
 	case report.Skipped:
@@ -192,6 +200,11 @@ func (e *engine) run(parent context.Context, c Case, timeout time.Duration) repo
 		res.Exchanges = nil // evidence is for what needs looking at
 	}
 	return res
+}
+
+func interrupted(c Case) report.Case {
+	return report.Case{ID: c.ID, Title: c.Title, Profile: c.Profile, Severity: string(c.Severity), Requirements: c.Requirements,
+		Status: report.Skipped, Reason: "the run was interrupted"}
 }
 
 func verdict(findings []report.Finding, skip string, review []string) report.Status {

@@ -156,6 +156,10 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", file)
 	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "idflows conform: interrupted; the cases not run are SKIPPED")
+		return exitFailure
+	}
 	if !rep.Summary.Ok {
 		return exitFailure
 	}

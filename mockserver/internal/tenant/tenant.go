@@ -69,10 +69,15 @@ func (r *Registry) Get(name string) (*World, error) {
 		return nil, err
 	}
 	r.byKey[name] = r.lru.PushFront(w)
-	for r.lru.Len() > r.cfg.Max {
-		oldest := r.lru.Back()
-		r.lru.Remove(oldest)
-		delete(r.byKey, oldest.Value.(*World).Name)
+	// Drop the least recently used worlds, but never the default one: a frontend developing
+	// against the mock lives there while test suites churn through named worlds.
+	for el := r.lru.Back(); r.lru.Len() > r.cfg.Max && el != nil; {
+		prev := el.Prev()
+		if name := el.Value.(*World).Name; name != Default {
+			r.lru.Remove(el)
+			delete(r.byKey, name)
+		}
+		el = prev
 	}
 	return w, nil
 }

@@ -40,6 +40,25 @@ func TestWorldsAreIsolatedAndBounded(t *testing.T) {
 	assert.Equal(t, 4, seeded)
 }
 
+// Suites churning through named worlds never evict the default world a frontend lives in.
+func TestTheDefaultWorldIsNeverEvicted(t *testing.T) {
+	r := tenant.NewRegistry(tenant.Config{
+		Max: 2, Clock: clock.System{}, Limits: store.DefaultLimits,
+		IDs:  func(string) ids.Source { return ids.Random{} },
+		Seed: func(*tenant.World) error { return nil },
+	})
+	def, err := r.Get(tenant.Default)
+	require.NoError(t, err)
+	for _, name := range []string{"a", "b", "c", "d"} {
+		_, err := r.Get(name)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 2, r.Len())
+	again, err := r.Get(tenant.Default)
+	require.NoError(t, err)
+	assert.Same(t, def, again)
+}
+
 func TestJournalKeepsTheLastEntriesNewestFirst(t *testing.T) {
 	j := tenant.NewJournal(3)
 	for i := range 5 {
