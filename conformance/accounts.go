@@ -31,7 +31,7 @@ func (t *T) Register(a *Agent) *Account {
 }
 
 // Seed creates an identity through the target's seeding capability (the case is SKIPPED
-// without it). The password is set unless spec has none and noPassword is asked for.
+// without it); a unique email and a strong password are filled in when spec has none.
 func (t *T) Seed(spec IdentitySpec) *Account {
 	t.Need(NeedSeeder)
 	if spec.Email == "" {
