@@ -47,6 +47,9 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	jsonFile := fs.String("json", "", "write the JSON report to this file")
 	htmlFile := fs.String("html", "", "write the HTML report to this file")
 	list := fs.Bool("list", false, "list the selected cases and exit")
+	rpID := fs.String("webauthn-rp-id", "", "the WebAuthn relying-party id the target verifies passkeys for (enables passkey cases)")
+	rpOrigin := fs.String("webauthn-origin", "", "the origin the target expects in passkey ceremonies (with --webauthn-rp-id)")
+	oidcProvider := fs.String("oidc-provider", "", "a social provider the target offers, e.g. google (enables social sign-in cases)")
 	headers := headerFlags{}
 	fs.Var(headers, "header", "extra request header \"Name: value\" (repeatable)")
 	fs.Usage = func() {
@@ -97,7 +100,13 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 	}
 
-	t := conformance.Target{BaseURL: *target, Timeout: *timeout, Header: http.Header(headers), InsecureSkipVerify: *insecure}
+	t := conformance.Target{BaseURL: *target, Timeout: *timeout, Header: http.Header(headers), InsecureSkipVerify: *insecure, OIDCProvider: *oidcProvider}
+	if (*rpID == "") != (*rpOrigin == "") {
+		return usageErr("--webauthn-rp-id and --webauthn-origin go together")
+	}
+	if *rpID != "" {
+		t.WebAuthn = &conformance.RelyingParty{ID: *rpID, Origin: *rpOrigin}
+	}
 	if *control != "" || *inbox == "mock" {
 		base := *control
 		if base == "" {

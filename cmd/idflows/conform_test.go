@@ -78,6 +78,7 @@ func TestConformUsageErrors(t *testing.T) {
 		"bad inbox":          {"conform", "--target", closed, "--inbox", "pigeon"},
 		"bad header":         {"conform", "--target", closed, "--header", "no colon"},
 		"bad parallel":       {"conform", "--target", closed, "--parallel", "0"},
+		"half a party":       {"conform", "--target", closed, "--webauthn-rp-id", "localhost"},
 	} {
 		t.Run("case="+name, func(t *testing.T) {
 			code, _, errOut := runCLI(t, args...)
