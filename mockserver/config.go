@@ -4,14 +4,13 @@
 package mockserver
 
 import (
-	"github.com/avnology/idflows/mockserver/internal/deviation"
-
 	"log/slog"
 	"time"
 
 	"github.com/avnology/idflows/fixtures"
 	"github.com/avnology/idflows/mockserver/clock"
 	"github.com/avnology/idflows/mockserver/ids"
+	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/store"
 )
 

@@ -3,8 +3,6 @@
 package login
 
 import (
-	"github.com/avnology/idflows/mockserver/internal/deviation"
-
 	"context"
 	"fmt"
 	"math"
@@ -16,6 +14,7 @@ import (
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/auth"
+	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/request"

@@ -2,8 +2,6 @@
 package sessions
 
 import (
-	"github.com/avnology/idflows/mockserver/internal/deviation"
-
 	"context"
 	"encoding/base64"
 	"strconv"
@@ -11,6 +9,7 @@ import (
 	"github.com/avnology/idflows/gen/api"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/auth"
+	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/session"
 	"github.com/avnology/idflows/mockserver/internal/store"

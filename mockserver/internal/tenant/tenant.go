@@ -3,13 +3,12 @@
 package tenant
 
 import (
-	"github.com/avnology/idflows/mockserver/internal/deviation"
-
 	"container/list"
 	"sync"
 
 	"github.com/avnology/idflows/mockserver/clock"
 	"github.com/avnology/idflows/mockserver/ids"
+	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/outbox"
 	"github.com/avnology/idflows/mockserver/internal/store"
 )
