@@ -106,13 +106,6 @@ func init() {
 					t.checkAt(r.Seq, r.Str("error.details.reason") != "", "a _011 must carry details.reason (REQ-ERR-004)")
 				}
 			}},
-		Case{ID: "settings.unlink-last-credential", Title: "Removing the last way to sign in answers 400 _902",
-			Profile: ProfileCore, Requirements: []string{"submitSettingsFlow", "REQ-SET-009"},
-			Run: func(t *T) {
-				_, a, f := t.settingsFor()
-				r := a.Submit(f, "oidc", map[string]any{"unlink": "google"})
-				t.ExpectError(r, 400, "AVNOLOGY_AUTH_902", "unlinking a provider from a password-only identity")
-			}},
 		Case{ID: "settings.flow.expired", Title: "After 60 minutes a settings flow answers 400 _009",
 			Profile: ProfileCore, Requirements: []string{"submitSettingsFlow", "getSettingsFlow", "REQ-FLOW-003"}, Needs: []Capability{NeedClock},
 			Run: func(t *T) {

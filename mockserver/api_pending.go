@@ -10,18 +10,6 @@ import (
 // Operations of the contract that the mock does not implement yet answer an honest 500 _900
 // naming themselves; the conformance waivers list them.
 
-func (a *flowAPI) CreateSettingsFlow(context.Context, api.CreateSettingsFlowRequestObject) (api.CreateSettingsFlowResponseObject, error) {
-	return nil, apierr.NotImplemented("createSettingsFlow")
-}
-
-func (a *flowAPI) GetSettingsFlow(context.Context, api.GetSettingsFlowRequestObject) (api.GetSettingsFlowResponseObject, error) {
-	return nil, apierr.NotImplemented("getSettingsFlow")
-}
-
-func (a *flowAPI) SubmitSettingsFlow(context.Context, api.SubmitSettingsFlowRequestObject) (api.SubmitSettingsFlowResponseObject, error) {
-	return nil, apierr.NotImplemented("submitSettingsFlow")
-}
-
 func (a *flowAPI) CreateRecoveryFlow(context.Context, api.CreateRecoveryFlowRequestObject) (api.CreateRecoveryFlowResponseObject, error) {
 	return nil, apierr.NotImplemented("createRecoveryFlow")
 }

@@ -57,6 +57,9 @@ func TestConformanceCatchesFaults(t *testing.T) {
 		mockserver.FaultExpiryIgnored:     {"login.flow.expired", "registration.flow.expired"},
 		mockserver.FaultLogoutNotRevoking: {"sessions.logout.revokes", "sessions.logout.cookie"},
 		mockserver.FaultEnumerationLeak:   {"security.enumeration.identical-answers"},
+		mockserver.FaultAALNotRaised:      {"mfa.login.totp", "mfa.login.lookup-secret", "mfa.stepup.aal2"},
+		mockserver.FaultStepUpNotEnforced: {"mfa.stepup.aal2", "settings.privileged.stale"},
+		mockserver.FaultTOTPReplay:        {"mfa.login.totp-replay"},
 	} {
 		t.Run("fault="+string(fault), func(t *testing.T) {
 			srv := mockservertest.NewServer(t, mockservertest.WithFault(fault))

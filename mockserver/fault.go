@@ -27,6 +27,9 @@ const (
 	FaultExpiryIgnored     = deviation.ExpiryIgnored
 	FaultLogoutNotRevoking = deviation.LogoutNotRevoking
 	FaultEnumerationLeak   = deviation.EnumerationLeak
+	FaultAALNotRaised      = deviation.AALNotRaised
+	FaultStepUpNotEnforced = deviation.StepUpNotEnforced
+	FaultTOTPReplay        = deviation.TOTPReplay
 )
 
 // Faults describes every fault by name.

@@ -21,6 +21,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/registration"
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/session"
+	"github.com/avnology/idflows/mockserver/internal/settings"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 	"github.com/avnology/idflows/mockserver/internal/ui"
 	"github.com/avnology/idflows/openapi/contract"
@@ -38,6 +39,7 @@ type Server struct {
 
 	login        *login.Service
 	registration *registration.Service
+	settings     *settings.Service
 	handler      http.Handler
 }
 
@@ -89,6 +91,8 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.login = &login.Service{Render: render, ReturnTo: allow, Policy: login.DefaultPolicy, FlowLifetime: lifetime(flow.Login), SessionLifetime: cfg.SessionLifetime,
 		DummyHash: s.hasher(ids.Random{}).Hash("not a password anyone has")}
 	s.registration = &registration.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Registration), SessionLifetime: cfg.SessionLifetime}
+	s.settings = &settings.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Settings),
+		BaseURL: cfg.BaseURL, Issuer: "Avnology ID (idflows mock)"}
 	s.tenants = tenant.NewRegistry(tenant.Config{
 		Max: cfg.MaxTenants, Clock: o.clock, Limits: cfg.Limits,
 		IDs:        o.idSource,

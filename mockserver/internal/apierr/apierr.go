@@ -23,6 +23,7 @@ const (
 	PasswordTooWeak      api.ErrorCode = "AVNOLOGY_AUTH_011"
 	DuplicateAccount     api.ErrorCode = "AVNOLOGY_AUTH_012"
 	MethodNotEnabled     api.ErrorCode = "AVNOLOGY_AUTH_013"
+	FactorEnrolled       api.ErrorCode = "AVNOLOGY_AUTH_014"
 	CSRFViolation        api.ErrorCode = "AVNOLOGY_AUTH_015"
 	ReturnToNotAllowed   api.ErrorCode = "AVNOLOGY_AUTH_016"
 	SessionAlreadyExists api.ErrorCode = "AVNOLOGY_AUTH_017"

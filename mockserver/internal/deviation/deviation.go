@@ -14,16 +14,19 @@ type Kind string
 // The deviations. Transport ones rewrite answers on the way out; behavioural ones change what
 // a flow or session does.
 const (
-	WrongCode         Kind = "wrong-code"          // 401 _001 answered as 401 _004
-	WrongStatus       Kind = "wrong-status"        // 400 _902 answered as 422
-	MissingField      Kind = "missing-field"       // flows lose the required expires_at
-	UndeclaredField   Kind = "undeclared-field"    // JSON answers gain a field the contract lacks
-	MissingRequestID  Kind = "missing-request-id"  // no X-Request-Id header
-	WrongContentType  Kind = "wrong-content-type"  // JSON answers labelled text/plain
-	CSRFNotEnforced   Kind = "csrf-not-enforced"   // any CSRF token is accepted
-	ExpiryIgnored     Kind = "expiry-ignored"      // expired flows stay usable
-	LogoutNotRevoking Kind = "logout-not-revoking" // logout answers 204 but the session lives on
-	EnumerationLeak   Kind = "enumeration-leak"    // an unknown identifier gets its own message
+	WrongCode         Kind = "wrong-code"           // 401 _001 answered as 401 _004
+	WrongStatus       Kind = "wrong-status"         // 400 _902 answered as 422
+	MissingField      Kind = "missing-field"        // flows lose the required expires_at
+	UndeclaredField   Kind = "undeclared-field"     // JSON answers gain a field the contract lacks
+	MissingRequestID  Kind = "missing-request-id"   // no X-Request-Id header
+	WrongContentType  Kind = "wrong-content-type"   // JSON answers labelled text/plain
+	CSRFNotEnforced   Kind = "csrf-not-enforced"    // any CSRF token is accepted
+	ExpiryIgnored     Kind = "expiry-ignored"       // expired flows stay usable
+	LogoutNotRevoking Kind = "logout-not-revoking"  // logout answers 204 but the session lives on
+	EnumerationLeak   Kind = "enumeration-leak"     // an unknown identifier gets its own message
+	AALNotRaised      Kind = "aal-not-raised"       // a second factor leaves the session at aal1
+	StepUpNotEnforced Kind = "step-up-not-enforced" // no 403 _102: aal1 sessions and stale sign-ins may change settings
+	TOTPReplay        Kind = "totp-replay"          // a TOTP code may be used again
 )
 
 // All lists every deviation with what it does.
@@ -38,6 +41,9 @@ var All = map[Kind]string{
 	ExpiryIgnored:     "keep expired flows usable",
 	LogoutNotRevoking: "answer logout with 204 but keep the session valid",
 	EnumerationLeak:   "tell an unknown identifier apart from a wrong password in the message",
+	AALNotRaised:      "leave the session at aal1 after a second factor",
+	StepUpNotEnforced: "let aal1 sessions and stale sign-ins change settings",
+	TOTPReplay:        "accept a TOTP code that was already used",
 }
 
 // Names returns every deviation's name, sorted.

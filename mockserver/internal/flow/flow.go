@@ -114,6 +114,15 @@ type Flow struct {
 	// FirstFactorAt is when the first factor of a pending aal2 step was completed.
 	FirstFactorAt time.Time
 
+	// Settings: a TOTP secret shown but not yet confirmed with a code, lookup codes generated
+	// but not yet confirmed, and the codes the current answer shows (never stored: they are
+	// shown once, REQ-SET-007).
+	PendingTOTP   string
+	PendingLookup []string
+	ShownLookup   []string
+	// CodeFailures counts wrong codes submitted to this flow.
+	CodeFailures int
+
 	// Messages are flow-level; FieldMessages and Values re-render the form after an error.
 	Messages      []Message
 	FieldMessages map[string][]Message

@@ -300,7 +300,11 @@ func (s *Service) secondFactor(tx *store.Tx, w *tenant.World, req request.Reques
 			return nil, notEnabled(method)
 		}
 		var step int64
-		if step, good = identity.MatchTOTP(ident.TOTPSecret, code, tx.Now, ident.TOTPLastStep); good {
+		last := ident.TOTPLastStep
+		if w.Deviations.Has(deviation.TOTPReplay) {
+			last = 0
+		}
+		if step, good = identity.MatchTOTP(ident.TOTPSecret, code, tx.Now, last); good {
 			ident.TOTPLastStep = step
 		}
 		completed = "totp"
@@ -326,6 +330,9 @@ func (s *Service) secondFactor(tx *store.Tx, w *tenant.World, req request.Reques
 	_ = tx.PutIdentity(ident)
 	f.Active = method
 	second := auth.Method(completed, session.AAL2, tx.Now)
+	if w.Deviations.Has(deviation.AALNotRaised) {
+		second.AAL = session.AAL1
+	}
 	var ses session.Session
 	if existing, ok := tx.Session(f.SessionID); ok && existing.Active(tx.Now) && existing.IdentityID == ident.ID {
 		ses = existing

@@ -69,12 +69,57 @@ func submit(group api.UiNodeGroup, method string, label flow.Message) input {
 	return input{group: group, name: "method", typ: api.UiNodeInputAttributesTypeSubmit, value: method, label: &label}
 }
 
-func render(f flow.Flow, inputs []input) []api.UiNode {
-	nodes := make([]api.UiNode, 0, len(inputs))
-	for _, in := range inputs {
-		nodes = append(nodes, in.node(f))
+// element is anything that renders as one UI node.
+type element interface {
+	node(f flow.Flow) api.UiNode
+}
+
+func render[E element](f flow.Flow, elements []E) []api.UiNode {
+	nodes := make([]api.UiNode, 0, len(elements))
+	for _, e := range elements {
+		nodes = append(nodes, e.node(f))
 	}
 	return nodes
+}
+
+// img is an image node, e.g. the TOTP QR code.
+type img struct {
+	group         api.UiNodeGroup
+	id, src       string
+	width, height int
+	label         flow.Message
+}
+
+func (i img) node(flow.Flow) api.UiNode {
+	l := text(i.label)
+	var out api.UiNode
+	_ = out.FromUiNodeImg(api.UiNodeImg{
+		Type: api.UiNodeImgTypeImg, Group: i.group, Messages: []api.UiText{}, Meta: api.UiNodeMeta{Label: &l},
+		Attributes: api.UiNodeImgAttributes{NodeType: api.UiNodeImgAttributesNodeTypeImg, Id: i.id, Src: i.src, Width: i.width, Height: i.height},
+	})
+	return out
+}
+
+// textNode is a text node, e.g. the TOTP secret or the lookup codes.
+type textNode struct {
+	group api.UiNodeGroup
+	id    string
+	text  flow.Message
+	label *flow.Message
+}
+
+func (t textNode) node(flow.Flow) api.UiNode {
+	n := api.UiNodeText{
+		Type: api.UiNodeTextTypeText, Group: t.group, Messages: []api.UiText{},
+		Attributes: api.UiNodeTextAttributes{NodeType: api.UiNodeTextAttributesNodeTypeText, Id: t.id, Text: text(t.text)},
+	}
+	if t.label != nil {
+		l := text(*t.label)
+		n.Meta.Label = &l
+	}
+	var out api.UiNode
+	_ = out.FromUiNodeText(n)
+	return out
 }
 
 func loginNodes(f flow.Flow, second SecondFactors) []api.UiNode {

@@ -65,8 +65,8 @@ func (r Renderer) Registration(f flow.Flow) api.RegistrationFlow {
 	}
 }
 
-// AsFlow wraps a login flow in the Flow union (for error envelopes).
-func AsFlow[T api.LoginFlow | api.RegistrationFlow](v T) *api.Flow {
+// AsFlow wraps a flow in the Flow union (for error envelopes).
+func AsFlow[T api.LoginFlow | api.RegistrationFlow | api.SettingsFlow](v T) *api.Flow {
 	var out api.Flow
 	var err error
 	switch v := any(v).(type) {
@@ -74,6 +74,8 @@ func AsFlow[T api.LoginFlow | api.RegistrationFlow](v T) *api.Flow {
 		err = out.FromLoginFlow(v)
 	case api.RegistrationFlow:
 		err = out.FromRegistrationFlow(v)
+	case api.SettingsFlow:
+		err = out.FromSettingsFlow(v)
 	}
 	if err != nil {
 		return nil // marshalling generated structs cannot fail

@@ -1,0 +1,35 @@
+package mockserver
+
+import (
+	"context"
+
+	"github.com/avnology/idflows/gen/api"
+)
+
+func (a *flowAPI) CreateSettingsFlow(ctx context.Context, req api.CreateSettingsFlowRequestObject) (api.CreateSettingsFlowResponseObject, error) {
+	c := callFrom(ctx)
+	out, err := a.s.settings.Create(ctx, c.world, c.req, deref(req.Params.ReturnTo))
+	if err != nil {
+		return nil, err
+	}
+	a.s.csrfCookie(c, out.MintedCSRF, out.CSRFToken)
+	return api.CreateSettingsFlow200JSONResponse(out.Flow), nil
+}
+
+func (a *flowAPI) GetSettingsFlow(ctx context.Context, req api.GetSettingsFlowRequestObject) (api.GetSettingsFlowResponseObject, error) {
+	c := callFrom(ctx)
+	out, err := a.s.settings.Get(ctx, c.world, c.req, req.FlowId)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetSettingsFlow200JSONResponse(out), nil
+}
+
+func (a *flowAPI) SubmitSettingsFlow(ctx context.Context, req api.SubmitSettingsFlowRequestObject) (api.SubmitSettingsFlowResponseObject, error) {
+	c := callFrom(ctx)
+	out, err := a.s.settings.Submit(ctx, c.world, c.req, req.FlowId, *req.Body)
+	if err != nil {
+		return nil, err
+	}
+	return api.SubmitSettingsFlow200JSONResponse(out), nil
+}

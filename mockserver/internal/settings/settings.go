@@ -1,0 +1,348 @@
+// Package settings is the settings flow of a signed-in identity: profile, password, TOTP and
+// lookup secrets, each section saved on its own, with the step-up rules of D7 — an aal1
+// session of an identity with a second factor cannot open settings, and privileged sections
+// need an authentication less than 15 minutes old.
+package settings
+
+import (
+	"context"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/avnology/idflows/gen/api"
+	"github.com/avnology/idflows/mockserver/ids"
+	"github.com/avnology/idflows/mockserver/internal/apierr"
+	"github.com/avnology/idflows/mockserver/internal/auth"
+	"github.com/avnology/idflows/mockserver/internal/deviation"
+	"github.com/avnology/idflows/mockserver/internal/flow"
+	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/registration"
+	"github.com/avnology/idflows/mockserver/internal/request"
+	"github.com/avnology/idflows/mockserver/internal/returnto"
+	"github.com/avnology/idflows/mockserver/internal/session"
+	"github.com/avnology/idflows/mockserver/internal/store"
+	"github.com/avnology/idflows/mockserver/internal/tenant"
+	"github.com/avnology/idflows/mockserver/internal/ui"
+)
+
+// LookupCodes is how many lookup secrets a regeneration makes (D9).
+const LookupCodes = 12
+
+// Service runs settings flows.
+type Service struct {
+	Render       ui.Renderer
+	ReturnTo     returnto.AllowList
+	Hasher       func(src ids.Source) identity.Hasher
+	FlowLifetime time.Duration
+	// BaseURL builds details.login_url of a step-up answer.
+	BaseURL string
+	// Issuer names the account in authenticator apps.
+	Issuer string
+}
+
+// Created is a new flow and whether the CSRF cookie must be set.
+type Created struct {
+	Flow       api.SettingsFlow
+	CSRFToken  string
+	MintedCSRF bool
+}
+
+// Create opens a settings flow for the caller (REQ-SET-001, REQ-STEPUP-001).
+func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Request, returnTo string) (Created, error) {
+	if err := s.ReturnTo.Check(returnTo); err != nil {
+		return Created{}, err
+	}
+	var out Created
+	err := w.Store.Update(ctx, func(tx *store.Tx) error {
+		ses, ident, e := auth.Resolve(tx, req, false)
+		if e != nil {
+			return e
+		}
+		if ident.HasSecondFactor() && ses.AAL != session.AAL2 && !ses.Recovery && !w.Deviations.Has(deviation.StepUpNotEnforced) {
+			return s.stepUp(url.Values{"aal": {"aal2"}}, "aal2", "Your session must be at aal2 to change settings: complete your second factor.")
+		}
+		f := flow.New(ids.UUID(w.IDs), flow.Settings, tx.Now, s.FlowLifetime)
+		f.CSRFToken, out.MintedCSRF = req.CSRFToken(func() string { return ids.Token(w.IDs, 32) })
+		f.ReturnTo, f.IdentityID = returnTo, ident.ID
+		if ident.TOTPSecret == "" {
+			f.PendingTOTP = newTOTPSecret(w.IDs)
+		}
+		tx.PutFlow(f)
+		out.Flow, out.CSRFToken = s.render(f, ident), f.CSRFToken
+		return nil
+	})
+	return out, err
+}
+
+// Get returns the caller's settings flow; anyone else's is not found (REQ-SET-002).
+func (s *Service) Get(ctx context.Context, w *tenant.World, req request.Request, id string) (api.SettingsFlow, error) {
+	var out api.SettingsFlow
+	err := w.Store.Update(ctx, func(tx *store.Tx) error {
+		_, ident, f, err := s.load(tx, w, req, id)
+		if err != nil {
+			return err
+		}
+		out = s.render(f, ident)
+		return nil
+	})
+	return out, err
+}
+
+// load resolves the caller and their flow: 401 without a session, 404 for a flow that is not
+// theirs, 400 _009 for an expired one.
+func (s *Service) load(tx *store.Tx, w *tenant.World, req request.Request, id string) (session.Session, identity.Identity, flow.Flow, error) {
+	ses, ident, e := auth.Resolve(tx, req, false)
+	if e != nil {
+		return ses, ident, flow.Flow{}, e
+	}
+	f, fresh, found := tx.UsableFlow(id, flow.Settings, func() string { return ids.UUID(w.IDs) })
+	switch {
+	case !found || f.IdentityID != "" && f.IdentityID != ident.ID:
+		return ses, ident, f, apierr.NotFoundError()
+	case fresh != "":
+		return ses, ident, f, apierr.ExpiredFlow("settings", id, fresh)
+	}
+	return ses, ident, f, nil
+}
+
+func (s *Service) render(f flow.Flow, ident identity.Identity) api.SettingsFlow {
+	v := ui.SettingsView{Identity: ident}
+	if f.PendingTOTP != "" && ident.TOTPSecret == "" {
+		v.TOTPQR = totpQR(s.Issuer, ident.Traits.Email, f.PendingTOTP)
+	}
+	return s.Render.Settings(f, v)
+}
+
+// change is one section's edit of the identity, run inside the submit's transaction.
+type change struct {
+	tx    *store.Tx
+	w     *tenant.World
+	ses   session.Session
+	ident *identity.Identity
+	f     *flow.Flow
+}
+
+// Submit saves one section (REQ-SET-003 … REQ-SET-009, REQ-STEPUP-002).
+func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, body api.SettingsSubmitRequest) (api.SettingsSubmitResult, error) {
+	method, err := body.Discriminator()
+	if err != nil {
+		return api.SettingsSubmitResult{}, apierr.Invalid("The request body is invalid.", apierr.Field("method", "required"))
+	}
+	raw, _ := body.MarshalJSON()
+	csrf := flow.EnvelopeCSRF(raw)
+	var out api.SettingsSubmitResult
+	err = w.Store.Update(ctx, func(tx *store.Tx) error {
+		ses, ident, f, err := s.load(tx, w, req, id)
+		if err != nil {
+			return err
+		}
+		if !f.CSRFMatches(csrf, req.CSRFCookie) && !w.Deviations.Has(deviation.CSRFNotEnforced) {
+			return apierr.CSRF()
+		}
+		f.ClearMessages()
+		c := &change{tx: tx, w: w, ses: ses, ident: &ident, f: &f}
+		if err := s.apply(c, method, body); err != nil {
+			tx.PutFlow(f)
+			var e *apierr.Error
+			if errors.As(err, &e) && e.ContinueFlow == nil && e.Status < 500 && e.Code != apierr.StepUpRequired {
+				e.ContinueFlow = ui.AsFlow(s.render(f, ident))
+			}
+			return err
+		}
+		ident.UpdatedAt = tx.Now
+		if err := tx.PutIdentity(ident); err != nil {
+			if errors.Is(err, store.ErrDuplicate) {
+				return apierr.New(http.StatusConflict, apierr.DuplicateAccount, "An account with this email already exists.")
+			}
+			return err
+		}
+		if err := f.MoveTo(flow.Success); err != nil {
+			return err
+		}
+		f.Messages = []flow.Message{ui.InfoSaved}
+		shown := f.ShownLookup
+		f.ShownLookup = nil // codes are shown in this answer only (REQ-SET-007)
+		tx.PutFlow(f)
+		f.ShownLookup = shown
+		cf := s.render(f, ident)
+		out = api.SettingsSubmitResult{ContinueFlow: &cf, ReturnTo: nonEmpty(f.ReturnTo)}
+		return nil
+	})
+	return out, err
+}
+
+func (s *Service) apply(c *change, method string, body api.SettingsSubmitRequest) error {
+	switch method {
+	case "profile":
+		v, err := body.AsSettingsProfileSubmit()
+		if err != nil {
+			return apierr.Invalid("The request body is invalid.")
+		}
+		return s.profile(c, registration.Traits(v.Body.Traits))
+	case "password":
+		v, err := body.AsSettingsPasswordSubmit()
+		if err != nil {
+			return apierr.Invalid("The request body is invalid.")
+		}
+		return s.password(c, v.Body.Password)
+	case "totp":
+		v, err := body.AsSettingsTotpSubmit()
+		if err != nil {
+			return apierr.Invalid("The request body is invalid.")
+		}
+		return s.totp(c, v.Body)
+	case "lookup_secret":
+		v, err := body.AsSettingsLookupSecretSubmit()
+		if err != nil {
+			return apierr.Invalid("The request body is invalid.")
+		}
+		return s.lookup(c, v.Body)
+	default: // webauthn and oidc: no relying party or provider is configured
+		return apierr.New(http.StatusBadRequest, apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", method))
+	}
+}
+
+// privileged refuses a privileged change on a session authenticated too long ago (REQ-STEPUP-002).
+func (s *Service) privileged(c *change) error {
+	if c.ses.Privileged(c.tx.Now) || c.w.Deviations.Has(deviation.StepUpNotEnforced) {
+		return nil
+	}
+	return s.stepUp(url.Values{"refresh": {"true"}}, c.ses.AAL, "This change needs a recent sign-in: sign in again and retry.")
+}
+
+// stepUp is the 403 _102 answer, pointing at the login flow that lifts the restriction.
+func (s *Service) stepUp(q url.Values, aal, message string) *apierr.Error {
+	e := apierr.New(http.StatusForbidden, apierr.StepUpRequired, message)
+	required := api.AuthenticatorAssuranceLevel(aal)
+	loginURL := s.BaseURL + "/v1/flows/login?" + q.Encode()
+	e.Details.RequiredAal, e.Details.LoginUrl = &required, &loginURL
+	return e
+}
+
+func (s *Service) profile(c *change, traits identity.Traits) error {
+	emailChanged := identity.NormalizeEmail(traits.Email) != identity.NormalizeEmail(c.ident.Traits.Email)
+	if emailChanged {
+		if err := s.privileged(c); err != nil {
+			return err
+		}
+		if other, taken := c.tx.IdentityByIdentifier(traits.Email); taken && other.ID != c.ident.ID {
+			c.f.AddFieldMessage("traits.email", ui.ErrAccountExists)
+			return apierr.New(http.StatusConflict, apierr.DuplicateAccount, "An account with this email already exists.")
+		}
+		c.ident.EmailVerified, c.ident.VerifiedAt = false, time.Time{}
+	}
+	c.ident.Traits = traits
+	return nil
+}
+
+func (s *Service) password(c *change, password string) error {
+	if err := s.privileged(c); err != nil {
+		return err
+	}
+	if v := identity.CheckPassword(password, c.ident.Traits.Email); v != nil {
+		if v.Breached {
+			c.f.AddFieldMessage("password", ui.ErrPasswordLeak)
+			return apierr.New(http.StatusBadRequest, apierr.PasswordBreached, "The password has been found in a data breach.")
+		}
+		c.f.AddFieldMessage("password", ui.ErrPasswordWeak)
+		e := apierr.New(http.StatusBadRequest, apierr.PasswordTooWeak, "The password is too weak.")
+		reason := v.Reason
+		e.Details.Reason = &reason
+		return e
+	}
+	c.ident.PasswordHash = s.Hasher(c.w.IDs).Hash(password)
+	return nil
+}
+
+// totp enrols with a code for the pending secret, or unlinks (REQ-SET-006).
+func (s *Service) totp(c *change, b api.SettingsTotpBody) error {
+	unlink := b.TotpUnlink != nil && *b.TotpUnlink
+	if (b.TotpCode != nil) == unlink {
+		return apierr.Invalid("Send either totp_code or totp_unlink.", apierr.Field("body", "exactly one of totp_code and totp_unlink"))
+	}
+	if err := s.privileged(c); err != nil {
+		return err
+	}
+	if unlink {
+		if c.ident.TOTPSecret == "" {
+			return apierr.Invalid("No authenticator app is set up.", apierr.Field("body.totp_unlink", "nothing to unlink"))
+		}
+		c.ident.TOTPSecret, c.ident.TOTPLastStep = "", 0
+		c.f.PendingTOTP = newTOTPSecret(c.w.IDs)
+		return nil
+	}
+	if c.ident.TOTPSecret != "" {
+		c.f.AddFieldMessage("totp_code", ui.ErrTOTPEnrolled)
+		return apierr.New(http.StatusConflict, apierr.FactorEnrolled, "An authenticator app is already set up; unlink it first.")
+	}
+	step, ok := identity.MatchTOTP(c.f.PendingTOTP, *b.TotpCode, c.tx.Now, 0)
+	if !ok {
+		c.f.CodeFailures++
+		c.f.AddFieldMessage("totp_code", ui.ErrCodeInvalid)
+		e := apierr.New(http.StatusBadRequest, apierr.InvalidCode, "The code is invalid.")
+		remaining := max(5-c.f.CodeFailures, 0)
+		e.Details.AttemptsRemaining = &remaining
+		return e
+	}
+	c.ident.TOTPSecret, c.ident.TOTPLastStep, c.f.PendingTOTP = c.f.PendingTOTP, step, ""
+	return nil
+}
+
+// lookup handles the four lookup-secret actions (REQ-SET-007).
+func (s *Service) lookup(c *change, b api.SettingsLookupSecretBody) error {
+	set := func(p *bool) bool { return p != nil && *p }
+	actions := 0
+	for _, p := range []*bool{b.LookupSecretReveal, b.LookupSecretRegenerate, b.LookupSecretConfirm, b.LookupSecretDisable} {
+		if set(p) {
+			actions++
+		}
+	}
+	if actions != 1 {
+		return apierr.Invalid("Set exactly one lookup_secret action to true.", apierr.Field("body", "exactly one of lookup_secret_reveal, _regenerate, _confirm, _disable"))
+	}
+	if err := s.privileged(c); err != nil {
+		return err
+	}
+	switch {
+	case set(b.LookupSecretRegenerate):
+		codes := make([]string, LookupCodes)
+		for i := range codes {
+			codes[i] = ids.Alnum(c.w.IDs, 8)
+		}
+		c.f.PendingLookup, c.f.ShownLookup = codes, codes
+	case set(b.LookupSecretConfirm):
+		if len(c.f.PendingLookup) == 0 {
+			return apierr.Invalid("There are no new codes to confirm; generate them first.", apierr.Field("body.lookup_secret_confirm", "nothing to confirm"))
+		}
+		c.ident.LookupSecrets, c.f.PendingLookup = c.f.PendingLookup, nil
+	case set(b.LookupSecretReveal):
+		if len(c.ident.LookupSecrets) == 0 {
+			return apierr.Invalid("There are no codes to reveal.", apierr.Field("body.lookup_secret_reveal", "no codes"))
+		}
+		c.f.ShownLookup = c.ident.LookupSecrets
+	default:
+		if len(c.ident.LookupSecrets) == 0 {
+			return apierr.Invalid("There are no codes to disable.", apierr.Field("body.lookup_secret_disable", "no codes"))
+		}
+		c.ident.LookupSecrets = nil
+	}
+	return nil
+}
+
+// newTOTPSecret is a 160-bit base32 secret (RFC 4226's recommended length).
+func newTOTPSecret(src ids.Source) string {
+	b := make([]byte, 20)
+	src.Read(b)
+	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
