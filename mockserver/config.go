@@ -39,6 +39,16 @@ type Config struct {
 	SessionLifetime time.Duration
 	// FlowLifetimes override the documented lifetime of a flow type ("login", "registration", …).
 	FlowLifetimes map[string]time.Duration
+	// WebAuthn is the relying party passkeys are registered with and verified against.
+	WebAuthn WebAuthn
+}
+
+// WebAuthn configures the relying party (D9). RPID defaults to BaseURL's host ("localhost" when
+// that is an IP address, which WebAuthn does not allow); Origins — the origins of the pages that
+// run the ceremonies, i.e. the frontends — default to BaseURL, its localhost twin and CORSOrigins.
+type WebAuthn struct {
+	RPID    string
+	Origins []string
 }
 
 // DefaultConfig serves on the default address with the embedded personas.

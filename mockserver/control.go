@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/passkey"
 	"github.com/avnology/idflows/mockserver/internal/store"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 	"github.com/avnology/idflows/openapi"
@@ -269,4 +271,8 @@ func (c *controlAPI) ListJournal(ctx context.Context, req control.ListJournalReq
 		out.Entries = append(out.Entries, entry)
 	}
 	return control.ListJournal200JSONResponse(out), nil
+}
+
+func (c *controlAPI) GetWebauthnScript(context.Context, control.GetWebauthnScriptRequestObject) (control.GetWebauthnScriptResponseObject, error) {
+	return control.GetWebauthnScript200TextjavascriptResponse{Body: bytes.NewReader(passkey.Script), ContentLength: int64(len(passkey.Script))}, nil
 }

@@ -78,6 +78,10 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		s.origins[strings.TrimRight(origin, "/")] = true
 	}
 	render := ui.Renderer{BaseURL: cfg.BaseURL}
+	rp, err := relyingParty(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("mockserver: webauthn: %w", err)
+	}
 	allow := returnto.New(append(append([]string{cfg.BaseURL}, cfg.CORSOrigins...), cfg.ReturnTo...)...)
 	if cfg.SessionLifetime <= 0 {
 		cfg.SessionLifetime = session.DefaultLifetime
@@ -89,10 +93,10 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		return flow.DefaultLifetimes[t]
 	}
 	s.login = &login.Service{Render: render, ReturnTo: allow, Policy: login.DefaultPolicy, FlowLifetime: lifetime(flow.Login), SessionLifetime: cfg.SessionLifetime,
-		DummyHash: s.hasher(ids.Random{}).Hash("not a password anyone has")}
-	s.registration = &registration.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Registration), SessionLifetime: cfg.SessionLifetime}
+		DummyHash: s.hasher(ids.Random{}).Hash("not a password anyone has"), Passkeys: rp}
+	s.registration = &registration.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Registration), SessionLifetime: cfg.SessionLifetime, Passkeys: rp}
 	s.settings = &settings.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Settings),
-		BaseURL: cfg.BaseURL, Issuer: "Avnology ID (idflows mock)"}
+		BaseURL: cfg.BaseURL, Issuer: "Avnology ID (idflows mock)", Passkeys: rp}
 	s.tenants = tenant.NewRegistry(tenant.Config{
 		Max: cfg.MaxTenants, Clock: o.clock, Limits: cfg.Limits,
 		IDs:        o.idSource,

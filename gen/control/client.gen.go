@@ -240,6 +240,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /_mock/reset (the `ResetTenant` operationId).
 	ResetTenant(ctx context.Context, params *ResetTenantParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetWebauthnScript WebAuthn glue script
+	//
+	// The script a flow's `script` node points at: it defines `avnlWebAuthnLogin` and
+	// `avnlWebAuthnRegistration`, which run the browser ceremony with the options of the
+	// flow's `webauthn_*_options` input and submit the form with `method: webauthn`. The
+	// node carries its subresource-integrity hash.
+	//
+	// Corresponds with GET /_mock/webauthn.js (the `GetWebauthnScript` operationId).
+	GetWebauthnScript(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetClock The tenant's clock
@@ -573,6 +583,26 @@ func (c *Client) GetReady(ctx context.Context, reqEditors ...RequestEditorFn) (*
 // Corresponds with POST /_mock/reset (the `ResetTenant` operationId).
 func (c *Client) ResetTenant(ctx context.Context, params *ResetTenantParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewResetTenantRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetWebauthnScript WebAuthn glue script
+//
+// The script a flow's `script` node points at: it defines `avnlWebAuthnLogin` and
+// `avnlWebAuthnRegistration`, which run the browser ceremony with the options of the
+// flow's `webauthn_*_options` input and submit the form with `method: webauthn`. The
+// node carries its subresource-integrity hash.
+//
+// Corresponds with GET /_mock/webauthn.js (the `GetWebauthnScript` operationId).
+func (c *Client) GetWebauthnScript(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetWebauthnScriptRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -1308,6 +1338,33 @@ func NewResetTenantRequest(server string, params *ResetTenantParams) (*http.Requ
 	return req, nil
 }
 
+// NewGetWebauthnScriptRequest constructs an http.Request for the GetWebauthnScript method
+func NewGetWebauthnScriptRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_mock/webauthn.js")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -1524,6 +1581,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /_mock/reset (the `ResetTenant` operationId).
 	ResetTenantWithResponse(ctx context.Context, params *ResetTenantParams, reqEditors ...RequestEditorFn) (*ResetTenantResponse, error)
+
+	// GetWebauthnScriptWithResponse WebAuthn glue script
+	//
+	// The script a flow's `script` node points at: it defines `avnlWebAuthnLogin` and
+	// `avnlWebAuthnRegistration`, which run the browser ceremony with the options of the
+	// flow's `webauthn_*_options` input and submit the form with `method: webauthn`. The
+	// node carries its subresource-integrity hash.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_mock/webauthn.js (the `GetWebauthnScript` operationId).
+	GetWebauthnScriptWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetWebauthnScriptResponse, error)
 }
 
 type GetClockResponse struct {
@@ -2183,6 +2252,40 @@ func (r ResetTenantResponse) ContentType() string {
 	return ""
 }
 
+type GetWebauthnScriptResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetWebauthnScriptResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetWebauthnScriptResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetWebauthnScriptResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetWebauthnScriptResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetClockWithResponse The tenant's clock
 //
 // The tenant's current time; flows, sessions, codes and lockouts all read it.
@@ -2468,6 +2571,24 @@ func (c *ClientWithResponses) ResetTenantWithResponse(ctx context.Context, param
 		return nil, err
 	}
 	return ParseResetTenantResponse(rsp)
+}
+
+// GetWebauthnScriptWithResponse WebAuthn glue script
+//
+// The script a flow's `script` node points at: it defines `avnlWebAuthnLogin` and
+// `avnlWebAuthnRegistration`, which run the browser ceremony with the options of the
+// flow's `webauthn_*_options` input and submit the form with `method: webauthn`. The
+// node carries its subresource-integrity hash.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_mock/webauthn.js (the `GetWebauthnScript` operationId).
+func (c *ClientWithResponses) GetWebauthnScriptWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetWebauthnScriptResponse, error) {
+	rsp, err := c.GetWebauthnScript(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetWebauthnScriptResponse(rsp)
 }
 
 // ParseGetClockResponse parses an HTTP response from a GetClockWithResponse call
@@ -2886,6 +3007,22 @@ func ParseResetTenantResponse(rsp *http.Response) (*ResetTenantResponse, error) 
 	}
 
 	response := &ResetTenantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseGetWebauthnScriptResponse parses an HTTP response from a GetWebauthnScriptWithResponse call
+func ParseGetWebauthnScriptResponse(rsp *http.Response) (*GetWebauthnScriptResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetWebauthnScriptResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}

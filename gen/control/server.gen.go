@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -62,6 +63,9 @@ type ServerInterface interface {
 	// ResetTenant Reset the tenant to the fixtures
 	// (POST /_mock/reset)
 	ResetTenant(w http.ResponseWriter, r *http.Request, params ResetTenantParams)
+	// GetWebauthnScript WebAuthn glue script
+	// (GET /_mock/webauthn.js)
+	GetWebauthnScript(w http.ResponseWriter, r *http.Request)
 }
 
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
@@ -155,6 +159,12 @@ func (_ Unimplemented) GetReady(w http.ResponseWriter, r *http.Request) {
 // ResetTenant Reset the tenant to the fixtures
 // (POST /_mock/reset)
 func (_ Unimplemented) ResetTenant(w http.ResponseWriter, r *http.Request, params ResetTenantParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetWebauthnScript WebAuthn glue script
+// (GET /_mock/webauthn.js)
+func (_ Unimplemented) GetWebauthnScript(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -776,6 +786,20 @@ func (siw *ServerInterfaceWrapper) ResetTenant(w http.ResponseWriter, r *http.Re
 	handler.ServeHTTP(w, r)
 }
 
+// GetWebauthnScript operation middleware
+func (siw *ServerInterfaceWrapper) GetWebauthnScript(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetWebauthnScript(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 type UnescapedCookieParamError struct {
 	ParamName string
 	Err       error
@@ -933,6 +957,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/_mock/reset", wrapper.ResetTenant)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/_mock/webauthn.js", wrapper.GetWebauthnScript)
 	})
 
 	return r
@@ -1385,6 +1412,33 @@ func (response ResetTenant204Response) VisitResetTenantResponse(w http.ResponseW
 	return nil
 }
 
+type GetWebauthnScriptRequestObject struct {
+}
+
+type GetWebauthnScriptResponseObject interface {
+	VisitGetWebauthnScriptResponse(w http.ResponseWriter) error
+}
+
+type GetWebauthnScript200TextjavascriptResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetWebauthnScript200TextjavascriptResponse) VisitGetWebauthnScriptResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/javascript")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetClock The tenant's clock
@@ -1432,6 +1486,9 @@ type StrictServerInterface interface {
 	// ResetTenant Reset the tenant to the fixtures
 	// (POST /_mock/reset)
 	ResetTenant(ctx context.Context, request ResetTenantRequestObject) (ResetTenantResponseObject, error)
+	// GetWebauthnScript WebAuthn glue script
+	// (GET /_mock/webauthn.js)
+	GetWebauthnScript(ctx context.Context, request GetWebauthnScriptRequestObject) (GetWebauthnScriptResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -1881,6 +1938,30 @@ func (sh *strictHandler) ResetTenant(w http.ResponseWriter, r *http.Request, par
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ResetTenantResponseObject); ok {
 		if err := validResponse.VisitResetTenantResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetWebauthnScript operation middleware
+func (sh *strictHandler) GetWebauthnScript(w http.ResponseWriter, r *http.Request) {
+	var request GetWebauthnScriptRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebauthnScript(ctx, request.(GetWebauthnScriptRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebauthnScript")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetWebauthnScriptResponseObject); ok {
+		if err := validResponse.VisitGetWebauthnScriptResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -123,6 +123,14 @@ type Flow struct {
 	// CodeFailures counts wrong codes submitted to this flow.
 	CodeFailures int
 
+	// WebAuthnOptions are the options of the flow's pending WebAuthn ceremony, as shown in its
+	// webauthn_*_options node; WebAuthnSession is what the relying party keeps to finish it.
+	WebAuthnOptions string
+	WebAuthnSession []byte
+	// NewIdentityID is the id a passkey registration gives the account it creates (the
+	// credential's user handle is fixed before the account exists).
+	NewIdentityID string
+
 	// Messages are flow-level; FieldMessages and Values re-render the form after an error.
 	Messages      []Message
 	FieldMessages map[string][]Message

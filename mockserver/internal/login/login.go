@@ -17,6 +17,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/passkey"
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/session"
@@ -46,6 +47,8 @@ type Service struct {
 	// DummyHash is verified against for unknown identifiers, so that they take as long as a
 	// wrong password (REQ-LOGIN-003).
 	DummyHash string
+	// Passkeys is the WebAuthn relying party.
+	Passkeys *passkey.RP
 }
 
 // CreateParams are createLoginFlow's query parameters.
@@ -83,15 +86,19 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 		f.CSRFToken, out.MintedCSRF = req.CSRFToken(func() string { return ids.Token(w.IDs, 32) })
 		f.ReturnTo, f.LoginChallenge, f.OrganizationID = p.ReturnTo, p.LoginChallenge, p.OrganizationID
 		f.Refresh, f.RequestedAAL = p.Refresh, "aal1"
+		var awaited *identity.Identity
 		if hasSession {
 			f.SessionID = ses.ID
 			ident, _ := tx.Identity(ses.IdentityID)
 			if stepUp && ident.HasSecondFactor() {
-				f.RequestedAAL, f.IdentityID = "aal2", ident.ID
+				f.RequestedAAL, f.IdentityID, awaited = "aal2", ident.ID, &ident
 			} else {
 				f.SetValue("identifier", ident.Traits.Email)
 				f.Messages = []flow.Message{ui.InfoReauth}
 			}
+		}
+		if err := s.beginAssertion(w, &f, awaited); err != nil {
+			return err
 		}
 		tx.PutFlow(f)
 		out.Flow, out.CSRFToken = s.render(tx, f), f.CSRFToken
@@ -103,9 +110,24 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 func (s *Service) render(tx *store.Tx, f flow.Flow) api.LoginFlow {
 	var second ui.SecondFactors
 	if ident, ok := tx.Identity(f.IdentityID); ok {
-		second = ui.SecondFactors{TOTP: ident.TOTPSecret != "", LookupSecret: len(ident.LookupSecrets) > 0}
+		second = ui.SecondFactors{TOTP: ident.TOTPSecret != "", LookupSecret: len(ident.LookupSecrets) > 0, WebAuthn: len(ident.WebAuthn) > 0}
 	}
 	return s.Render.Login(f, second)
+}
+
+// beginAssertion starts the flow's WebAuthn ceremony: a second factor for the awaited
+// identity, or a passkey login for anyone (REQ-LOGIN-011).
+func (s *Service) beginAssertion(w *tenant.World, f *flow.Flow, awaited *identity.Identity) error {
+	f.WebAuthnOptions, f.WebAuthnSession = "", nil
+	if s.Passkeys == nil || awaited != nil && len(awaited.WebAuthn) == 0 {
+		return nil
+	}
+	c, err := s.Passkeys.BeginLogin(w.IDs, awaited)
+	if err != nil {
+		return err
+	}
+	f.WebAuthnOptions, f.WebAuthnSession = c.Options, c.Session
+	return nil
 }
 
 // Get returns a login flow (REQ-FLOW-003, REQ-FLOW-005).
@@ -115,6 +137,12 @@ func (s *Service) Get(ctx context.Context, w *tenant.World, id string) (api.Logi
 		f, err := s.usable(tx, w, id)
 		if err != nil {
 			return err
+		}
+		if f.WebAuthnOptions == "" && f.IdentityID == "" { // a flow offered in place of an expired one
+			if err := s.beginAssertion(w, &f, nil); err != nil {
+				return err
+			}
+			tx.PutFlow(f)
 		}
 		out = s.render(tx, f)
 		return nil
@@ -206,8 +234,19 @@ func (s *Service) decode(w *tenant.World, req request.Request, body api.LoginSub
 		return func(tx *store.Tx, f *flow.Flow) (*Result, error) {
 			return s.secondFactor(tx, w, req, f, "lookup_secret", v.Body.LookupSecret)
 		}, nil
+	case "webauthn":
+		v, err := body.AsLoginWebauthnSubmit()
+		if err != nil {
+			return nil, apierr.Invalid("The request body is invalid.")
+		}
+		return func(tx *store.Tx, f *flow.Flow) (*Result, error) {
+			if f.RequestedAAL == "aal2" && f.IdentityID != "" {
+				return s.secondFactor(tx, w, req, f, "webauthn", v.Body.WebauthnLogin)
+			}
+			return s.passkeyLogin(tx, w, req, f, v.Body.WebauthnLogin)
+		}, nil
 	default:
-		// oidc, webauthn and code are in the contract but not offered by this flow (REQ-FLOW-009).
+		// oidc and code are in the contract but not offered by this flow (REQ-FLOW-009).
 		return func(*store.Tx, *flow.Flow) (*Result, error) { return nil, notEnabled(method) }, nil
 	}
 }
@@ -275,6 +314,9 @@ func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f
 		if err := f.MoveTo(flow.ChooseMethod); err != nil {
 			return nil, err
 		}
+		if err := s.beginAssertion(w, f, &ident); err != nil {
+			return nil, err
+		}
 		f.Messages = []flow.Message{ui.LabelSecondStep}
 		cf := s.render(tx, *f)
 		return &Result{Body: api.LoginSubmitResult{ContinueFlow: &cf}, RateLimit: headers}, nil
@@ -314,12 +356,25 @@ func (s *Service) secondFactor(tx *store.Tx, w *tenant.World, req request.Reques
 		}
 		ident.LookupSecrets, good = identity.UseLookupSecret(ident.LookupSecrets, code)
 		completed = "recovery_code"
+	case "webauthn":
+		if len(ident.WebAuthn) == 0 || s.Passkeys == nil {
+			return nil, notEnabled(method)
+		}
+		used, err := s.Passkeys.FinishLogin(passkey.Ceremony{Session: f.WebAuthnSession}, code, func(h []byte) (identity.Identity, bool) {
+			return ident, string(h) == ident.ID
+		})
+		if good = err == nil && used.ID == ident.ID; good {
+			ident.WebAuthn = used.WebAuthn
+		} else if err := s.beginAssertion(w, f, &ident); err != nil { // a fresh challenge for the next try
+			return nil, err
+		}
+		completed = "webauthn"
 	}
 	if !good {
 		if err := s.countFailure(tx, f, &ident); err != nil {
 			return nil, err
 		}
-		f.AddFieldMessage(map[string]string{"totp": "totp_code", "lookup_secret": "lookup_secret"}[method], ui.ErrCodeInvalid)
+		f.AddFieldMessage(map[string]string{"totp": "totp_code", "lookup_secret": "lookup_secret", "webauthn": "webauthn_login"}[method], ui.ErrCodeInvalid)
 		remaining := max(s.Policy.LockoutAfter-ident.FailedPasswords, 0)
 		e := apierr.New(http.StatusBadRequest, apierr.InvalidCode, "The code is invalid or has already been used.")
 		e.Details.AttemptsRemaining = &remaining
@@ -344,6 +399,47 @@ func (s *Service) secondFactor(tx *store.Tx, w *tenant.World, req request.Reques
 		tx.PutSession(ses)
 	}
 	return s.done(tx, f, ses, ident, nil), nil
+}
+
+// passkeyLogin signs in with a discoverable credential and no identifier: one step, aal2
+// (REQ-LOGIN-011). A failed ceremony is the same 401 _001 as a wrong password.
+func (s *Service) passkeyLogin(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, response string) (*Result, error) {
+	if s.Passkeys == nil || f.WebAuthnSession == nil {
+		return nil, notEnabled("webauthn")
+	}
+	used, err := s.Passkeys.FinishLogin(passkey.Ceremony{Session: f.WebAuthnSession}, response, func(h []byte) (identity.Identity, bool) {
+		return tx.Identity(string(h))
+	})
+	if err != nil {
+		if err := s.beginAssertion(w, f, nil); err != nil {
+			return nil, err
+		}
+		return nil, s.invalidCredentials(tx, f)
+	}
+	ident, _ := tx.Identity(used.ID)
+	if ident.Locked(tx.Now) {
+		return nil, s.locked(tx, f, ident)
+	}
+	if ident.State != identity.StateActive {
+		return nil, apierr.New(http.StatusForbidden, apierr.AccountDisabled, "This account is disabled.")
+	}
+	ident.WebAuthn = used.WebAuthn // the new signature counter
+	_ = tx.PutIdentity(ident)
+	f.Active = "webauthn"
+	m := auth.Method("webauthn", session.AAL2, tx.Now)
+	if w.Deviations.Has(deviation.AALNotRaised) {
+		m.AAL = session.AAL1
+	}
+	if f.SessionID != "" {
+		ses, ok := tx.Session(f.SessionID)
+		if !ok || !ses.Active(tx.Now) || ses.IdentityID != ident.ID {
+			return nil, s.invalidCredentials(tx, f)
+		}
+		ses.Authenticate(m)
+		tx.PutSession(ses)
+		return s.done(tx, f, ses, ident, nil), nil
+	}
+	return s.done(tx, f, auth.Issue(tx, w.IDs, ident, m, req, s.SessionLifetime, false), ident, nil), nil
 }
 
 // done consumes the flow and answers the session (REQ-FLOW-004).

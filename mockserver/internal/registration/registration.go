@@ -16,6 +16,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/passkey"
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/session"
@@ -31,6 +32,8 @@ type Service struct {
 	Hasher          func(src ids.Source) identity.Hasher
 	FlowLifetime    time.Duration
 	SessionLifetime time.Duration
+	// Passkeys is the WebAuthn relying party.
+	Passkeys *passkey.RP
 }
 
 // CreateParams are createRegistrationFlow's query parameters.
@@ -60,6 +63,9 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 		f := flow.New(ids.UUID(w.IDs), flow.Registration, tx.Now, s.FlowLifetime)
 		f.CSRFToken, out.MintedCSRF = req.CSRFToken(func() string { return ids.Token(w.IDs, 32) })
 		f.ReturnTo, f.LoginChallenge, f.OrganizationID = p.ReturnTo, p.LoginChallenge, p.OrganizationID
+		if err := s.beginRegistration(w, &f); err != nil {
+			return err
+		}
 		tx.PutFlow(f)
 		out.Flow, out.CSRFToken = s.Render.Registration(f), f.CSRFToken
 		return nil
@@ -74,6 +80,12 @@ func (s *Service) Get(ctx context.Context, w *tenant.World, id string) (api.Regi
 		f, err := s.usable(tx, w, id)
 		if err != nil {
 			return err
+		}
+		if f.WebAuthnOptions == "" { // a flow offered in place of an expired one
+			if err := s.beginRegistration(w, &f); err != nil {
+				return err
+			}
+			tx.PutFlow(f)
 		}
 		out = s.Render.Registration(f)
 		return nil
@@ -117,14 +129,23 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 			return apierr.CSRF()
 		}
 		f.ClearMessages()
-		if method != "password" {
-			return apierr.New(http.StatusBadRequest, apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", method))
+		var res Result
+		switch method {
+		case "password":
+			v, verr := body.AsRegistrationPasswordSubmit()
+			if verr != nil {
+				return apierr.Invalid("The request body is invalid.")
+			}
+			res, err = s.password(tx, w, req, &f, v.Body)
+		case "webauthn":
+			v, verr := body.AsRegistrationWebauthnSubmit()
+			if verr != nil {
+				return apierr.Invalid("The request body is invalid.")
+			}
+			res, err = s.passkey(tx, w, req, &f, v.Body)
+		default:
+			err = apierr.New(http.StatusBadRequest, apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", method))
 		}
-		v, err := body.AsRegistrationPasswordSubmit()
-		if err != nil {
-			return apierr.Invalid("The request body is invalid.")
-		}
-		res, err := s.password(tx, w, req, &f, v.Body)
 		tx.PutFlow(f)
 		if err != nil {
 			return err
@@ -142,9 +163,8 @@ func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f
 	f.SetValue("traits.name.first", traits.Name.First)
 	f.SetValue("traits.name.last", traits.Name.Last)
 
-	if _, taken := tx.IdentityByIdentifier(traits.Email); taken {
-		return Result{}, s.rejected(f, "traits.email", ui.ErrAccountExists,
-			apierr.New(http.StatusConflict, apierr.DuplicateAccount, "An account with this email already exists."))
+	if err := s.available(tx, f, traits); err != nil {
+		return Result{}, err
 	}
 	if v := identity.CheckPassword(body.Password, traits.Email); v != nil {
 		if v.Breached {
@@ -162,14 +182,66 @@ func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f
 		CreatedAt: tx.Now, UpdatedAt: tx.Now,
 		PasswordHash: s.Hasher(w.IDs).Hash(body.Password),
 	}
+	return s.create(tx, w, req, f, ident, auth.Method("password", session.AAL1, tx.Now))
+}
+
+// passkey creates a passwordless identity holding the registered passkey; the ceremony counts
+// as a strong authentication, so the session is at aal2 like a passkey login (REQ-LOGIN-011).
+func (s *Service) passkey(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, body api.RegistrationWebauthnBody) (Result, error) {
+	traits := Traits(body.Traits)
+	f.SetValue("traits.email", traits.Email)
+	if s.Passkeys == nil || f.NewIdentityID == "" {
+		return Result{}, apierr.New(http.StatusBadRequest, apierr.MethodNotEnabled, `The method "webauthn" is not enabled for this flow.`)
+	}
+	if err := s.available(tx, f, traits); err != nil {
+		return Result{}, err
+	}
+	ident := identity.Identity{ID: f.NewIdentityID, Traits: traits, State: identity.StateActive, CreatedAt: tx.Now, UpdatedAt: tx.Now}
+	cred, err := s.Passkeys.FinishRegistration(ident, passkey.Ceremony{Session: f.WebAuthnSession}, body.WebauthnRegister, deref(body.WebauthnRegisterDisplayname), tx.Now)
+	if err != nil {
+		if err := s.beginRegistration(w, f); err != nil {
+			return Result{}, err
+		}
+		return Result{}, s.rejected(f, "webauthn_register", ui.ErrPasskeyNotAllowed,
+			apierr.Invalid("The passkey could not be registered.", apierr.Field("body.webauthn_register", err.Error())))
+	}
+	ident.WebAuthn = []identity.WebAuthnCredential{cred}
+	return s.create(tx, w, req, f, ident, auth.Method("webauthn", session.AAL2, tx.Now))
+}
+
+// available refuses an email that already has an identity (REQ-REG-003).
+func (s *Service) available(tx *store.Tx, f *flow.Flow, traits identity.Traits) error {
+	if _, taken := tx.IdentityByIdentifier(traits.Email); taken {
+		return s.rejected(f, "traits.email", ui.ErrAccountExists,
+			apierr.New(http.StatusConflict, apierr.DuplicateAccount, "An account with this email already exists."))
+	}
+	return nil
+}
+
+// beginRegistration starts the flow's passkey registration for the account it would create.
+func (s *Service) beginRegistration(w *tenant.World, f *flow.Flow) error {
+	if s.Passkeys == nil {
+		return nil
+	}
+	f.NewIdentityID = "usr_" + ids.UUID(w.IDs)
+	c, err := s.Passkeys.BeginRegistration(w.IDs, identity.Identity{ID: f.NewIdentityID, Traits: identity.Traits{Email: "New account"}})
+	if err != nil {
+		return err
+	}
+	f.WebAuthnOptions, f.WebAuthnSession = c.Options, c.Session
+	return nil
+}
+
+// create stores the new identity, signs it in with m and consumes the flow (REQ-REG-002).
+func (s *Service) create(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, ident identity.Identity, m session.Method) (Result, error) {
 	if err := tx.PutIdentity(ident); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
 			return Result{}, apierr.New(http.StatusConflict, apierr.DuplicateAccount, "An account with this email already exists.")
 		}
 		return Result{}, err
 	}
-	ses := auth.Issue(tx, w.IDs, ident, auth.Method("password", session.AAL1, tx.Now), req, s.SessionLifetime, false)
-	f.Consumed, f.Active = true, "password"
+	ses := auth.Issue(tx, w.IDs, ident, m, req, s.SessionLifetime, false)
+	f.Consumed, f.Active = true, m.Method
 	out := auth.Session(ses, ident, true)
 	res := Result{Body: api.RegistrationSubmitResult{Session: &out}, SessionToken: ses.Token, SessionExpires: ses.ExpiresAt}
 	if f.ReturnTo != "" {

@@ -5,12 +5,14 @@
 package settings
 
 import (
+	"bytes"
 	"context"
 	"encoding/base32"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/avnology/idflows/gen/api"
@@ -20,6 +22,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/passkey"
 	"github.com/avnology/idflows/mockserver/internal/registration"
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/returnto"
@@ -42,6 +45,8 @@ type Service struct {
 	BaseURL string
 	// Issuer names the account in authenticator apps.
 	Issuer string
+	// Passkeys is the WebAuthn relying party.
+	Passkeys *passkey.RP
 }
 
 // Created is a new flow and whether the CSRF cookie must be set.
@@ -70,6 +75,9 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 		f.ReturnTo, f.IdentityID = returnTo, ident.ID
 		if ident.TOTPSecret == "" {
 			f.PendingTOTP = newTOTPSecret(w.IDs)
+		}
+		if err := s.beginRegistration(w, &f, ident); err != nil {
+			return err
 		}
 		tx.PutFlow(f)
 		out.Flow, out.CSRFToken = s.render(f, ident), f.CSRFToken
@@ -201,7 +209,13 @@ func (s *Service) apply(c *change, method string, body api.SettingsSubmitRequest
 			return apierr.Invalid("The request body is invalid.")
 		}
 		return s.lookup(c, v.Body)
-	default: // webauthn and oidc: no relying party or provider is configured
+	case "webauthn":
+		v, err := body.AsSettingsWebauthnSubmit()
+		if err != nil {
+			return apierr.Invalid("The request body is invalid.")
+		}
+		return s.webauthn(c, v.Body)
+	default: // oidc: the mock has no social provider
 		return apierr.New(http.StatusBadRequest, apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", method))
 	}
 }
@@ -330,6 +344,57 @@ func (s *Service) lookup(c *change, b api.SettingsLookupSecretBody) error {
 		}
 		c.ident.LookupSecrets = nil
 	}
+	return nil
+}
+
+// webauthn registers a passkey or removes one (REQ-SET-008, REQ-SET-009).
+func (s *Service) webauthn(c *change, b api.SettingsWebauthnBody) error {
+	if s.Passkeys == nil {
+		return apierr.New(http.StatusBadRequest, apierr.MethodNotEnabled, `The method "webauthn" is not enabled for this flow.`)
+	}
+	if (b.WebauthnRegister != nil) == (b.WebauthnRemove != nil) {
+		return apierr.Invalid("Send either webauthn_register or webauthn_remove.", apierr.Field("body", "exactly one of webauthn_register and webauthn_remove"))
+	}
+	if err := s.privileged(c); err != nil {
+		return err
+	}
+	if b.WebauthnRegister != nil {
+		name := ""
+		if b.WebauthnRegisterDisplayname != nil {
+			name = *b.WebauthnRegisterDisplayname
+		}
+		cred, err := s.Passkeys.FinishRegistration(*c.ident, passkey.Ceremony{Session: c.f.WebAuthnSession}, *b.WebauthnRegister, name, c.tx.Now)
+		if err != nil {
+			c.f.AddFieldMessage("webauthn_register", ui.ErrPasskeyNotAllowed)
+			_ = s.beginRegistration(c.w, c.f, *c.ident)
+			return apierr.Invalid("The passkey could not be registered.", apierr.Field("body.webauthn_register", err.Error()))
+		}
+		c.ident.WebAuthn = append(slices.Clone(c.ident.WebAuthn), cred)
+		return s.beginRegistration(c.w, c.f, *c.ident)
+	}
+	raw, ok := passkey.RawID(*b.WebauthnRemove)
+	i := slices.IndexFunc(c.ident.WebAuthn, func(cr identity.WebAuthnCredential) bool { return ok && bytes.Equal(cr.ID, raw) })
+	if i < 0 {
+		return apierr.Invalid("No such passkey.", apierr.Field("body.webauthn_remove", "not a credential of this identity"))
+	}
+	if len(c.ident.WebAuthn) == 1 && c.ident.PasswordHash == "" {
+		return apierr.Invalid("This is the last way to sign in; add a password or another passkey first.",
+			apierr.Field("body.webauthn_remove", "the last credential cannot be removed"))
+	}
+	c.ident.WebAuthn = slices.Delete(slices.Clone(c.ident.WebAuthn), i, i+1)
+	return s.beginRegistration(c.w, c.f, *c.ident)
+}
+
+// beginRegistration starts the flow's passkey registration for the identity.
+func (s *Service) beginRegistration(w *tenant.World, f *flow.Flow, ident identity.Identity) error {
+	if s.Passkeys == nil {
+		return nil
+	}
+	c, err := s.Passkeys.BeginRegistration(w.IDs, ident)
+	if err != nil {
+		return err
+	}
+	f.WebAuthnOptions, f.WebAuthnSession = c.Options, c.Session
 	return nil
 }
 

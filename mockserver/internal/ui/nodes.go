@@ -3,11 +3,12 @@ package ui
 import (
 	"github.com/avnology/idflows/gen/api"
 	"github.com/avnology/idflows/mockserver/internal/flow"
+	"github.com/avnology/idflows/mockserver/internal/passkey"
 )
 
 // SecondFactors says which second-factor groups a login flow's aal2 step offers.
 type SecondFactors struct {
-	TOTP, LookupSecret bool
+	TOTP, LookupSecret, WebAuthn bool
 }
 
 // input describes one input node.
@@ -21,6 +22,7 @@ type input struct {
 	pattern      string
 	maxlength    int
 	label        *flow.Message
+	onclick      api.UiNodeInputAttributesOnclickTrigger
 }
 
 func (in input) node(f flow.Flow) api.UiNode {
@@ -47,6 +49,9 @@ func (in input) node(f flow.Flow) api.UiNode {
 	}
 	if in.maxlength > 0 {
 		attrs.Maxlength = &in.maxlength
+	}
+	if in.onclick != "" {
+		attrs.OnclickTrigger = &in.onclick
 	}
 	node := api.UiNodeInput{
 		Type: api.UiNodeInputTypeInput, Group: in.group, Attributes: attrs,
@@ -122,8 +127,8 @@ func (t textNode) node(flow.Flow) api.UiNode {
 	return out
 }
 
-func loginNodes(f flow.Flow, second SecondFactors) []api.UiNode {
-	inputs := []input{csrf(f)}
+func loginNodes(f flow.Flow, second SecondFactors, baseURL string) []api.UiNode {
+	inputs := []element{csrf(f)}
 	if f.RequestedAAL == "aal2" && f.IdentityID != "" {
 		if second.TOTP {
 			inputs = append(inputs,
@@ -137,6 +142,9 @@ func loginNodes(f flow.Flow, second SecondFactors) []api.UiNode {
 					autocomplete: api.UiNodeInputAttributesAutocompleteOneTimeCode, pattern: "^[0-9a-z]{8}$", maxlength: 8, label: &LabelLookup},
 				submit(api.UiNodeGroupLookupSecret, "lookup_secret", LabelUseLookup))
 		}
+		if second.WebAuthn {
+			inputs = append(inputs, webauthnLogin(f, baseURL, LabelUseSecurityKey)...)
+		}
 		return render(f, inputs)
 	}
 	inputs = append(inputs,
@@ -146,19 +154,38 @@ func loginNodes(f flow.Flow, second SecondFactors) []api.UiNode {
 			autocomplete: api.UiNodeInputAttributesAutocompleteCurrentPassword, label: &LabelPassword},
 		submit(api.UiNodeGroupPassword, "password", LabelSignIn),
 	)
+	inputs = append(inputs, webauthnLogin(f, baseURL, LabelPasskeyLogin)...)
 	return render(f, inputs)
 }
 
-func registrationNodes(f flow.Flow) []api.UiNode {
+func registrationNodes(f flow.Flow, baseURL string) []api.UiNode {
 	email, first, last := TraitLabel("E-Mail"), TraitLabel("First name"), TraitLabel("Last name")
-	return render(f, []input{
+	els := []element{
 		csrf(f),
-		{group: api.UiNodeGroupDefault, name: "traits.email", typ: api.UiNodeInputAttributesTypeEmail, required: true,
+		input{group: api.UiNodeGroupDefault, name: "traits.email", typ: api.UiNodeInputAttributesTypeEmail, required: true,
 			autocomplete: api.UiNodeInputAttributesAutocompleteEmail, maxlength: 320, label: &email},
-		{group: api.UiNodeGroupDefault, name: "traits.name.first", typ: api.UiNodeInputAttributesTypeText, maxlength: 128, label: &first},
-		{group: api.UiNodeGroupDefault, name: "traits.name.last", typ: api.UiNodeInputAttributesTypeText, maxlength: 128, label: &last},
-		{group: api.UiNodeGroupPassword, name: "password", typ: api.UiNodeInputAttributesTypePassword, required: true,
+		input{group: api.UiNodeGroupDefault, name: "traits.name.first", typ: api.UiNodeInputAttributesTypeText, maxlength: 128, label: &first},
+		input{group: api.UiNodeGroupDefault, name: "traits.name.last", typ: api.UiNodeInputAttributesTypeText, maxlength: 128, label: &last},
+		input{group: api.UiNodeGroupPassword, name: "password", typ: api.UiNodeInputAttributesTypePassword, required: true,
 			autocomplete: api.UiNodeInputAttributesAutocompleteNewPassword, label: &LabelPassword},
 		submit(api.UiNodeGroupPassword, "password", LabelSignUp),
+	}
+	return render(f, append(els, webauthnRegister(f, baseURL, LabelPasskeySignUp)...))
+}
+
+// script is a script node, e.g. the WebAuthn glue.
+type script struct {
+	group api.UiNodeGroup
+	id    string
+	src   string
+}
+
+func (sc script) node(flow.Flow) api.UiNode {
+	var out api.UiNode
+	_ = out.FromUiNodeScript(api.UiNodeScript{
+		Type: api.UiNodeScriptTypeScript, Group: sc.group, Messages: []api.UiText{},
+		Attributes: api.UiNodeScriptAttributes{NodeType: api.UiNodeScriptAttributesNodeTypeScript, Id: sc.id, Src: sc.src,
+			Async: true, Crossorigin: "anonymous", Integrity: passkey.ScriptIntegrity(), Referrerpolicy: "no-referrer", Type: "text/javascript"},
 	})
+	return out
 }

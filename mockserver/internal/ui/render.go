@@ -51,7 +51,7 @@ func (r Renderer) Login(f flow.Flow, second SecondFactors) api.LoginFlow {
 		IssuedAt: f.IssuedAt, ExpiresAt: f.ExpiresAt, ReturnTo: optional(f.ReturnTo),
 		OrganizationId: f.OrganizationID, Active: f.Active, Refresh: f.Refresh,
 		RequestedAal: api.RequestedAal(f.RequestedAAL), Oauth2LoginChallenge: optional(f.LoginChallenge),
-		Ui: r.container(f, loginNodes(f, second)),
+		Ui: r.container(f, loginNodes(f, second, r.BaseURL)),
 	}
 }
 
@@ -61,7 +61,7 @@ func (r Renderer) Registration(f flow.Flow) api.RegistrationFlow {
 		Id: f.ID, Type: api.Registration, State: api.RegistrationFlowState(f.State),
 		IssuedAt: f.IssuedAt, ExpiresAt: f.ExpiresAt, ReturnTo: optional(f.ReturnTo),
 		OrganizationId: optional(f.OrganizationID), Oauth2LoginChallenge: optional(f.LoginChallenge),
-		Ui: r.container(f, registrationNodes(f)),
+		Ui: r.container(f, registrationNodes(f, r.BaseURL)),
 	}
 }
 

@@ -45,7 +45,7 @@ type SettingsView struct {
 	TOTPQR   string // data URI of the pending secret's QR code
 }
 
-func settingsNodes(f flow.Flow, v SettingsView) []api.UiNode {
+func settingsNodes(f flow.Flow, v SettingsView, baseURL string) []api.UiNode {
 	ident := v.Identity
 	email, first, last := TraitLabel("E-Mail"), TraitLabel("First name"), TraitLabel("Last name")
 	els := []element{
@@ -83,6 +83,8 @@ func settingsNodes(f flow.Flow, v SettingsView) []api.UiNode {
 	default:
 		els = append(els, lookupButton("lookup_secret_regenerate", LabelRegenLookup))
 	}
+	els = append(els, webauthnRemove(ident)...)
+	els = append(els, webauthnRegister(f, baseURL, LabelPasskeyAdd)...)
 	return render(f, els)
 }
 
@@ -95,6 +97,6 @@ func (r Renderer) Settings(f flow.Flow, v SettingsView) api.SettingsFlow {
 	return api.SettingsFlow{
 		Id: f.ID, Type: api.Settings, State: api.SettingsFlowState(f.State),
 		IssuedAt: f.IssuedAt, ExpiresAt: f.ExpiresAt, ReturnTo: optional(f.ReturnTo), IdentityId: f.IdentityID,
-		Ui: r.container(f, settingsNodes(f, v)),
+		Ui: r.container(f, settingsNodes(f, v, r.BaseURL)),
 	}
 }
