@@ -39,6 +39,7 @@ conform: build
 	@./bin/idflows mock --log-level warn & pid=$$!; \
 	for i in $$(seq 50); do curl -fs http://127.0.0.1:4433/_mock/ready >/dev/null && break; sleep 0.1; done; \
 	./bin/idflows conform --target http://127.0.0.1:4433 --control http://127.0.0.1:4433 --inbox mock \
+		--webauthn-rp-id localhost --webauthn-origin http://127.0.0.1:4433 \
 		--waivers mockserver/conformance-waivers.yaml --report-dir out/conformance; code=$$?; \
 	kill $$pid; exit $$code
 

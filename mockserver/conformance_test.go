@@ -16,7 +16,8 @@ import (
 // suiteTarget points the suite at a test mock with its control plane.
 func suiteTarget(t *testing.T, srv *mockservertest.Server) conformance.Target {
 	t.Helper()
-	target := conformance.Target{BaseURL: srv.URL}
+	// The mock's relying party defaults to localhost and accepts its own URL as an origin.
+	target := conformance.Target{BaseURL: srv.URL, WebAuthn: &conformance.RelyingParty{ID: "localhost", Origin: srv.URL}}
 	ctl, err := conformance.NewMockControl(srv.URL, nil)
 	require.NoError(t, err)
 	ctl.Use(&target)

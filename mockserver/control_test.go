@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/avnology/idflows/fixtures"
 	"github.com/avnology/idflows/mockserver"
 	"github.com/avnology/idflows/mockserver/mockservertest"
 )
@@ -32,19 +33,19 @@ func TestControlPlane(t *testing.T) {
 		assert.Equal(t, http.StatusConflict, b.do(http.MethodPost, "/_mock/identities", map[string]any{"email": "new@acme.com"}).status)
 		assert.Equal(t, http.StatusBadRequest, b.do(http.MethodPost, "/_mock/identities", map[string]any{"email": "x"}).status)
 		list := b.do(http.MethodGet, "/_mock/identities", nil)
-		assert.Len(t, list.get("identities").([]any), 6)
+		assert.Len(t, list.get("identities").([]any), len(fixtures.Default())+1)
 		assert.Equal(t, http.StatusLocked, newBrowser(t, srv).login("new@acme.com", "x").status, "seeded as locked")
 	})
 	t.Run("case=tenants are isolated", func(t *testing.T) {
 		other := newBrowser(t, srv)
 		other.tenant = "team-b"
-		assert.Len(t, other.do(http.MethodGet, "/_mock/identities", nil).get("identities").([]any), 5, "fixtures only")
+		assert.Len(t, other.do(http.MethodGet, "/_mock/identities", nil).get("identities").([]any), len(fixtures.Default()), "fixtures only")
 		other.do(http.MethodPost, "/_mock/clock:advance", map[string]any{"seconds": 3600})
 		assert.NotEqual(t, other.do(http.MethodGet, "/_mock/clock", nil).str("now"), b.do(http.MethodGet, "/_mock/clock", nil).str("now"))
 	})
 	t.Run("case=reset", func(t *testing.T) {
 		srv.Reset()
-		assert.Len(t, b.do(http.MethodGet, "/_mock/identities", nil).get("identities").([]any), 5)
+		assert.Len(t, b.do(http.MethodGet, "/_mock/identities", nil).get("identities").([]any), len(fixtures.Default()))
 	})
 	t.Run("case=clock", func(t *testing.T) {
 		r := b.do(http.MethodPut, "/_mock/clock", map[string]any{"now": "2030-01-01T00:00:00Z"})

@@ -2,6 +2,9 @@ package mockserver
 
 import (
 	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/avnology/idflows/mockserver/internal/identity"
@@ -30,6 +33,14 @@ func (s *Server) seed(w *tenant.World) error {
 			}
 			if p.Password != "" {
 				ident.PasswordHash = hasher.Hash(p.Password)
+			}
+			for _, pk := range p.Passkeys {
+				id, err1 := base64.RawURLEncoding.DecodeString(pk.ID)
+				key, err2 := base64.RawURLEncoding.DecodeString(pk.PublicKey)
+				if err := errors.Join(err1, err2); err != nil {
+					return fmt.Errorf("persona %s: passkey: %w", p.Email, err)
+				}
+				ident.WebAuthn = append(ident.WebAuthn, identity.WebAuthnCredential{ID: id, PublicKey: key, DisplayName: pk.DisplayName, Discoverable: true, CreatedAt: now})
 			}
 			if err := tx.PutIdentity(ident); err != nil {
 				return err

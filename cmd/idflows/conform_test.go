@@ -22,7 +22,7 @@ func TestConformPassesTheMock(t *testing.T) {
 	srv := mockservertest.NewServer(t)
 	dir := t.TempDir()
 	code, out, errOut := runCLI(t, "conform", "--target", srv.URL, "--control", srv.URL, "--inbox", "mock",
-		"--waivers", mockWaivers, "--report-dir", dir)
+		"--webauthn-rp-id", "localhost", "--webauthn-origin", srv.URL, "--waivers", mockWaivers, "--report-dir", dir)
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, out, "PASS: ")
 	assert.Regexp(t, `(?m)^PASSED\s+login\.create\.fresh`, out, "a live line per case")

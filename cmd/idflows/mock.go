@@ -34,8 +34,10 @@ type mockSettings struct {
 	LogLevel      string   `yaml:"log_level"`
 	Personas      string   `yaml:"personas"`
 	// SessionLifetime and FlowLifetimes are Go durations: "24h", "login=5m,registration=10m".
-	SessionLifetime string `yaml:"session_lifetime"`
-	FlowLifetimes   string `yaml:"flow_lifetimes"`
+	SessionLifetime string   `yaml:"session_lifetime"`
+	FlowLifetimes   string   `yaml:"flow_lifetimes"`
+	WebAuthnRPID    string   `yaml:"webauthn_rp_id"`
+	WebAuthnOrigins []string `yaml:"webauthn_origins"`
 	// Faults is flag-only: a mock that breaks the contract must never come from a shared file.
 	Faults string `yaml:"-"`
 }
@@ -55,6 +57,8 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	personas := fs.String("personas", "", "personas YAML file instead of the embedded ones (env IDFLOWS_PERSONAS)")
 	sessionLifetime := fs.String("session-lifetime", "", "session lifetime, e.g. 24h (env IDFLOWS_SESSION_LIFETIME)")
 	flowLifetimes := fs.String("flow-lifetimes", "", "flow lifetimes, e.g. login=5m,registration=10m (env IDFLOWS_FLOW_LIFETIMES)")
+	rpID := fs.String("webauthn-rp-id", "", "WebAuthn relying-party id (env IDFLOWS_WEBAUTHN_RP_ID; default the base URL's host, localhost for an IP)")
+	rpOrigins := fs.String("webauthn-origins", "", "comma-separated origins of the pages that run passkey ceremonies (env IDFLOWS_WEBAUTHN_ORIGINS; default base URL, its localhost twin, CORS origins)")
 	faults := fs.String("fault", "", "break the contract on purpose, to test a conformance suite: comma-separated "+strings.Join(faultNames(), ","))
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: idflows mock [flags]\n\nRuns the stateful mock of the Avnology ID flow API with its control plane under /_mock/.")
@@ -95,6 +99,8 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	pick(&set.Personas, *personas, "IDFLOWS_PERSONAS")
 	pick(&set.SessionLifetime, *sessionLifetime, "IDFLOWS_SESSION_LIFETIME")
 	pick(&set.FlowLifetimes, *flowLifetimes, "IDFLOWS_FLOW_LIFETIMES")
+	pick(&set.WebAuthnRPID, *rpID, "IDFLOWS_WEBAUTHN_RP_ID")
+	list(&set.WebAuthnOrigins, *rpOrigins, "IDFLOWS_WEBAUTHN_ORIGINS")
 	var secureValue string
 	pick(&secureValue, *secure, "IDFLOWS_SECURE_COOKIES")
 	if secureValue != "" {
@@ -119,6 +125,7 @@ func serveMock(ctx context.Context, set mockSettings, stdout, stderr io.Writer) 
 	cfg.Personas = fixtures.Default()
 	cfg.CORSOrigins, cfg.SecureCookies = set.CORSOrigins, set.SecureCookies
 	cfg.ReturnTo = append(cfg.ReturnTo, set.ReturnTo...)
+	cfg.WebAuthn = mockserver.WebAuthn{RPID: set.WebAuthnRPID, Origins: set.WebAuthnOrigins}
 	if err := lifetimes(set, &cfg); err != nil {
 		fmt.Fprintf(stderr, "idflows mock: %v\n", err)
 		return exitUsage
@@ -206,7 +213,11 @@ func printReady(w io.Writer, url string, personas []fixtures.Persona) {
 		if p.Username != "" {
 			login += " or " + p.Username
 		}
-		fmt.Fprintf(w, "  persona %-40s password %-18s %s\n", login, p.Password, p.Purpose)
+		password := p.Password
+		if password == "" {
+			password = "(none)"
+		}
+		fmt.Fprintf(w, "  persona %-40s password %-18s %s\n", login, password, p.Purpose)
 	}
 }
 

@@ -20,6 +20,12 @@ import (
 	"github.com/avnology/idflows/openapi"
 )
 
+// The control plane serves the browser's WebAuthn glue as text/javascript; kin-openapi checks
+// such bodies as plain strings once told how to read them.
+func init() {
+	openapi3filter.RegisterBodyDecoder("text/javascript", openapi3filter.PlainBodyDecoder)
+}
+
 // Pair is one documented error answer of an operation: an HTTP status and an error code.
 type Pair struct {
 	Status int
