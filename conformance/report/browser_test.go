@@ -11,19 +11,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/avnology/idflows/internal/browsertest"
 )
 
 // The HTML report is read in a browser, so its filters are tested in one: headless Chromium
 // loads the page with a filter in the URL fragment and the DOM it dumps is checked. Without
 // Chromium the test skips, unless IDFLOWS_REQUIRE_BROWSER is set (CI sets it).
 func TestHTMLFiltersInABrowser(t *testing.T) {
-	browser := findChromium()
-	if browser == "" {
-		if os.Getenv("IDFLOWS_REQUIRE_BROWSER") != "" {
-			t.Fatal("IDFLOWS_REQUIRE_BROWSER is set but no chromium is installed")
-		}
-		t.Skip("no chromium installed")
-	}
+	browser := browsertest.Chromium(t)
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
 	var buf bytes.Buffer
@@ -38,9 +34,8 @@ func TestHTMLFiltersInABrowser(t *testing.T) {
 		"#q=stale":                      {"login.d"},
 	} {
 		t.Run("fragment="+fragment, func(t *testing.T) {
-			cmd := exec.CommandContext(t.Context(), browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-				"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-				"--user-data-dir="+filepath.Join(dir, "profile"), "--dump-dom", "file://"+page+fragment)
+			args := append(append([]string{}, browsertest.Flags...), "--user-data-dir="+filepath.Join(dir, "profile"), "--dump-dom", "file://"+page+fragment)
+			cmd := exec.CommandContext(t.Context(), browser, args...)
 			out, err := cmd.Output()
 			require.NoError(t, err)
 			var shown []string
@@ -56,12 +51,3 @@ func TestHTMLFiltersInABrowser(t *testing.T) {
 }
 
 var rowPattern = regexp.MustCompile(`<tr data-status="[^"]*" data-profile="[^"]*"(?: style="([^"]*)")?>\s*<td[^>]*>[^<]*</td>\s*<td><details[^>]*><summary><code>([^<]+)</code>`)
-
-func findChromium() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if path, err := exec.LookPath(name); err == nil {
-			return path
-		}
-	}
-	return ""
-}
