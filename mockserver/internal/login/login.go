@@ -301,13 +301,7 @@ func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f
 	first := auth.Method("password", session.AAL1, tx.Now)
 
 	if f.SessionID != "" {
-		ses, ok := tx.Session(f.SessionID)
-		if !ok || !ses.Active(tx.Now) || ses.IdentityID != ident.ID {
-			return nil, s.invalidCredentials(tx, f)
-		}
-		ses.Authenticate(first)
-		tx.PutSession(ses)
-		return s.done(tx, f, ses, ident, headers), nil
+		return s.reauthenticate(tx, f, ident, first, headers)
 	}
 	if ident.HasSecondFactor() {
 		f.IdentityID, f.RequestedAAL, f.FirstFactorAt = ident.ID, "aal2", tx.Now
@@ -384,10 +378,7 @@ func (s *Service) secondFactor(tx *store.Tx, w *tenant.World, req request.Reques
 	ident.FailedPasswords = 0
 	_ = tx.PutIdentity(ident)
 	f.Active = method
-	second := auth.Method(completed, session.AAL2, tx.Now)
-	if w.Deviations.Has(deviation.AALNotRaised) {
-		second.AAL = session.AAL1
-	}
+	second := strong(w, completed, tx.Now)
 	var ses session.Session
 	if existing, ok := tx.Session(f.SessionID); ok && existing.Active(tx.Now) && existing.IdentityID == ident.ID {
 		ses = existing
@@ -426,20 +417,32 @@ func (s *Service) passkeyLogin(tx *store.Tx, w *tenant.World, req request.Reques
 	ident.WebAuthn = used.WebAuthn // the new signature counter
 	_ = tx.PutIdentity(ident)
 	f.Active = "webauthn"
-	m := auth.Method("webauthn", session.AAL2, tx.Now)
+	m := strong(w, "webauthn", tx.Now)
+	if f.SessionID != "" {
+		return s.reauthenticate(tx, f, ident, m, nil)
+	}
+	return s.done(tx, f, auth.Issue(tx, w.IDs, ident, m, req, s.SessionLifetime, false), ident, nil), nil
+}
+
+// reauthenticate adds m to the session a refresh or aal2 flow upgrades (REQ-STEPUP-003); the
+// flow must be completed by that session's own identity.
+func (s *Service) reauthenticate(tx *store.Tx, f *flow.Flow, ident identity.Identity, m session.Method, headers http.Header) (*Result, error) {
+	ses, ok := tx.Session(f.SessionID)
+	if !ok || !ses.Active(tx.Now) || ses.IdentityID != ident.ID {
+		return nil, s.invalidCredentials(tx, f)
+	}
+	ses.Authenticate(m)
+	tx.PutSession(ses)
+	return s.done(tx, f, ses, ident, headers), nil
+}
+
+// strong is a completed method that brings aal2 — unless the aal-not-raised fault is on.
+func strong(w *tenant.World, method string, at time.Time) session.Method {
+	m := auth.Method(method, session.AAL2, at)
 	if w.Deviations.Has(deviation.AALNotRaised) {
 		m.AAL = session.AAL1
 	}
-	if f.SessionID != "" {
-		ses, ok := tx.Session(f.SessionID)
-		if !ok || !ses.Active(tx.Now) || ses.IdentityID != ident.ID {
-			return nil, s.invalidCredentials(tx, f)
-		}
-		ses.Authenticate(m)
-		tx.PutSession(ses)
-		return s.done(tx, f, ses, ident, nil), nil
-	}
-	return s.done(tx, f, auth.Issue(tx, w.IDs, ident, m, req, s.SessionLifetime, false), ident, nil), nil
+	return m
 }
 
 // done consumes the flow and answers the session (REQ-FLOW-004).
