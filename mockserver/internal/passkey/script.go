@@ -4,6 +4,7 @@ import (
 	"crypto/sha512"
 	_ "embed"
 	"encoding/base64"
+	"sync"
 )
 
 // Script is the browser glue that runs the ceremonies for a form rendered from UI nodes.
@@ -15,7 +16,7 @@ var Script []byte
 const ScriptPath = "/_mock/webauthn.js"
 
 // ScriptIntegrity is Script's subresource-integrity hash.
-func ScriptIntegrity() string {
+var ScriptIntegrity = sync.OnceValue(func() string {
 	sum := sha512.Sum384(Script)
 	return "sha384-" + base64.StdEncoding.EncodeToString(sum[:])
-}
+})

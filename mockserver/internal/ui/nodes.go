@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"encoding/json"
+
 	"github.com/avnology/idflows/gen/api"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/passkey"
@@ -61,9 +63,7 @@ func (in input) node(f flow.Flow) api.UiNode {
 		l := text(*in.label)
 		node.Meta.Label = &l
 	}
-	var out api.UiNode
-	_ = out.FromUiNodeInput(node) // marshalling generated structs cannot fail
-	return out
+	return union(node)
 }
 
 func csrf(f flow.Flow) input {
@@ -97,12 +97,10 @@ type img struct {
 
 func (i img) node(flow.Flow) api.UiNode {
 	l := text(i.label)
-	var out api.UiNode
-	_ = out.FromUiNodeImg(api.UiNodeImg{
+	return union(api.UiNodeImg{
 		Type: api.UiNodeImgTypeImg, Group: i.group, Messages: []api.UiText{}, Meta: api.UiNodeMeta{Label: &l},
 		Attributes: api.UiNodeImgAttributes{NodeType: api.UiNodeImgAttributesNodeTypeImg, Id: i.id, Src: i.src, Width: i.width, Height: i.height},
 	})
-	return out
 }
 
 // textNode is a text node, e.g. the TOTP secret or the lookup codes.
@@ -122,9 +120,7 @@ func (t textNode) node(flow.Flow) api.UiNode {
 		l := text(*t.label)
 		n.Meta.Label = &l
 	}
-	var out api.UiNode
-	_ = out.FromUiNodeText(n)
-	return out
+	return union(n)
 }
 
 func loginNodes(f flow.Flow, second SecondFactors, baseURL string) []api.UiNode {
@@ -181,11 +177,24 @@ type script struct {
 }
 
 func (sc script) node(flow.Flow) api.UiNode {
-	var out api.UiNode
-	_ = out.FromUiNodeScript(api.UiNodeScript{
+	return union(api.UiNodeScript{
 		Type: api.UiNodeScriptTypeScript, Group: sc.group, Messages: []api.UiText{},
 		Attributes: api.UiNodeScriptAttributes{NodeType: api.UiNodeScriptAttributesNodeTypeScript, Id: sc.id, Src: sc.src,
 			Async: true, Crossorigin: "anonymous", Integrity: passkey.ScriptIntegrity(), Referrerpolicy: "no-referrer", Type: "text/javascript"},
 	})
+}
+
+// union wraps one node variant in the UiNode union. The generated From* methods merge the
+// variant into the union's existing JSON, decoding and re-encoding it; a new node has none, so
+// the variant's own encoding is the union's. (This was most of the cost of rendering a flow.)
+func union[V api.UiNodeInput | api.UiNodeImg | api.UiNodeText | api.UiNodeScript](v V) api.UiNode {
+	var out api.UiNode
+	b, err := json.Marshal(v)
+	if err == nil {
+		err = out.UnmarshalJSON(b)
+	}
+	if err != nil {
+		panic("ui: a generated node does not marshal: " + err.Error()) // cannot happen: plain structs
+	}
 	return out
 }
