@@ -24,7 +24,7 @@ func (a *flowAPI) CreateLoginFlow(ctx context.Context, req api.CreateLoginFlowRe
 		return nil, err
 	}
 	a.s.csrfCookie(c, out.MintedCSRF, out.CSRFToken)
-	return api.CreateLoginFlow200JSONResponse(out.Flow), nil
+	return encodeFlow(&out.Flow, &out.Flow.Ui)
 }
 
 func (a *flowAPI) GetLoginFlow(ctx context.Context, req api.GetLoginFlowRequestObject) (api.GetLoginFlowResponseObject, error) {
@@ -32,7 +32,7 @@ func (a *flowAPI) GetLoginFlow(ctx context.Context, req api.GetLoginFlowRequestO
 	if err != nil {
 		return nil, err
 	}
-	return api.GetLoginFlow200JSONResponse(out), nil
+	return encodeFlow(&out, &out.Ui)
 }
 
 func (a *flowAPI) SubmitLoginFlow(ctx context.Context, req api.SubmitLoginFlowRequestObject) (api.SubmitLoginFlowResponseObject, error) {

@@ -18,7 +18,7 @@ func (a *flowAPI) CreateRegistrationFlow(ctx context.Context, req api.CreateRegi
 		return nil, err
 	}
 	a.s.csrfCookie(c, out.MintedCSRF, out.CSRFToken)
-	return api.CreateRegistrationFlow200JSONResponse(out.Flow), nil
+	return encodeFlow(&out.Flow, &out.Flow.Ui)
 }
 
 func (a *flowAPI) GetRegistrationFlow(ctx context.Context, req api.GetRegistrationFlowRequestObject) (api.GetRegistrationFlowResponseObject, error) {
@@ -26,7 +26,7 @@ func (a *flowAPI) GetRegistrationFlow(ctx context.Context, req api.GetRegistrati
 	if err != nil {
 		return nil, err
 	}
-	return api.GetRegistrationFlow200JSONResponse(out), nil
+	return encodeFlow(&out, &out.Ui)
 }
 
 func (a *flowAPI) SubmitRegistrationFlow(ctx context.Context, req api.SubmitRegistrationFlowRequestObject) (api.SubmitRegistrationFlowResponseObject, error) {

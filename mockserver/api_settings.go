@@ -13,7 +13,7 @@ func (a *flowAPI) CreateSettingsFlow(ctx context.Context, req api.CreateSettings
 		return nil, err
 	}
 	a.s.csrfCookie(c, out.MintedCSRF, out.CSRFToken)
-	return api.CreateSettingsFlow200JSONResponse(out.Flow), nil
+	return encodeFlow(&out.Flow, &out.Flow.Ui)
 }
 
 func (a *flowAPI) GetSettingsFlow(ctx context.Context, req api.GetSettingsFlowRequestObject) (api.GetSettingsFlowResponseObject, error) {
@@ -22,7 +22,7 @@ func (a *flowAPI) GetSettingsFlow(ctx context.Context, req api.GetSettingsFlowRe
 	if err != nil {
 		return nil, err
 	}
-	return api.GetSettingsFlow200JSONResponse(out), nil
+	return encodeFlow(&out, &out.Ui)
 }
 
 func (a *flowAPI) SubmitSettingsFlow(ctx context.Context, req api.SubmitSettingsFlowRequestObject) (api.SubmitSettingsFlowResponseObject, error) {
