@@ -69,9 +69,10 @@ func (m *MockControl) Codes(ctx context.Context, s Scope, address string) ([]str
 		return nil, fmt.Errorf("outbox: HTTP %d", resp.StatusCode())
 	}
 	var codes []string
-	for _, msg := range resp.JSON200.Messages {
-		if msg.Code != nil && *msg.Code != "" {
-			codes = append(codes, *msg.Code)
+	msgs := resp.JSON200.Messages
+	for i := len(msgs) - 1; i >= 0; i-- { // the outbox lists newest first
+		if msgs[i].Code != nil && *msgs[i].Code != "" {
+			codes = append(codes, *msgs[i].Code)
 		}
 	}
 	return codes, nil

@@ -15,15 +15,19 @@ import (
 	"github.com/avnology/idflows/mockserver/clock"
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
+	"github.com/avnology/idflows/mockserver/internal/codeflow"
+	"github.com/avnology/idflows/mockserver/internal/codes"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/login"
+	"github.com/avnology/idflows/mockserver/internal/recovery"
 	"github.com/avnology/idflows/mockserver/internal/registration"
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/session"
 	"github.com/avnology/idflows/mockserver/internal/settings"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 	"github.com/avnology/idflows/mockserver/internal/ui"
+	"github.com/avnology/idflows/mockserver/internal/verification"
 	"github.com/avnology/idflows/openapi/contract"
 )
 
@@ -40,6 +44,9 @@ type Server struct {
 	login        *login.Service
 	registration *registration.Service
 	settings     *settings.Service
+	recovery     *recovery.Service
+	verification *verification.Service
+	render       ui.Renderer
 	handler      http.Handler
 }
 
@@ -97,6 +104,17 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.registration = &registration.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Registration), SessionLifetime: cfg.SessionLifetime, Passkeys: rp}
 	s.settings = &settings.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Settings),
 		BaseURL: cfg.BaseURL, Issuer: "Avnology ID (idflows mock)", Passkeys: rp}
+	s.render = render
+	s.recovery = &recovery.Service{Settings: s.settings, Engine: &codeflow.Engine{ReturnTo: allow, FlowLifetime: lifetime(flow.Recovery),
+		AsFlow: func(f flow.Flow) *api.Flow { return ui.AsFlow(render.Recovery(f)) },
+		Rules: codeflow.Rules{Type: flow.Recovery, Sent: ui.InfoRecoverySent, Invalid: ui.ErrRecoveryCode,
+			WrongCode: apierr.InvalidRecoveryCode, ExpiredCode: apierr.RecoveryCodeExpired,
+			Message: codes.Message{Template: "recovery_code", Subject: "Recover access to your account", Text: "Your recovery code is %s. It expires in 15 minutes."}}}}
+	s.verification = &verification.Service{Engine: &codeflow.Engine{ReturnTo: allow, FlowLifetime: lifetime(flow.Verification),
+		AsFlow: func(f flow.Flow) *api.Flow { return ui.AsFlow(render.Verification(f)) },
+		Rules: codeflow.Rules{Type: flow.Verification, Sent: ui.InfoVerificationSent, Invalid: ui.ErrVerificationCode,
+			WrongCode: apierr.InvalidVerificationCode, ExpiredCode: apierr.CodeExpired,
+			Message: codes.Message{Template: "verification_code", Subject: "Verify your email address", Text: "Your verification code is %s. It expires in 15 minutes."}}}}
 	s.tenants = tenant.NewRegistry(tenant.Config{
 		Max: cfg.MaxTenants, Clock: o.clock, Limits: cfg.Limits,
 		IDs:        o.idSource,

@@ -122,6 +122,11 @@ type Flow struct {
 	ShownLookup   []string
 	// CodeFailures counts wrong codes submitted to this flow.
 	CodeFailures int
+	// Code is the one-time code the flow sent, when and to whom (recovery, verification); Code
+	// stays empty when the address belongs to no identity, so nothing can match.
+	Code        string
+	CodeSentAt  time.Time
+	CodeAddress string
 
 	// WebAuthnOptions are the options of the flow's pending WebAuthn ceremony, as shown in its
 	// webauthn_*_options node; WebAuthnSession is what the relying party keeps to finish it.

@@ -70,20 +70,28 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 		if ident.HasSecondFactor() && ses.AAL != session.AAL2 && !ses.Recovery && !w.Deviations.Has(deviation.StepUpNotEnforced) {
 			return s.stepUp(url.Values{"aal": {"aal2"}}, "aal2", "Your session must be at aal2 to change settings: complete your second factor.")
 		}
-		f := flow.New(ids.UUID(w.IDs), flow.Settings, tx.Now, s.FlowLifetime)
-		f.CSRFToken, out.MintedCSRF = req.CSRFToken(func() string { return ids.Token(w.IDs, 32) })
-		f.ReturnTo, f.IdentityID = returnTo, ident.ID
-		if ident.TOTPSecret == "" {
-			f.PendingTOTP = newTOTPSecret(w.IDs)
-		}
-		if err := s.beginRegistration(w, &f, ident); err != nil {
-			return err
-		}
-		tx.PutFlow(f)
-		out.Flow, out.CSRFToken = s.render(f, ident), f.CSRFToken
-		return nil
+		var csrf string
+		csrf, out.MintedCSRF = req.CSRFToken(func() string { return ids.Token(w.IDs, 32) })
+		flow, err := s.Open(tx, w, ident, csrf, returnTo)
+		out.Flow, out.CSRFToken = flow, csrf
+		return err
 	})
 	return out, err
+}
+
+// Open stores a new settings flow for ident and returns it rendered: the flow a settings page
+// opens, or the one a recovery continues with (REQ-REC-004).
+func (s *Service) Open(tx *store.Tx, w *tenant.World, ident identity.Identity, csrfToken, returnTo string) (api.SettingsFlow, error) {
+	f := flow.New(ids.UUID(w.IDs), flow.Settings, tx.Now, s.FlowLifetime)
+	f.CSRFToken, f.ReturnTo, f.IdentityID = csrfToken, returnTo, ident.ID
+	if ident.TOTPSecret == "" {
+		f.PendingTOTP = newTOTPSecret(w.IDs)
+	}
+	if err := s.beginRegistration(w, &f, ident); err != nil {
+		return api.SettingsFlow{}, err
+	}
+	tx.PutFlow(f)
+	return s.render(f, ident), nil
 }
 
 // Get returns the caller's settings flow; anyone else's is not found (REQ-SET-002).

@@ -66,7 +66,7 @@ func (r Renderer) Registration(f flow.Flow) api.RegistrationFlow {
 }
 
 // AsFlow wraps a flow in the Flow union (for error envelopes).
-func AsFlow[T api.LoginFlow | api.RegistrationFlow | api.SettingsFlow](v T) *api.Flow {
+func AsFlow[T api.LoginFlow | api.RegistrationFlow | api.SettingsFlow | api.RecoveryFlow | api.VerificationFlow](v T) *api.Flow {
 	var out api.Flow
 	var err error
 	switch v := any(v).(type) {
@@ -76,6 +76,10 @@ func AsFlow[T api.LoginFlow | api.RegistrationFlow | api.SettingsFlow](v T) *api
 		err = out.FromRegistrationFlow(v)
 	case api.SettingsFlow:
 		err = out.FromSettingsFlow(v)
+	case api.RecoveryFlow:
+		err = out.FromRecoveryFlow(v)
+	case api.VerificationFlow:
+		err = out.FromVerificationFlow(v)
 	}
 	if err != nil {
 		return nil // marshalling generated structs cannot fail

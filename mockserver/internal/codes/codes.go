@@ -1,0 +1,89 @@
+// Package codes is the one-time code of recovery and verification (D9): 6 digits, valid 15
+// minutes, single use, 5 wrong attempts make the flow unusable, at most 5 sends per address in
+// 15 minutes. Known and unknown addresses get the same answer; only known ones get a message.
+package codes
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/avnology/idflows/mockserver/ids"
+	"github.com/avnology/idflows/mockserver/internal/apierr"
+	"github.com/avnology/idflows/mockserver/internal/flow"
+	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/outbox"
+	"github.com/avnology/idflows/mockserver/internal/store"
+	"github.com/avnology/idflows/mockserver/internal/tenant"
+)
+
+// The rules of D9.
+const (
+	Lifetime    = 15 * time.Minute
+	MaxAttempts = 5
+	MaxSends    = 5
+	SendWindow  = 15 * time.Minute
+)
+
+// Message is what a sent code says.
+type Message struct {
+	Template string // recovery_code, verification_code
+	Subject  string
+	Text     string // with %s for the code
+}
+
+// Send sends a new code for the flow to address — when it belongs to an identity — after the
+// send limit (REQ-REC-005). It answers the same for any address (REQ-REC-002).
+func Send(tx *store.Tx, w *tenant.World, f *flow.Flow, address string, m Message) (http.Header, error) {
+	key := "codes:" + m.Template + ":" + identity.NormalizeEmail(address)
+	allowed, remaining, resetAt := tx.Hit(key, MaxSends, SendWindow)
+	headers := http.Header{}
+	headers.Set("X-RateLimit-Limit", strconv.Itoa(MaxSends))
+	headers.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
+	headers.Set("X-RateLimit-Reset", strconv.FormatInt(resetAt.Unix(), 10))
+	if !allowed {
+		e := apierr.New(http.StatusTooManyRequests, apierr.RateLimited, "Too many codes were sent to this address. Try again later.")
+		e.WithRetryAfter(max(int(math.Ceil(resetAt.Sub(tx.Now).Seconds())), 1))
+		limit := MaxSends
+		e.Details.Limit, e.Details.Remaining = &limit, &remaining
+		for k, v := range headers {
+			e.Header[k] = v
+		}
+		return nil, e
+	}
+	f.Code, f.CodeSentAt, f.CodeAddress, f.CodeFailures = "", tx.Now, address, 0
+	if _, known := tx.IdentityByIdentifier(address); known {
+		f.Code = ids.Digits(w.IDs, 6)
+		w.Outbox.Send(outbox.Message{Channel: "email", To: address, Template: m.Template, Subject: m.Subject,
+			Body: fmt.Sprintf(m.Text, f.Code), Code: f.Code, FlowID: f.ID, SentAt: tx.Now})
+	}
+	return headers, nil
+}
+
+// Outcome is what a submitted code turned out to be.
+type Outcome int
+
+// The outcomes of Check.
+const (
+	Valid     Outcome = iota
+	Wrong             // counted; Check also returns the attempts left (0 after the last)
+	Expired           // older than Lifetime
+	Exhausted         // MaxAttempts wrong codes were already sent: the flow is unusable
+)
+
+// Check judges value against the flow's code, counting a wrong one.
+func Check(f *flow.Flow, value string, now time.Time) (Outcome, int) {
+	switch {
+	case f.CodeFailures >= MaxAttempts:
+		return Exhausted, 0
+	case f.Code != "" && now.Sub(f.CodeSentAt) > Lifetime:
+		return Expired, 0
+	case f.Code != "" && subtle.ConstantTimeCompare([]byte(f.Code), []byte(value)) == 1:
+		return Valid, 0
+	}
+	f.CodeFailures++
+	return Wrong, MaxAttempts - f.CodeFailures
+}

@@ -1,0 +1,45 @@
+package mockserver_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/avnology/idflows/mockserver/mockservertest"
+)
+
+// A recovery ends in a recovery session whose settings flow sets a new password at once; the
+// session lives 15 minutes (REQ-REC-004).
+func TestRecoveryToNewPassword(t *testing.T) {
+	srv := mockservertest.NewServer(t)
+	b := newBrowser(t, srv)
+	f, csrf := b.flow("recovery")
+	sent := b.submit("recovery", f.str("id"), "code", map[string]any{"email": "unverified@acme.com", "csrf_token": csrf})
+	require.Equal(t, http.StatusOK, sent.status, "%s", sent.raw)
+	assert.Equal(t, "sent_email", sent.str("continue_flow", "state"))
+	assert.Equal(t, "5", sent.header.Get("X-RateLimit-Limit"))
+
+	outbox := b.do(http.MethodGet, "/_mock/outbox?to=unverified@acme.com", nil).get("messages").([]any)
+	require.Len(t, outbox, 1)
+	code := outbox[0].(map[string]any)["code"].(string)
+	assert.Equal(t, "recovery_code", outbox[0].(map[string]any)["template"])
+
+	done := b.submit("recovery", f.str("id"), "code", map[string]any{"code": code, "csrf_token": csrf})
+	require.Equal(t, http.StatusOK, done.status, "%s", done.raw)
+	assert.Regexp(t, `^avnl_ses_recovery_`, done.str("session", "token"))
+	assert.Equal(t, true, done.get("session", "identity", "email_verified"), "the code proved the address")
+	settings := done.get("continue_flow").(map[string]any)
+	require.Equal(t, "settings", settings["type"])
+
+	b.token = done.str("session", "token")
+	pw := b.submit("settings", settings["id"].(string), "password", map[string]any{"password": "brand-New-Secret-7", "csrf_token": csrfOf(settings)})
+	require.Equal(t, http.StatusOK, pw.status, "%s", pw.raw)
+	other := newBrowser(t, srv)
+	assert.Equal(t, http.StatusOK, other.login("unverified@acme.com", "brand-New-Secret-7").status)
+
+	srv.Clock().Advance(16 * time.Minute)
+	assert.Equal(t, "AVNOLOGY_AUTH_004", b.do(http.MethodGet, "/v1/sessions/whoami", nil).code())
+}
