@@ -107,13 +107,13 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.render = render
 	s.recovery = &recovery.Service{Settings: s.settings, Engine: &codeflow.Engine{ReturnTo: allow, FlowLifetime: lifetime(flow.Recovery),
 		AsFlow: func(f flow.Flow) *api.Flow { return ui.AsFlow(render.Recovery(f)) },
-		Rules: codeflow.Rules{Type: flow.Recovery, Sent: ui.InfoRecoverySent, Invalid: ui.ErrRecoveryCode,
-			WrongCode: apierr.InvalidRecoveryCode, ExpiredCode: apierr.RecoveryCodeExpired,
+		Rules: codeflow.Rules{Type: flow.Recovery, Sent: ui.InfoRecoverySent,
+			Errors:  codes.Errors{Wrong: apierr.InvalidRecoveryCode, Expired: apierr.RecoveryCodeExpired, Invalid: ui.ErrRecoveryCode},
 			Message: codes.Message{Template: "recovery_code", Subject: "Recover access to your account", Text: "Your recovery code is %s. It expires in 15 minutes."}}}}
 	s.verification = &verification.Service{Engine: &codeflow.Engine{ReturnTo: allow, FlowLifetime: lifetime(flow.Verification),
 		AsFlow: func(f flow.Flow) *api.Flow { return ui.AsFlow(render.Verification(f)) },
-		Rules: codeflow.Rules{Type: flow.Verification, Sent: ui.InfoVerificationSent, Invalid: ui.ErrVerificationCode,
-			WrongCode: apierr.InvalidVerificationCode, ExpiredCode: apierr.CodeExpired,
+		Rules: codeflow.Rules{Type: flow.Verification, Sent: ui.InfoVerificationSent,
+			Errors:  codes.Errors{Wrong: apierr.InvalidVerificationCode, Expired: apierr.CodeExpired, Invalid: ui.ErrVerificationCode},
 			Message: codes.Message{Template: "verification_code", Subject: "Verify your email address", Text: "Your verification code is %s. It expires in 15 minutes."}}}}
 	s.tenants = tenant.NewRegistry(tenant.Config{
 		Max: cfg.MaxTenants, Clock: o.clock, Limits: cfg.Limits,

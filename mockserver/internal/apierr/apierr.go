@@ -115,9 +115,3 @@ func ExpiredFlow(flowType, flowID, useFlowID string) *Error {
 	}
 	return e
 }
-
-// NotImplemented is the mock's honest answer for an operation it does not implement yet: a
-// 500 _900 that names the operation.
-func NotImplemented(operationID string) *Error {
-	return New(http.StatusInternalServerError, Internal, "The mock does not implement "+operationID+" yet.")
-}

@@ -19,17 +19,14 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/store"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
-	"github.com/avnology/idflows/mockserver/internal/ui"
 )
 
 // Rules are what differs between recovery and verification.
 type Rules struct {
-	Type        flow.Type
-	Message     codes.Message // what the email says
-	Sent        flow.Message  // the flow's message after a send
-	Invalid     flow.Message  // the code field's message after a wrong code
-	WrongCode   api.ErrorCode // _018 recovery, _007 verification
-	ExpiredCode api.ErrorCode // _019 recovery, _020 verification
+	Type    flow.Type
+	Message codes.Message // what the email says
+	Sent    flow.Message  // the flow's message after a send
+	codes.Errors
 }
 
 // Engine runs code flows of one type.
@@ -108,7 +105,8 @@ func (e *Engine) Submit(ctx context.Context, w *tenant.World, req request.Reques
 func (e *Engine) step(tx *store.Tx, w *tenant.World, f *flow.Flow, b Body, passed Passed, headers *http.Header) error {
 	switch {
 	case b.Email != "":
-		h, err := codes.Send(tx, w, f, b.Email, e.Message)
+		_, known := tx.IdentityByIdentifier(b.Email)
+		h, err := codes.Send(tx, w, f, b.Email, e.Message, known)
 		if err != nil {
 			return err
 		}
@@ -124,22 +122,13 @@ func (e *Engine) step(tx *store.Tx, w *tenant.World, f *flow.Flow, b Body, passe
 		if f.State != flow.SentEmail {
 			return apierr.Invalid("Ask for a code first.", apierr.Field("body.email", "required before a code"))
 		}
-		outcome, remaining := codes.Check(f, b.Code, tx.Now)
-		switch outcome {
-		case codes.Exhausted:
-			f.Consumed = true
-			return apierr.New(http.StatusBadRequest, apierr.FlowExpired, "Too many wrong codes: start again with a new flow.")
-		case codes.Expired:
-			f.AddFieldMessage("code", ui.ErrCodeExpired)
-			return e.withFlow(*f, apierr.New(http.StatusBadRequest, e.ExpiredCode, "The code has expired; ask for a new one."))
-		case codes.Wrong:
-			f.AddFieldMessage("code", e.Invalid)
-			err := apierr.New(http.StatusBadRequest, e.WrongCode, "The code is invalid or has already been used.")
-			err.Details.AttemptsRemaining = &remaining
-			return e.withFlow(*f, err)
+		if err := codes.Verify(f, b.Code, tx.Now, e.Errors); err != nil {
+			if err.Code != apierr.FlowExpired {
+				return e.withFlow(*f, err)
+			}
+			return err
 		}
 		ident, _ := tx.IdentityByIdentifier(f.CodeAddress)
-		f.Code = "" // single use
 		if err := f.MoveTo(flow.PassedChallenge); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/avnology/idflows/gen/api"
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/flow"
@@ -18,6 +19,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/outbox"
 	"github.com/avnology/idflows/mockserver/internal/store"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
+	"github.com/avnology/idflows/mockserver/internal/ui"
 )
 
 // The rules of D9.
@@ -35,9 +37,11 @@ type Message struct {
 	Text     string // with %s for the code
 }
 
-// Send sends a new code for the flow to address — when it belongs to an identity — after the
-// send limit (REQ-REC-005). It answers the same for any address (REQ-REC-002).
-func Send(tx *store.Tx, w *tenant.World, f *flow.Flow, address string, m Message) (http.Header, error) {
+// Send gives the flow a new code and, when deliver is set, emails it to address — subject to
+// the send limit, which counts every address alike (REQ-REC-005). A flow whose address must
+// not learn anything (an unknown account) gets no code, so no code can ever match
+// (REQ-REC-002).
+func Send(tx *store.Tx, w *tenant.World, f *flow.Flow, address string, m Message, deliver bool) (http.Header, error) {
 	key := "codes:" + m.Template + ":" + identity.NormalizeEmail(address)
 	allowed, remaining, resetAt := tx.Hit(key, MaxSends, SendWindow)
 	headers := http.Header{}
@@ -55,7 +59,7 @@ func Send(tx *store.Tx, w *tenant.World, f *flow.Flow, address string, m Message
 		return nil, e
 	}
 	f.Code, f.CodeSentAt, f.CodeAddress, f.CodeFailures = "", tx.Now, address, 0
-	if _, known := tx.IdentityByIdentifier(address); known {
+	if deliver {
 		f.Code = ids.Digits(w.IDs, 6)
 		w.Outbox.Send(outbox.Message{Channel: "email", To: address, Template: m.Template, Subject: m.Subject,
 			Body: fmt.Sprintf(m.Text, f.Code), Code: f.Code, FlowID: f.ID, SentAt: tx.Now})
@@ -86,4 +90,33 @@ func Check(f *flow.Flow, value string, now time.Time) (Outcome, int) {
 	}
 	f.CodeFailures++
 	return Wrong, MaxAttempts - f.CodeFailures
+}
+
+// Errors name what a flow answers for codes that do not pass.
+type Errors struct {
+	Wrong   api.ErrorCode // _018 recovery, _007 verification, _008 login and sign-up
+	Expired api.ErrorCode // _019 recovery, _020 the others
+	Invalid flow.Message  // the code field's message after a wrong code
+}
+
+// Verify checks value and returns nil for the right code, or the error to answer: a wrong code
+// with attempts_remaining, an expired one, or 400 _009 once the attempts are used up (the flow
+// is then consumed).
+func Verify(f *flow.Flow, value string, now time.Time, e Errors) *apierr.Error {
+	outcome, remaining := Check(f, value, now)
+	switch outcome {
+	case Exhausted:
+		f.Consumed = true
+		return apierr.New(http.StatusBadRequest, apierr.FlowExpired, "Too many wrong codes: start again with a new flow.")
+	case Expired:
+		f.AddFieldMessage("code", ui.ErrCodeExpired)
+		return apierr.New(http.StatusBadRequest, e.Expired, "The code has expired; ask for a new one.")
+	case Wrong:
+		f.AddFieldMessage("code", e.Invalid)
+		err := apierr.New(http.StatusBadRequest, e.Wrong, "The code is invalid or has already been used.")
+		err.Details.AttemptsRemaining = &remaining
+		return err
+	}
+	f.Code = "" // single use
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/auth"
+	"github.com/avnology/idflows/mockserver/internal/codes"
 	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
@@ -245,8 +246,16 @@ func (s *Service) decode(w *tenant.World, req request.Request, body api.LoginSub
 			}
 			return s.passkeyLogin(tx, w, req, f, v.Body.WebauthnLogin)
 		}, nil
+	case "code":
+		v, err := body.AsLoginCodeSubmit()
+		if err != nil {
+			return nil, apierr.Invalid("The request body is invalid.")
+		}
+		return func(tx *store.Tx, f *flow.Flow) (*Result, error) {
+			return s.code(tx, w, req, f, deref(v.Body.Identifier), deref(v.Body.Code))
+		}, nil
 	default:
-		// oidc and code are in the contract but not offered by this flow (REQ-FLOW-009).
+		// oidc is in the contract but not offered by this flow (REQ-FLOW-009).
 		return func(*store.Tx, *flow.Flow) (*Result, error) { return nil, notEnabled(method) }, nil
 	}
 }
@@ -390,6 +399,70 @@ func (s *Service) secondFactor(tx *store.Tx, w *tenant.World, req request.Reques
 		tx.PutSession(ses)
 	}
 	return s.done(tx, f, ses, ident, nil), nil
+}
+
+// loginCode is the email a code login sends (D9).
+var loginCode = codes.Message{Template: "login_code", Subject: "Your sign-in code", Text: "Your sign-in code is %s. It expires in 15 minutes."}
+
+// code signs in with an emailed code (REQ-LOGIN-008): step 1 sends it — answering the same
+// sent_email flow whether or not the account exists —, step 2 checks it and answers a session
+// at aal1.
+func (s *Service) code(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, identifier, code string) (*Result, error) {
+	if f.RequestedAAL == "aal2" && f.IdentityID != "" {
+		return nil, notEnabled("code")
+	}
+	switch {
+	case code != "":
+		if f.State != flow.SentEmail {
+			return nil, apierr.Invalid("Ask for a code first.", apierr.Field("body.identifier", "required before a code"))
+		}
+		if err := codes.Verify(f, code, tx.Now, codes.Errors{Wrong: apierr.InvalidCode, Expired: apierr.CodeExpired, Invalid: ui.ErrCodeInvalid}); err != nil {
+			if err.Code != apierr.FlowExpired {
+				err.ContinueFlow = ui.AsFlow(s.render(tx, *f))
+			}
+			return nil, err
+		}
+		ident, _ := tx.IdentityByIdentifier(f.CodeAddress)
+		if ident.Locked(tx.Now) {
+			return nil, s.locked(tx, f, ident)
+		}
+		if ident.State != identity.StateActive {
+			return nil, apierr.New(http.StatusForbidden, apierr.AccountDisabled, "This account is disabled.")
+		}
+		f.Active = "code"
+		m := auth.Method("code", session.AAL1, tx.Now)
+		if f.SessionID != "" {
+			return s.reauthenticate(tx, f, ident, m, nil)
+		}
+		return s.done(tx, f, auth.Issue(tx, w.IDs, ident, m, req, s.SessionLifetime, false), ident, nil), nil
+	case identifier != "":
+		f.SetValue("identifier", identifier)
+		ident, known := tx.IdentityByIdentifier(identifier)
+		address := identifier
+		if known {
+			address = ident.Traits.Email
+		}
+		headers, err := codes.Send(tx, w, f, address, loginCode, known && ident.State == identity.StateActive)
+		if err != nil {
+			return nil, err
+		}
+		if f.State != flow.SentEmail {
+			if err := f.MoveTo(flow.SentEmail); err != nil {
+				return nil, err
+			}
+		}
+		f.Active, f.Messages = "code", []flow.Message{ui.InfoLoginCodeSent}
+		cf := s.render(tx, *f)
+		return &Result{Body: api.LoginSubmitResult{ContinueFlow: &cf}, RateLimit: headers}, nil
+	}
+	return nil, apierr.Invalid("Send identifier to get a code, or code to use one.", apierr.Field("body", "one of identifier and code is required"))
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // passkeyLogin signs in with a discoverable credential and no identifier: one step, aal2

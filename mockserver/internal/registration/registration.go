@@ -13,6 +13,7 @@ import (
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/auth"
+	"github.com/avnology/idflows/mockserver/internal/codes"
 	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
@@ -137,6 +138,12 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 				return apierr.Invalid("The request body is invalid.")
 			}
 			res, err = s.password(tx, w, req, &f, v.Body)
+		case "code":
+			v, verr := body.AsRegistrationCodeSubmit()
+			if verr != nil {
+				return apierr.Invalid("The request body is invalid.")
+			}
+			res, err = s.code(tx, w, req, &f, v.Body)
 		case "webauthn":
 			v, verr := body.AsRegistrationWebauthnSubmit()
 			if verr != nil {
@@ -207,6 +214,53 @@ func (s *Service) passkey(tx *store.Tx, w *tenant.World, req request.Request, f 
 	}
 	ident.WebAuthn = []identity.WebAuthnCredential{cred}
 	return s.create(tx, w, req, f, ident, auth.Method("webauthn", session.AAL2, tx.Now))
+}
+
+// signUpCode is the email a passwordless sign-up sends (D9).
+var signUpCode = codes.Message{Template: "registration_code", Subject: "Your sign-up code", Text: "Your sign-up code is %s. It expires in 15 minutes."}
+
+// code signs up without a password: step 1 takes the traits and emails a code to the address,
+// step 2 checks it and creates the identity, its email verified by the code.
+func (s *Service) code(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, body api.RegistrationCodeBody) (Result, error) {
+	switch {
+	case body.Code != nil:
+		if f.State != flow.SentEmail {
+			return Result{}, apierr.Invalid("Send the traits first.", apierr.Field("body.traits", "required before a code"))
+		}
+		if err := codes.Verify(f, *body.Code, tx.Now, codes.Errors{Wrong: apierr.InvalidCode, Expired: apierr.CodeExpired, Invalid: ui.ErrCodeInvalid}); err != nil {
+			if err.Code != apierr.FlowExpired {
+				err.ContinueFlow = ui.AsFlow(s.Render.Registration(*f))
+			}
+			return Result{}, err
+		}
+		traits := identity.Traits{Email: f.CodeAddress, Name: identity.Name{First: f.Values["traits.name.first"], Last: f.Values["traits.name.last"]}}
+		if err := s.available(tx, f, traits); err != nil { // taken while the code travelled
+			return Result{}, err
+		}
+		ident := identity.Identity{ID: "usr_" + ids.UUID(w.IDs), Traits: traits, State: identity.StateActive,
+			EmailVerified: true, VerifiedAt: tx.Now, CreatedAt: tx.Now, UpdatedAt: tx.Now}
+		return s.create(tx, w, req, f, ident, auth.Method("code", session.AAL1, tx.Now))
+	case body.Traits != nil:
+		traits := Traits(*body.Traits)
+		f.SetValue("traits.email", traits.Email)
+		f.SetValue("traits.name.first", traits.Name.First)
+		f.SetValue("traits.name.last", traits.Name.Last)
+		if err := s.available(tx, f, traits); err != nil {
+			return Result{}, err
+		}
+		if _, err := codes.Send(tx, w, f, traits.Email, signUpCode, true); err != nil {
+			return Result{}, err
+		}
+		if f.State != flow.SentEmail {
+			if err := f.MoveTo(flow.SentEmail); err != nil {
+				return Result{}, err
+			}
+		}
+		f.Active, f.Messages = "code", []flow.Message{ui.InfoSignUpCodeSent}
+		cf := s.Render.Registration(*f)
+		return Result{Body: api.RegistrationSubmitResult{ContinueFlow: &cf}}, nil
+	}
+	return Result{}, apierr.Invalid("Send traits to get a code, or code to use one.", apierr.Field("body", "one of traits and code is required"))
 }
 
 // available refuses an email that already has an identity (REQ-REG-003).

@@ -18,6 +18,11 @@ var (
 	InfoVerified          = flow.Message{ID: "1080002", Text: "You successfully verified your email address.", Type: "success"}
 	ErrRecoveryCode       = flow.Message{ID: "4060006", Text: "The recovery code is invalid or has already been used. Please try again.", Type: "error"}
 	ErrVerificationCode   = flow.Message{ID: "4070006", Text: "The verification code is invalid or has already been used. Please try again.", Type: "error"}
+	LabelCode             = flow.Message{ID: "1070012", Text: "Code", Type: "info"}
+	LabelSendCode         = flow.Message{ID: "1010015", Text: "Send sign in code", Type: "info"}
+	LabelSignUpWithCode   = flow.Message{ID: "1040006", Text: "Sign up with a code", Type: "info"}
+	InfoLoginCodeSent     = flow.Message{ID: "1010014", Text: "An email containing a code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and retry the login.", Type: "info"}
+	InfoSignUpCodeSent    = flow.Message{ID: "1040005", Text: "An email containing a code has been sent to the email address you provided.", Type: "info"}
 	ErrCodeExpired        = flow.Message{ID: "4060005", Text: "The code has expired; ask for a new one.", Type: "error"}
 )
 

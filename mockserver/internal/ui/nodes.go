@@ -143,18 +143,40 @@ func loginNodes(f flow.Flow, second SecondFactors, baseURL string) []api.UiNode 
 		}
 		return render(f, inputs)
 	}
+	if f.State == flow.SentEmail {
+		// Resend with what the user typed: the address a username maps to is not shown.
+		return render(f, append(inputs, codeStep(f.Values["identifier"], "identifier")...))
+	}
 	inputs = append(inputs,
 		input{group: api.UiNodeGroupDefault, name: "identifier", typ: api.UiNodeInputAttributesTypeText, required: true,
 			autocomplete: api.UiNodeInputAttributesAutocompleteUsername, maxlength: 320, label: &LabelIdentifier},
 		input{group: api.UiNodeGroupPassword, name: "password", typ: api.UiNodeInputAttributesTypePassword, required: true,
 			autocomplete: api.UiNodeInputAttributesAutocompleteCurrentPassword, label: &LabelPassword},
 		submit(api.UiNodeGroupPassword, "password", LabelSignIn),
+		submit(api.UiNodeGroupCode, "code", LabelSendCode),
 	)
 	inputs = append(inputs, webauthnLogin(f, baseURL, LabelPasskeyLogin)...)
 	return render(f, inputs)
 }
 
+// codeStep are the nodes that ask for an emailed code, with a button sending it again to
+// address through the step-1 field resend.
+func codeStep(address, resend string) []element {
+	els := []element{
+		input{group: api.UiNodeGroupCode, name: "code", typ: api.UiNodeInputAttributesTypeText, required: true,
+			autocomplete: api.UiNodeInputAttributesAutocompleteOneTimeCode, pattern: "^[0-9]{6}$", maxlength: 6, label: &LabelCode},
+		submit(api.UiNodeGroupCode, "code", LabelSubmit),
+	}
+	if resend != "" {
+		els = append(els, input{group: api.UiNodeGroupCode, name: resend, typ: api.UiNodeInputAttributesTypeSubmit, value: address, label: &LabelResend})
+	}
+	return els
+}
+
 func registrationNodes(f flow.Flow, baseURL string) []api.UiNode {
+	if f.State == flow.SentEmail {
+		return render(f, append([]element{csrf(f)}, codeStep(f.CodeAddress, "")...))
+	}
 	email, first, last := TraitLabel("E-Mail"), TraitLabel("First name"), TraitLabel("Last name")
 	els := []element{
 		csrf(f),
@@ -165,6 +187,7 @@ func registrationNodes(f flow.Flow, baseURL string) []api.UiNode {
 		input{group: api.UiNodeGroupPassword, name: "password", typ: api.UiNodeInputAttributesTypePassword, required: true,
 			autocomplete: api.UiNodeInputAttributesAutocompleteNewPassword, label: &LabelPassword},
 		submit(api.UiNodeGroupPassword, "password", LabelSignUp),
+		submit(api.UiNodeGroupCode, "code", LabelSignUpWithCode),
 	}
 	return render(f, append(els, webauthnRegister(f, baseURL, LabelPasskeySignUp)...))
 }

@@ -43,3 +43,21 @@ func TestRecoveryToNewPassword(t *testing.T) {
 	srv.Clock().Advance(16 * time.Minute)
 	assert.Equal(t, "AVNOLOGY_AUTH_004", b.do(http.MethodGet, "/v1/sessions/whoami", nil).code())
 }
+
+// A code login by username sends the code to the account's email without showing the address.
+func TestCodeLoginByUsername(t *testing.T) {
+	srv := mockservertest.NewServer(t)
+	b := newBrowser(t, srv)
+	f, csrf := b.flow("login")
+	sent := b.submit("login", f.str("id"), "code", map[string]any{"identifier": "alex", "csrf_token": csrf})
+	require.Equal(t, http.StatusOK, sent.status, "%s", sent.raw)
+	assert.NotContains(t, string(sent.raw), "alex@acme.com", "the flow must not reveal the address a username maps to")
+	assert.Equal(t, "alex", nodeAttr(sent.get("continue_flow").(map[string]any), "name", "identifier")["value"], "resend carries what was typed")
+
+	outbox := b.do(http.MethodGet, "/_mock/outbox?to=alex@acme.com", nil).get("messages").([]any)
+	require.Len(t, outbox, 1)
+	assert.Equal(t, "login_code", outbox[0].(map[string]any)["template"])
+	done := b.submit("login", f.str("id"), "code", map[string]any{"code": outbox[0].(map[string]any)["code"], "csrf_token": csrf})
+	require.Equal(t, http.StatusOK, done.status, "%s", done.raw)
+	assert.Equal(t, "usr_00000000-0000-4000-8000-000000000002", done.str("session", "identity_id"))
+}
