@@ -40,6 +40,22 @@ func expiredCodeCase(kind, field, code string, reqs ...string) Case {
 		}}
 }
 
+// freshCodeFlowCase checks a new recovery or verification flow: show_form, 60 minutes, an
+// email input; it can be fetched, and an unknown id cannot.
+func freshCodeFlowCase(kind, req string) Case {
+	return Case{ID: kind + ".create.fresh", Title: "A new " + kind + " flow is in show_form, lives 60 minutes and asks for an email",
+		Profile: ProfileRecovery, Requirements: []string{"create" + upperFirst(kind) + "Flow", "get" + upperFirst(kind) + "Flow", req, "REQ-FLOW-008"},
+		Run: func(t *T) {
+			a := t.Browser()
+			f, r := a.CreateFlow(kind, nil)
+			t.RequireStatus(r, 200, "creating a "+kind+" flow")
+			t.checkFreshFlow(r, f, kind, "show_form", 60*time.Minute)
+			t.checkAt(r.Seq, f.HasInput("email"), "a %s flow must ask for email", kind)
+			t.ExpectStatus(a.GetFlow(kind, f.ID), 200, "getting the "+kind+" flow")
+			t.ExpectError(a.GetFlow(kind, randomFlowID()), 404, "AVNOLOGY_AUTH_901", "getting an unknown "+kind+" flow")
+		}}
+}
+
 // expectWrongCode checks a wrong one-time code's error and its attempts_remaining (REQ-ERR-004).
 func (t *T) expectWrongCode(r *Response, code, why string) {
 	if t.ExpectError(r, 400, code, why) {
@@ -59,17 +75,8 @@ func init() {
 		expiredCodeCase("recovery", "email", "AVNOLOGY_AUTH_019", "REQ-REC-003"),
 		expiredCodeCase("verification", "email", "AVNOLOGY_AUTH_020", "REQ-VER-004"),
 		expiredCodeCase("login", "identifier", "AVNOLOGY_AUTH_020", "REQ-LOGIN-008"),
-		Case{ID: "recovery.create.fresh", Title: "A new recovery flow is in show_form, lives 60 minutes and asks for an email",
-			Profile: ProfileRecovery, Requirements: []string{"createRecoveryFlow", "getRecoveryFlow", "REQ-REC-001", "REQ-FLOW-008"},
-			Run: func(t *T) {
-				a := t.Browser()
-				f, r := a.CreateFlow("recovery", nil)
-				t.RequireStatus(r, 200, "creating a recovery flow")
-				t.checkFreshFlow(r, f, "recovery", "show_form", 60*time.Minute)
-				t.checkAt(r.Seq, f.HasInput("email"), "a recovery flow must ask for email")
-				t.ExpectStatus(a.GetFlow("recovery", f.ID), 200, "getting the recovery flow")
-				t.ExpectError(a.GetFlow("recovery", randomFlowID()), 404, "AVNOLOGY_AUTH_901", "getting an unknown recovery flow")
-			}},
+		freshCodeFlowCase("recovery", "REQ-REC-001"),
+		freshCodeFlowCase("verification", "REQ-VER-001"),
 		Case{ID: "recovery.send.uniform", Title: "Known and unknown addresses get the same sent_email answer; only the known one gets a code",
 			Profile: ProfileRecovery, Requirements: []string{"submitRecoveryFlow", "REQ-REC-002"}, Needs: []Capability{NeedInbox},
 			Run: func(t *T) {
@@ -134,16 +141,6 @@ func init() {
 				if t.ExpectError(last, 429, "AVNOLOGY_AUTH_021", "the sixth send in 15 minutes") {
 					t.checkRetryAfter(last, 15*time.Minute)
 				}
-			}},
-		Case{ID: "verification.create.fresh", Title: "A new verification flow is in show_form and asks for an email",
-			Profile: ProfileRecovery, Requirements: []string{"createVerificationFlow", "getVerificationFlow", "REQ-VER-001", "REQ-FLOW-008"},
-			Run: func(t *T) {
-				a := t.API()
-				f, r := a.CreateFlow("verification", nil)
-				t.RequireStatus(r, 200, "creating a verification flow")
-				t.checkFreshFlow(r, f, "verification", "show_form", 60*time.Minute)
-				t.checkAt(r.Seq, f.HasInput("email"), "a verification flow must ask for email")
-				t.ExpectStatus(a.GetFlow("verification", f.ID), 200, "getting the verification flow")
 			}},
 		Case{ID: "verification.code.success", Title: "The right code passes the challenge with message 1080002 and verifies the address",
 			Profile: ProfileRecovery, Requirements: []string{"submitVerificationFlow", "getSession", "REQ-VER-002", "REQ-VER-003"}, Needs: []Capability{NeedInbox},
