@@ -22,10 +22,11 @@ func TestRecoveryToNewPassword(t *testing.T) {
 	assert.Equal(t, "sent_email", sent.str("continue_flow", "state"))
 	assert.Equal(t, "5", sent.header.Get("X-RateLimit-Limit"))
 
-	outbox := b.do(http.MethodGet, "/_mock/outbox?to=unverified@acme.com", nil).get("messages").([]any)
+	outbox := srv.Outbox("unverified@acme.com")
 	require.Len(t, outbox, 1)
-	code := outbox[0].(map[string]any)["code"].(string)
-	assert.Equal(t, "recovery_code", outbox[0].(map[string]any)["template"])
+	assert.Equal(t, "recovery_code", outbox[0].Template)
+	assert.Equal(t, f.str("id"), outbox[0].FlowID)
+	code := srv.LastCode("unverified@acme.com")
 
 	done := b.submit("recovery", f.str("id"), "code", map[string]any{"code": code, "csrf_token": csrf})
 	require.Equal(t, http.StatusOK, done.status, "%s", done.raw)
@@ -54,10 +55,10 @@ func TestCodeLoginByUsername(t *testing.T) {
 	assert.NotContains(t, string(sent.raw), "alex@acme.com", "the flow must not reveal the address a username maps to")
 	assert.Equal(t, "alex", nodeAttr(sent.get("continue_flow").(map[string]any), "name", "identifier")["value"], "resend carries what was typed")
 
-	outbox := b.do(http.MethodGet, "/_mock/outbox?to=alex@acme.com", nil).get("messages").([]any)
+	outbox := srv.Outbox("alex@acme.com")
 	require.Len(t, outbox, 1)
-	assert.Equal(t, "login_code", outbox[0].(map[string]any)["template"])
-	done := b.submit("login", f.str("id"), "code", map[string]any{"code": outbox[0].(map[string]any)["code"], "csrf_token": csrf})
+	assert.Equal(t, "login_code", outbox[0].Template)
+	done := b.submit("login", f.str("id"), "code", map[string]any{"code": srv.LastCode("alex@acme.com"), "csrf_token": csrf})
 	require.Equal(t, http.StatusOK, done.status, "%s", done.raw)
 	assert.Equal(t, "usr_00000000-0000-4000-8000-000000000002", done.str("session", "identity_id"))
 }

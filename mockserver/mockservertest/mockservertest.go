@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -110,6 +112,38 @@ func (s *Server) SeedIdentity(ident Identity) string {
 	}
 	s.control(http.MethodPost, "/_mock/identities", ident, http.StatusCreated, &out)
 	return out.ID
+}
+
+// Message is an email the mock sent, as the control plane's outbox lists it.
+type Message struct {
+	To       string    `json:"to"`
+	Template string    `json:"template"`
+	Subject  string    `json:"subject"`
+	Body     string    `json:"body"`
+	Code     string    `json:"code"`
+	FlowID   string    `json:"flow_id"`
+	SentAt   time.Time `json:"sent_at"`
+}
+
+// Outbox returns the messages the default tenant sent to address, oldest first.
+func (s *Server) Outbox(address string) []Message {
+	s.t.Helper()
+	var out struct {
+		Messages []Message `json:"messages"`
+	}
+	s.control(http.MethodGet, "/_mock/outbox?to="+url.QueryEscape(address), nil, http.StatusOK, &out)
+	slices.Reverse(out.Messages) // the control plane lists newest first
+	return out.Messages
+}
+
+// LastCode returns the newest one-time code sent to address, failing the test without one.
+func (s *Server) LastCode(address string) string {
+	s.t.Helper()
+	msgs := s.Outbox(address)
+	if len(msgs) == 0 || msgs[len(msgs)-1].Code == "" {
+		s.t.Fatalf("mockservertest: no code was sent to %s", address)
+	}
+	return msgs[len(msgs)-1].Code
 }
 
 // Reset puts the default tenant back to the fixtures.
