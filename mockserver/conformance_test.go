@@ -1,6 +1,10 @@
 package mockserver_test
 
 import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
 	"slices"
 	"testing"
 
@@ -80,5 +84,26 @@ func TestConformanceCatchesFaults(t *testing.T) {
 				assert.NotEqual(t, report.Review, c.Status, "%s needs review: %s", c.ID, c.Reason)
 			}
 		})
+	}
+}
+
+// Deployments often live under a path prefix (https://api.example.com/id/v1/…); the suite
+// keeps the prefix on every request and judges the paths without it.
+func TestConformanceUnderAPathPrefix(t *testing.T) {
+	hs := httptest.NewUnstartedServer(nil)
+	cfg := mockserver.DefaultConfig()
+	cfg.BaseURL = "http://" + hs.Listener.Addr().String() + "/id"
+	mock, err := mockserver.New(cfg, mockserver.WithStrictResponses(), mockserver.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	hs.Config.Handler = http.StripPrefix("/id", mock)
+	hs.Start()
+	t.Cleanup(hs.Close)
+
+	rep, err := conformance.Check(t.Context(), conformance.Target{BaseURL: cfg.BaseURL},
+		conformance.Options{Run: regexp.MustCompile(`^(login\.(create\.fresh|password\.success|get\.unknown)|sessions\.whoami\.bearer|schema\.submitLoginFlow\.missing-field)$`)})
+	require.NoError(t, err)
+	require.Len(t, rep.Cases, 5)
+	for _, c := range rep.Cases {
+		assert.Equal(t, report.Passed, c.Status, "%s: %v", c.ID, c.Findings)
 	}
 }
