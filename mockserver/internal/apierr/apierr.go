@@ -106,6 +106,19 @@ func InternalError() *Error {
 	return New(http.StatusInternalServerError, Internal, "An internal error occurred. Quote the request id when reporting it.")
 }
 
+// Lookup is the answer to a flow lookup (store.Tx.UsableFlow): nil for a usable flow, 404 _901
+// for an unknown one (REQ-FLOW-005), 400 _009 with a fresh flow to use for an expired or
+// consumed one (REQ-FLOW-003).
+func Lookup(flowType, flowID, fresh string, found bool) *Error {
+	switch {
+	case !found:
+		return NotFoundError()
+	case fresh != "":
+		return ExpiredFlow(flowType, flowID, fresh)
+	}
+	return nil
+}
+
 // ExpiredFlow is 400 _009 for an expired or consumed flow, with a fresh flow to use instead.
 func ExpiredFlow(flowType, flowID, useFlowID string) *Error {
 	e := New(http.StatusBadRequest, FlowExpired, "The "+flowType+" flow has expired or was already used. Start a new one.")

@@ -65,11 +65,8 @@ func (e *Engine) Get(ctx context.Context, w *tenant.World, id string) (f flow.Fl
 
 func (e *Engine) usable(tx *store.Tx, w *tenant.World, id string) (flow.Flow, error) {
 	f, fresh, found := tx.UsableFlow(id, e.Type, func() string { return ids.UUID(w.IDs) })
-	switch {
-	case !found:
-		return flow.Flow{}, apierr.NotFoundError()
-	case fresh != "":
-		return flow.Flow{}, apierr.ExpiredFlow(string(e.Type), id, fresh)
+	if e := apierr.Lookup(string(e.Type), id, fresh, found); e != nil {
+		return flow.Flow{}, e
 	}
 	return f, nil
 }

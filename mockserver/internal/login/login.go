@@ -154,11 +154,8 @@ func (s *Service) Get(ctx context.Context, w *tenant.World, id string) (api.Logi
 // usable loads a flow that can still be used, or answers 404 / 400 _009 with a fresh flow.
 func (s *Service) usable(tx *store.Tx, w *tenant.World, id string) (flow.Flow, error) {
 	f, fresh, found := tx.UsableFlow(id, flow.Login, func() string { return ids.UUID(w.IDs) })
-	switch {
-	case !found:
-		return flow.Flow{}, apierr.NotFoundError()
-	case fresh != "":
-		return flow.Flow{}, apierr.ExpiredFlow("login", id, fresh)
+	if e := apierr.Lookup("login", id, fresh, found); e != nil {
+		return flow.Flow{}, e
 	}
 	return f, nil
 }

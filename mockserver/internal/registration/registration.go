@@ -96,11 +96,8 @@ func (s *Service) Get(ctx context.Context, w *tenant.World, id string) (api.Regi
 
 func (s *Service) usable(tx *store.Tx, w *tenant.World, id string) (flow.Flow, error) {
 	f, fresh, found := tx.UsableFlow(id, flow.Registration, func() string { return ids.UUID(w.IDs) })
-	switch {
-	case !found:
-		return flow.Flow{}, apierr.NotFoundError()
-	case fresh != "":
-		return flow.Flow{}, apierr.ExpiredFlow("registration", id, fresh)
+	if e := apierr.Lookup("registration", id, fresh, found); e != nil {
+		return flow.Flow{}, e
 	}
 	return f, nil
 }

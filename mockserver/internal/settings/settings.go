@@ -116,11 +116,9 @@ func (s *Service) load(tx *store.Tx, w *tenant.World, req request.Request, id st
 		return ses, ident, flow.Flow{}, e
 	}
 	f, fresh, found := tx.UsableFlow(id, flow.Settings, func() string { return ids.UUID(w.IDs) })
-	switch {
-	case !found || f.IdentityID != "" && f.IdentityID != ident.ID:
-		return ses, ident, f, apierr.NotFoundError()
-	case fresh != "":
-		return ses, ident, f, apierr.ExpiredFlow("settings", id, fresh)
+	found = found && (f.IdentityID == "" || f.IdentityID == ident.ID) // another identity's flow is not found
+	if e := apierr.Lookup("settings", id, fresh, found); e != nil {
+		return ses, ident, f, e
 	}
 	return ses, ident, f, nil
 }
