@@ -3,6 +3,7 @@ package mockserver_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 
 	"github.com/avnology/idflows/mockserver"
@@ -38,4 +39,30 @@ func BenchmarkBareJSON(b *testing.B) {
 	for b.Loop() {
 		h.ServeHTTP(httptest.NewRecorder(), req)
 	}
+}
+
+// BenchmarkLiveFlowMemory reports the heap one stored login flow costs (metric B/flow), the
+// design's "≤ 4 KiB per live flow": each round creates flows on a fresh mock, collects
+// garbage, and divides.
+func BenchmarkLiveFlowMemory(b *testing.B) {
+	req := httptest.NewRequest(http.MethodGet, "/v1/flows/login", nil)
+	const flows = 20_000
+	var perFlow float64
+	for b.Loop() {
+		srv, err := mockserver.New(mockserver.DefaultConfig(), mockserver.WithLogger(discardLogger()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for range flows {
+			srv.ServeHTTP(httptest.NewRecorder(), req)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(srv) // its flows must still be alive when measured
+		perFlow = float64(after.HeapAlloc-before.HeapAlloc) / flows
+	}
+	b.ReportMetric(perFlow, "B/flow")
 }
