@@ -53,7 +53,7 @@ func init() {
 				t.checkSession(r, "session", "aal1", "password")
 				t.checkAt(r.Seq, r.Str("session.identity.email") == acc.Email, "the session's identity is %q, want %q", r.Str("session.identity.email"), acc.Email)
 				t.checkAt(r.Seq, r.Str("session.identity_id") == acc.IdentityID, "the session belongs to %q, want %q", r.Str("session.identity_id"), acc.IdentityID)
-				t.checkAt(r.Seq, b.Cookie("avnl_session") != "", "a browser sign-in must set avnl_session (REQ-CSRF-004)")
+				t.expectCookie(r, "avnl_session", "REQ-CSRF-004")
 			}},
 		Case{ID: "login.password.invalid-credentials", Title: "A wrong password answers 401 _001",
 			Profile: ProfileCore, Requirements: []string{"submitLoginFlow", "REQ-LOGIN-003"},

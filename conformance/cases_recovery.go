@@ -107,7 +107,7 @@ func init() {
 						t.checkAt(r.Seq, exp.Sub(issued) <= 15*time.Minute+2*time.Second, "a recovery session lives %s, want 15 minutes (REQ-REC-004)", exp.Sub(issued))
 					}
 				}
-				t.checkAt(r.Seq, b.Cookie("avnl_session") != "", "a recovery must set avnl_session (REQ-CSRF-004)")
+				t.expectCookie(r, "avnl_session", "REQ-CSRF-004")
 				t.ExpectError(b.Submit(f, "code", map[string]any{"code": t.lastCode(acc.Email)}), 400, "AVNOLOGY_AUTH_009", "using the recovery flow again")
 			}},
 		Case{ID: "recovery.code.wrong", Title: "A wrong code answers 400 _018 with attempts_remaining; the fifth leaves the flow unusable",

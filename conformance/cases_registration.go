@@ -42,7 +42,7 @@ func init() {
 				t.checkAt(r.Seq, r.Str("session.identity.email") == email, "the new identity's email is %q, want %q", r.Str("session.identity.email"), email)
 				t.checkAt(r.Seq, r.Get("session.identity.email_verified") == false, "a new identity's email must be unverified (REQ-REG-002)")
 				t.checkAt(r.Seq, r.Str("session.token") != "", "a registration session must carry its token")
-				t.checkAt(r.Seq, b.Cookie("avnl_session") != "", "a browser registration must set avnl_session (REQ-CSRF-004)")
+				t.expectCookie(r, "avnl_session", "REQ-CSRF-004")
 			}},
 		Case{ID: "registration.duplicate-email", Title: "An email that already has an identity answers 409 _012 with message 4000005",
 			Profile: ProfileCore, Requirements: []string{"submitRegistrationFlow", "REQ-REG-003"},

@@ -84,14 +84,19 @@ func (t *T) checkRetryAfter(r *Response, max time.Duration) {
 }
 
 // expectCSRFCookie checks that a browser now holds avnl_csrf, HttpOnly and SameSite=Lax.
-func (t *T) expectCSRFCookie(r *Response) {
+func (t *T) expectCSRFCookie(r *Response) { t.expectCookie(r, "avnl_csrf", "REQ-CSRF-001") }
+
+// expectCookie checks that r sets the named cookie, HttpOnly and SameSite=Lax, and Secure when
+// the target is reached over TLS.
+func (t *T) expectCookie(r *Response, name, req string) {
 	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
-		if c.Name == "avnl_csrf" {
-			t.checkAt(r.Seq, c.HttpOnly && c.SameSite == http.SameSiteLaxMode, "avnl_csrf must be HttpOnly and SameSite=Lax (REQ-CSRF-001)")
+		if c.Name == name {
+			t.checkAt(r.Seq, c.HttpOnly && c.SameSite == http.SameSiteLaxMode, "%s must be HttpOnly and SameSite=Lax (%s)", name, req)
+			t.checkAt(r.Seq, c.Secure || t.e.base.Scheme != "https", "%s must be Secure over TLS (%s)", name, req)
 			return
 		}
 	}
-	t.checkAt(r.Seq, false, "a browser without avnl_csrf got no avnl_csrf cookie (REQ-CSRF-001)")
+	t.checkAt(r.Seq, false, "no %s cookie was set (%s)", name, req)
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
