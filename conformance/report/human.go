@@ -27,6 +27,10 @@ func Line(c Case) string {
 	return line
 }
 
+// HumanEvidence is how many cases of a section the human summary shows with their exchanges;
+// the rest show their findings only (every report format keeps all the evidence).
+const HumanEvidence = 10
+
 // Human writes the summary for a person: failures first with their evidence, then warnings,
 // reviews, stale waivers, skips, coverage and the verdict.
 func Human(w io.Writer, r *Report) error {
@@ -44,7 +48,10 @@ func Human(w io.Writer, r *Report) error {
 			return
 		}
 		p.f("\n%s (%d)\n", title, len(list))
-		for _, c := range list {
+		for i, c := range list {
+			if evidence && i == HumanEvidence {
+				p.f("\n  (the evidence of the %d cases below is in the --json, --junit and --html reports)\n", len(list)-i)
+			}
 			p.f("\n● %s — %s\n  %s · %s\n", c.ID, c.Title, c.Severity, strings.Join(c.Requirements, ", "))
 			if c.Reason != "" {
 				p.f("  %s\n", c.Reason)
@@ -52,7 +59,7 @@ func Human(w io.Writer, r *Report) error {
 			for _, f := range c.Findings {
 				p.f("  ✗ [%s] %s\n", f.Severity, f.Message)
 			}
-			if evidence {
+			if evidence && i < HumanEvidence {
 				for _, ex := range c.Exchanges {
 					if referenced(c, ex.Seq) {
 						p.f("%s", indent(FormatExchange(ex), "    ")+"\n")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -147,4 +148,23 @@ func TestHuman(t *testing.T) {
 	assert.Contains(t, out, "FAIL: 7 cases — 2 passed, 1 failed, 1 waived, 1 warnings, 1 review, 1 skipped, 1 stale waivers")
 	assert.Contains(t, Line(sample().Cases[2]), "WAIVED")
 	assert.Contains(t, Line(sample().Cases[3]), "delete the waiver")
+}
+
+// Past HumanEvidence failures the summary lists findings only, and says where the rest is.
+func TestHumanCapsEvidence(t *testing.T) {
+	r := sample()
+	failing := r.Cases[1]
+	r.Cases = nil
+	for i := range HumanEvidence + 3 {
+		c := failing
+		c.ID = fmt.Sprintf("login.f%02d", i)
+		r.Cases = append(r.Cases, c)
+	}
+	r.Tally()
+	var buf bytes.Buffer
+	require.NoError(t, Human(&buf, r))
+	out := buf.String()
+	assert.Equal(t, HumanEvidence, strings.Count(out, "< 422"), "evidence for the first cases only")
+	assert.Equal(t, HumanEvidence+3, strings.Count(out, "✗ [MUST] want 400, got 422"), "findings for all")
+	assert.Contains(t, out, "the evidence of the 3 cases below is in the --json, --junit and --html reports")
 }
