@@ -117,9 +117,9 @@ func init() {
 		Case{ID: "settings.privileged.stale", Title: "A privileged change more than 15 minutes after sign-in answers 403 _102 asking for refresh",
 			Profile: ProfileCore, Requirements: []string{"submitSettingsFlow", "REQ-STEPUP-002", "REQ-ERR-004"}, Needs: []Capability{NeedClock},
 			Run: func(t *T) {
-				_, a, f := t.settingsFor()
+				a := t.WithToken(t.Register(t.API()).Token)
 				t.Advance(16 * time.Minute)
-				f = a.MustCreateFlow("settings", nil)
+				f := a.MustCreateFlow("settings", nil)
 				r := a.Submit(f, "password", map[string]any{"password": newPassword()})
 				if t.ExpectError(r, 403, "AVNOLOGY_AUTH_102", "a password change 16 minutes after sign-in") {
 					u, err := url.Parse(r.Str("error.details.login_url"))

@@ -4,8 +4,10 @@ package apierr
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/avnology/idflows/gen/api"
 )
@@ -65,6 +67,11 @@ func (e *Error) WithRetryAfter(seconds int) *Error {
 	e.Header.Set("Retry-After", strconv.Itoa(seconds))
 	e.Details.RetryAfter = &seconds
 	return e
+}
+
+// RetryAt sets Retry-After to the whole seconds from now until t (at least 1).
+func (e *Error) RetryAt(now, t time.Time) *Error {
+	return e.WithRetryAfter(max(int(math.Ceil(t.Sub(now).Seconds())), 1))
 }
 
 // Invalid is 400 _902 with the given field errors.

@@ -6,9 +6,7 @@ package codes
 import (
 	"crypto/subtle"
 	"fmt"
-	"math"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/avnology/idflows/gen/api"
@@ -16,6 +14,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/limit"
 	"github.com/avnology/idflows/mockserver/internal/outbox"
 	"github.com/avnology/idflows/mockserver/internal/store"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
@@ -42,21 +41,10 @@ type Message struct {
 // not learn anything (an unknown account) gets no code, so no code can ever match
 // (REQ-REC-002).
 func Send(tx *store.Tx, w *tenant.World, f *flow.Flow, address string, m Message, deliver bool) (http.Header, error) {
-	key := "codes:" + m.Template + ":" + identity.NormalizeEmail(address)
-	allowed, remaining, resetAt := tx.Hit(key, MaxSends, SendWindow)
-	headers := http.Header{}
-	headers.Set("X-RateLimit-Limit", strconv.Itoa(MaxSends))
-	headers.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
-	headers.Set("X-RateLimit-Reset", strconv.FormatInt(resetAt.Unix(), 10))
-	if !allowed {
-		e := apierr.New(http.StatusTooManyRequests, apierr.RateLimited, "Too many codes were sent to this address. Try again later.")
-		e.WithRetryAfter(max(int(math.Ceil(resetAt.Sub(tx.Now).Seconds())), 1))
-		limit := MaxSends
-		e.Details.Limit, e.Details.Remaining = &limit, &remaining
-		for k, v := range headers {
-			e.Header[k] = v
-		}
-		return nil, e
+	headers, over := limit.Hit(tx, "codes:"+m.Template+":"+identity.NormalizeEmail(address), MaxSends, SendWindow,
+		"Too many codes were sent to this address. Try again later.")
+	if over != nil {
+		return nil, over
 	}
 	f.Code, f.CodeSentAt, f.CodeAddress, f.CodeFailures = "", tx.Now, address, 0
 	if deliver {

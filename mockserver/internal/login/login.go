@@ -5,9 +5,7 @@ package login
 import (
 	"context"
 	"fmt"
-	"math"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/avnology/idflows/gen/api"
@@ -18,6 +16,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/limit"
 	"github.com/avnology/idflows/mockserver/internal/passkey"
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/returnto"
@@ -267,17 +266,9 @@ func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f
 		return nil, notEnabled("password")
 	}
 	f.SetValue("identifier", identifier)
-	limit := s.Policy.SubmitsPerMin
-	allowed, remaining, resetAt := tx.Hit("login:"+identity.NormalizeEmail(identifier), limit, time.Minute)
-	headers := rateHeaders(limit, remaining, resetAt)
-	if !allowed {
-		e := apierr.New(http.StatusTooManyRequests, apierr.RateLimited, "Too many login attempts. Try again later.")
-		e.WithRetryAfter(secondsUntil(tx.Now, resetAt))
-		e.Details.Limit, e.Details.Remaining = &limit, &remaining
-		for k, v := range headers {
-			e.Header[k] = v
-		}
-		return nil, e
+	headers, over := limit.Hit(tx, "login:"+identity.NormalizeEmail(identifier), s.Policy.SubmitsPerMin, time.Minute, "Too many login attempts. Try again later.")
+	if over != nil {
+		return nil, over
 	}
 	ident, found := tx.IdentityByIdentifier(identifier)
 	if found && ident.Locked(tx.Now) {
@@ -543,7 +534,7 @@ func (s *Service) countFailure(tx *store.Tx, f *flow.Flow, ident *identity.Ident
 func (s *Service) locked(tx *store.Tx, f *flow.Flow, ident identity.Identity) *apierr.Error {
 	f.Messages = []flow.Message{ui.ErrLocked}
 	e := apierr.New(http.StatusLocked, apierr.AccountLocked, "The account is temporarily locked. Try again later.")
-	return e.WithRetryAfter(secondsUntil(tx.Now, ident.LockedUntil))
+	return e.RetryAt(tx.Now, ident.LockedUntil)
 }
 
 // invalidCredentials is the one answer for an unknown identifier and a wrong password
@@ -553,14 +544,4 @@ func (s *Service) invalidCredentials(tx *store.Tx, f *flow.Flow) *apierr.Error {
 	e := apierr.New(http.StatusUnauthorized, apierr.InvalidCredentials, "The provided credentials are invalid.")
 	e.ContinueFlow = ui.AsFlow(s.render(tx, *f))
 	return e
-}
-
-func secondsUntil(now, t time.Time) int { return max(int(math.Ceil(t.Sub(now).Seconds())), 1) }
-
-func rateHeaders(limit, remaining int, resetAt time.Time) http.Header {
-	h := http.Header{}
-	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(resetAt.Unix(), 10))
-	return h
 }
