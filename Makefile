@@ -34,12 +34,13 @@ spec-lint: node_modules/.bin/spectral
 node_modules/.bin/spectral: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-# The suite against a freshly started mock (port 4433 must be free).
+# The suite against a freshly started mock on a free port; its reports go to out/conformance.
 conform: build
-	@./bin/idflows mock --log-level warn & pid=$$!; \
-	for i in $$(seq 50); do curl -fs http://127.0.0.1:4433/_mock/ready >/dev/null && break; sleep 0.1; done; \
-	./bin/idflows conform --target http://127.0.0.1:4433 --control http://127.0.0.1:4433 --inbox mock \
-		--webauthn-rp-id localhost --webauthn-origin http://127.0.0.1:4433 \
+	@out=$$(mktemp); ./bin/idflows mock --listen 127.0.0.1:0 --log-level warn > $$out 2>&1 & pid=$$!; \
+	for i in $$(seq 50); do url=$$(sed -n 's/^idflows mock ready on \([^ ]*\).*/\1/p' $$out); [ -n "$$url" ] && break; sleep 0.1; done; \
+	[ -n "$$url" ] || { cat $$out; kill $$pid; exit 1; }; \
+	./bin/idflows conform --target $$url --control $$url --inbox mock \
+		--webauthn-rp-id localhost --webauthn-origin $$url \
 		--waivers mockserver/conformance-waivers.yaml --report-dir out/conformance; code=$$?; \
 	kill $$pid; exit $$code
 
