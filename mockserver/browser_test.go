@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -37,21 +36,16 @@ func TestPasskeysInABrowser(t *testing.T) {
 		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-sync", true))...)
 	t.Cleanup(cancel)
-	open := func(t *testing.T, flow string) (ctx context.Context, authenticator webauthn.AuthenticatorID) {
+	open := func(t *testing.T, flow string) (ctx context.Context, authenticator string) {
 		ctx, cancel := chromedp.NewContext(alloc)
 		t.Cleanup(cancel)
 		timed, stop := context.WithTimeout(ctx, 30*time.Second)
 		t.Cleanup(stop)
 		require.NoError(t, chromedp.Do(timed, chromedp.Navigate(page+"?"+url.Values{"api": {srv.URL}, "flow": {flow}}.Encode())))
-		_, err := chromedp.Call(timed, webauthn.Enable, webauthn.EnableParams{})
-		require.NoError(t, err)
-		res, err := chromedp.Call(timed, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &webauthn.VirtualAuthenticatorOptions{
-			Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21, Transport: webauthn.AuthenticatorTransportInternal,
-			HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true,
-		}})
+		authenticator, err := browsertest.AddAuthenticator(timed, browsertest.Passkey)
 		require.NoError(t, err)
 		require.NoError(t, chromedp.Do(timed, chromedp.WaitVisible(`body[data-ready="true"]`)))
-		return timed, res.AuthenticatorID
+		return timed, authenticator
 	}
 	outcome := func(t *testing.T, ctx context.Context) (status float64, body map[string]any) {
 		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("result").textContent !== ""`))
@@ -80,10 +74,9 @@ func TestPasskeysInABrowser(t *testing.T) {
 		key, err := base64.StdEncoding.DecodeString(pat.Passkeys[0].PrivateKey)
 		require.NoError(t, err)
 		ctx, authenticator := open(t, "login")
-		_, err = chromedp.Call(ctx, webauthn.AddCredential, webauthn.AddCredentialParams{AuthenticatorID: authenticator, Credential: &webauthn.Credential{
+		require.NoError(t, browsertest.AddCredential(ctx, authenticator, browsertest.Credential{
 			CredentialID: id, IsResidentCredential: true, RpID: "localhost", PrivateKey: key, UserHandle: []byte(pat.ID),
-		}})
-		require.NoError(t, err)
+		}))
 		require.NoError(t, chromedp.Do(ctx, chromedp.Click(`button[name="webauthn_login_trigger"]`)))
 		status, body := outcome(t, ctx)
 		require.EqualValues(t, http.StatusOK, status, "%v", body)
