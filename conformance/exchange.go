@@ -192,7 +192,7 @@ func (e *engine) do(t *T, a *Agent, req Request) *Response {
 	route, params, routeErr := e.flows.FindRoute(routed)
 	if routeErr == nil {
 		var verr error
-		input, verr = contract.ValidateRequest(ctx, routed, route, params)
+		input, verr = contract.ValidateRequest(ctx, routed, route, params, body)
 		if verr != nil && !req.Deliberate {
 			t.suiteError("the suite's own %s %s breaks the contract: %v", req.Method, req.Path, firstLine(verr.Error()))
 		}
@@ -224,9 +224,15 @@ func (e *engine) do(t *T, a *Agent, req Request) *Response {
 	out := &Response{Seq: ex.Seq, Operation: ex.Operation, Status: resp.StatusCode, Header: resp.Header, Body: data, Elapsed: time.Since(start), receivedAt: time.Now()}
 	ex.DurationMS = out.Elapsed.Milliseconds()
 	ex.Response = &report.Message{Status: resp.StatusCode, Header: redactHeader(resp.Header), Body: redactBody(data), Truncated: truncated}
+	tooDeep := contract.CheckDepth(data)
+	if tooDeep != nil {
+		out.decodeErr = tooDeep // the cases read no JSON that deep: decoding and judging it cost more than linear time
+	}
 	switch {
 	case truncated:
 		ex.Violations = append(ex.Violations, fmt.Sprintf("the response body exceeds %d bytes", maxResponseBody))
+	case tooDeep != nil:
+		ex.Violations = append(ex.Violations, fmt.Sprintf("the response body nests deeper than %d levels (REQ-ERR-009)", contract.MaxDepth))
 	case readErr != nil:
 		ex.Violations = append(ex.Violations, "reading the response body failed: "+transportError(readErr))
 	default:

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -39,6 +40,10 @@ func TestHostileTargets(t *testing.T) {
 			http.Redirect(w, r, r.URL.String(), http.StatusFound)
 		},
 		"empty 200": func(http.ResponseWriter, *http.Request) {},
+		"nests JSON 5,000 deep": func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"error":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`))
+		},
 		"closes the connection": func(w http.ResponseWriter, _ *http.Request) {
 			conn, _, err := w.(http.Hijacker).Hijack()
 			if err == nil {
@@ -58,6 +63,9 @@ func TestHostileTargets(t *testing.T) {
 				assert.Equal(t, report.Failed, c.Status, "%s against a target that %s", c.ID, name)
 				assert.NotEmpty(t, c.Findings, c.ID)
 				assert.NotEmpty(t, c.Exchanges, "%s must keep its evidence", c.ID)
+			}
+			if strings.HasPrefix(name, "nests") { // judged by the bound, never decoded or validated
+				assert.Contains(t, fmt.Sprint(rep.Cases[0].Findings), "nests deeper than 64 levels (REQ-ERR-009)")
 			}
 		})
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+
+	"github.com/avnology/idflows/openapi/contract"
 )
 
 // Evidence is shared, so secrets never reach it: credentials, codes, tokens and cookies are
@@ -65,9 +67,10 @@ func redactBody(body []byte) string {
 		return ""
 	}
 	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
+	// Too deep to re-indent in linear time: kept as text, like a body that is not JSON.
+	if contract.CheckDepth(body) != nil || json.Unmarshal(body, &v) != nil {
 		if len(body) > maxEvidenceBody {
-			return string(body[:maxEvidenceBody]) + "…"
+			body = append(body[:maxEvidenceBody:maxEvidenceBody], "…"...)
 		}
 		return strings.ToValidUTF8(string(body), "�")
 	}

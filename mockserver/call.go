@@ -17,6 +17,7 @@ type call struct {
 	req         request.Request
 	header      http.Header // the response's headers, for cookies set by handlers
 	errorCode   string      // the error code answered, for the journal
+	body        []byte      // the request body, read once and bounded by limitBody
 }
 
 type callKey struct{}

@@ -164,6 +164,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			r.ContentLength = int64(len(body))
+			callFrom(r.Context()).body = body
 		}
 		next.ServeHTTP(w, r)
 	})

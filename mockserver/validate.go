@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"regexp"
@@ -52,7 +53,11 @@ func (s *Server) validate(next http.Handler) http.Handler {
 			s.writeError(w, r, apierr.New(http.StatusUnsupportedMediaType, apierr.InvalidRequest, "The request body must be application/json."))
 			return
 		}
-		input, err := contract.ValidateRequest(r.Context(), r, route, params)
+		input, err := contract.ValidateRequest(r.Context(), r, route, params, c.body)
+		if errors.Is(err, contract.ErrTooDeep) {
+			s.writeError(w, r, apierr.Invalid("The request body is invalid.", apierr.Field("body", fmt.Sprintf("JSON may nest at most %d levels deep", contract.MaxDepth))))
+			return
+		}
 		if err != nil {
 			s.writeError(w, r, apierr.Invalid("The request is invalid.", fieldErrors(err)...))
 			return

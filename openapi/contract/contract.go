@@ -5,8 +5,11 @@
 package contract
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -130,17 +133,41 @@ func (c *Contract) Allows(operationID string, p Pair) bool {
 	return op != nil && slices.Contains(op.Pairs, p)
 }
 
-// RequestOptions are the options requests are validated with: every error, and no
-// authentication check (whether a session is valid is the server's answer to give).
+// RequestOptions are the options requests are validated with: every error, no authentication
+// check (whether a session is valid is the server's answer to give), and schema errors that
+// carry only their reason — never a copy of the value, which may be large or a secret.
 var RequestOptions = &openapi3filter.Options{
-	MultiError:         true,
-	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+	MultiError:              true,
+	AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
+	SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
 }
 
-// ValidateRequest checks a routed request (its body is read and restored).
-func ValidateRequest(ctx context.Context, r *http.Request, route *routers.Route, params map[string]string) (*openapi3filter.RequestValidationInput, error) {
+// responseOptions are the options responses are validated with.
+var responseOptions = &openapi3filter.Options{
+	MultiError:              true,
+	IncludeResponseStatus:   true,
+	SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
+}
+
+// ValidateRequest checks a routed request whose body the caller has read (and bounded) into
+// body; r.Body is replaced by a reader over it. A JSON body nesting deeper than MaxDepth is
+// refused before the schema sees it.
+func ValidateRequest(ctx context.Context, r *http.Request, route *routers.Route, params map[string]string, body []byte) (*openapi3filter.RequestValidationInput, error) {
 	input := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: RequestOptions}
+	if isJSON(r.Header) {
+		if err := CheckDepth(body); err != nil {
+			return input, err
+		}
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	return input, openapi3filter.ValidateRequest(ctx, input)
+}
+
+func isJSON(h http.Header) bool {
+	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 
 // ValidateResponse checks a response to a validated request: its status is declared, its
@@ -151,7 +178,12 @@ func (c *Contract) ValidateResponse(ctx context.Context, input *openapi3filter.R
 		RequestValidationInput: input,
 		Status:                 status,
 		Header:                 header,
-		Options:                &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true},
+		Options:                responseOptions,
+	}
+	if isJSON(header) {
+		if err := CheckDepth(body); err != nil {
+			return err
+		}
 	}
 	out.SetBodyBytes(body)
 	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
