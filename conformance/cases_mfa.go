@@ -135,8 +135,8 @@ func init() {
 				}
 				t.ExpectStatus(a.Get("/v1/flows/settings", nil), 200, "a settings flow after stepping up")
 			}},
-		Case{ID: "mfa.settings.totp", Title: "TOTP enrolment shows a QR data URI and the secret, refuses a wrong code, refuses a second enrolment, and unlinks",
-			Profile: ProfileMFA, Requirements: []string{"submitSettingsFlow", "REQ-SET-006"},
+		Case{ID: "mfa.settings.totp", Title: "TOTP enrolment shows a QR data URI and the secret, refuses a wrong code, refuses a second enrolment, and unlinks at aal2 only",
+			Profile: ProfileMFA, Requirements: []string{"submitSettingsFlow", "createLoginFlow", "submitLoginFlow", "REQ-SET-006", "REQ-SEC-003"},
 			Run: func(t *T) {
 				_, a, f := t.settingsFor()
 				t.Check(strings.HasPrefix(f.imgNode("totp_qr"), "data:image/"), "the totp_qr img node must be a data: URI, is %.40q", f.imgNode("totp_qr"))
@@ -147,10 +147,20 @@ func init() {
 				t.expectSaved(a.Submit(f, "totp", map[string]any{"totp_code": t.totpCode(secret, fresh, "issued_at")}), "enrolling with the right code")
 				fresh = a.GetFlow("settings", f.ID)
 				t.ExpectError(a.Submit(f, "totp", map[string]any{"totp_code": t.totpCode(secret, fresh, "issued_at")}), 409, "AVNOLOGY_AUTH_014", "enrolling a second time")
-				t.expectSaved(a.Submit(f, "totp", map[string]any{"totp_unlink": true}), "unlinking TOTP")
+				// Removing a second factor needs an aal2 session (REQ-SEC-003): this one is aal1.
+				t.ExpectError(a.Submit(f, "totp", map[string]any{"totp_unlink": true}), 403, "AVNOLOGY_AUTH_102", "unlinking TOTP with an aal1 session")
+				lf := a.MustCreateFlow("login", url.Values{"aal": {"aal2"}})
+				lr := a.GetFlow("login", lf.ID)
+				// The enrolment used this time step's code, which cannot be replayed; the next
+				// step's code is within the ±1 step every verifier accepts.
+				if !t.ExpectStatus(a.Submit(lf, "totp", map[string]any{"totp_code": t.totpCodeAt(secret, lr, "issued_at", 30*time.Second)}), 200, "stepping up to aal2 with TOTP") {
+					return
+				}
+				f = a.MustCreateFlow("settings", nil)
+				t.expectSaved(a.Submit(f, "totp", map[string]any{"totp_unlink": true}), "unlinking TOTP at aal2")
 			}},
 		Case{ID: "mfa.settings.lookup-secrets", Title: "Lookup secrets: reveal shows 12 codes, confirm activates them for sign-in, disable removes them",
-			Profile: ProfileMFA, Requirements: []string{"submitSettingsFlow", "submitLoginFlow", "REQ-SET-007", "REQ-LOGIN-009"},
+			Profile: ProfileMFA, Requirements: []string{"submitSettingsFlow", "submitLoginFlow", "createLoginFlow", "REQ-SET-007", "REQ-LOGIN-009", "REQ-SEC-003"},
 			Run: func(t *T) {
 				acc, a, f := t.settingsFor()
 				shown := t.expectSaved(a.Submit(f, "lookup_secret", map[string]any{"lookup_secret_regenerate": true}), "generating lookup codes")
@@ -164,7 +174,14 @@ func init() {
 				t.expectSaved(a.Submit(f, "lookup_secret", map[string]any{"lookup_secret_confirm": true}), "confirming the codes")
 				sf, _ := t.secondStep(t.API(), acc)
 				t.ExpectStatus(t.API().Submit(sf, "lookup_secret", map[string]any{"lookup_secret": codes[0]}), 200, "signing in with a confirmed code")
-				t.expectSaved(a.Submit(f, "lookup_secret", map[string]any{"lookup_secret_disable": true}), "disabling the codes")
+				// Removing a second factor needs an aal2 session (REQ-SEC-003): this one is aal1.
+				t.ExpectError(a.Submit(f, "lookup_secret", map[string]any{"lookup_secret_disable": true}), 403, "AVNOLOGY_AUTH_102", "disabling the codes with an aal1 session")
+				lf := a.MustCreateFlow("login", url.Values{"aal": {"aal2"}})
+				if !t.ExpectStatus(a.Submit(lf, "lookup_secret", map[string]any{"lookup_secret": codes[1]}), 200, "stepping up to aal2 with a code") {
+					return
+				}
+				f = a.MustCreateFlow("settings", nil)
+				t.expectSaved(a.Submit(f, "lookup_secret", map[string]any{"lookup_secret_disable": true}), "disabling the codes at aal2")
 				_, r := t.PasswordLogin(t.API(), acc, nil)
 				t.checkAt(r.Seq, r.Get("session") != nil, "after disabling the only second factor the password must sign in at once")
 			}},

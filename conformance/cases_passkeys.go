@@ -167,8 +167,8 @@ func init() {
 				third := a.MustCreateFlow("login", nil)
 				t.ExpectError(a.Submit(third, "webauthn", map[string]any{"webauthn_login": cred.JSON}), 401, "AVNOLOGY_AUTH_001", "an assertion signed for another flow's challenge")
 			}},
-		Case{ID: "passkeys.settings.remove", Title: "A removed passkey no longer signs in",
-			Profile: ProfilePasskeys, Requirements: []string{"submitSettingsFlow", "REQ-SET-008"}, Needs: []Capability{NeedWebAuthn},
+		Case{ID: "passkeys.settings.remove", Title: "A passkey is removed at aal2 only, and then no longer signs in",
+			Profile: ProfilePasskeys, Requirements: []string{"submitSettingsFlow", "submitLoginFlow", "REQ-SET-008", "REQ-SEC-003"}, Needs: []Capability{NeedWebAuthn},
 			Run: func(t *T) {
 				acc := t.Register(t.API())
 				key := t.authenticator()
@@ -178,7 +178,15 @@ func init() {
 				if !t.Check(len(ids) == 1, "want one passkey to remove, have %v", ids) {
 					return
 				}
-				t.expectSaved(a.Submit(saved, "webauthn", map[string]any{"webauthn_remove": ids[0]}), "removing the passkey")
+				// Removing a second factor needs an aal2 session (REQ-SEC-003): the password's is aal1.
+				t.ExpectError(a.Submit(saved, "webauthn", map[string]any{"webauthn_remove": ids[0]}), 403, "AVNOLOGY_AUTH_102", "removing the passkey with an aal1 session")
+				strong := t.passkeyLogin(t.API(), key)
+				if !t.ExpectStatus(strong, 200, "signing in with the passkey (aal2)") {
+					return
+				}
+				b := t.WithToken(strong.Str("session.token"))
+				f := b.MustCreateFlow("settings", nil)
+				t.expectSaved(b.Submit(f, "webauthn", map[string]any{"webauthn_remove": ids[0]}), "removing the passkey at aal2")
 				t.ExpectError(t.passkeyLogin(t.API(), key), 401, "AVNOLOGY_AUTH_001", "signing in with a removed passkey")
 			}},
 		Case{ID: "passkeys.settings.keep-last", Title: "Removing the only way into a passwordless account answers 400 _902",

@@ -18,11 +18,16 @@ func newTOTPSecret() string {
 // suite's (a test clock), so "now" is read from a timestamp the target wrote moments ago — the
 // issued_at of a flow created just before — plus the time since that answer.
 func (t *T) totpCode(secret string, r *Response, issuedAtPath string) string {
+	return t.totpCodeAt(secret, r, issuedAtPath, 0)
+}
+
+// totpCodeAt is the code offset from the target's time: +30s is the next time step.
+func (t *T) totpCodeAt(secret string, r *Response, issuedAtPath string, offset time.Duration) string {
 	issued, err := time.Parse(time.RFC3339, r.Str(issuedAtPath))
 	if err != nil {
 		t.fatalAt(r.Seq, "%s is not RFC 3339; cannot tell the target's time for TOTP", issuedAtPath)
 	}
-	now := issued.Add(time.Since(r.receivedAt))
+	now := issued.Add(time.Since(r.receivedAt) + offset)
 	code, err := totp.GenerateCodeCustom(strings.ToUpper(secret), now, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 	if err != nil {
 		t.suiteError("computing a TOTP code: %v", err)

@@ -26,10 +26,16 @@ type Config struct {
 	SecureCookies bool
 	// Personas seed every tenant; fixtures.Default() when nil.
 	Personas []fixtures.Persona
-	// MaxTenants bounds the number of X-Mock-Tenant worlds.
+	// MaxTenants bounds the number of X-Mock-Tenant worlds. A new tenant takes the place of the
+	// least recently used one only when that one has been idle for TenantIdle; otherwise it is
+	// refused (429 _021), so that no client can wipe the worlds others are using.
 	MaxTenants int
-	// Limits bound each tenant's flows and sessions.
+	TenantIdle time.Duration
+	// Limits bound each tenant's flows and sessions: beyond them, the tenant's own oldest go.
 	Limits store.Limits
+	// Capacity bounds the flows, sessions and identities of all tenants together: beyond it a
+	// request that needs more is refused (429 _021) and nothing is evicted.
+	Capacity Capacity
 	// PasswordHashMemoryKiB and PasswordHashIterations tune Argon2id; cheap by default.
 	PasswordHashMemoryKiB  uint32
 	PasswordHashIterations uint32
@@ -41,6 +47,11 @@ type Config struct {
 	FlowLifetimes map[string]time.Duration
 	// WebAuthn is the relying party passkeys are registered with and verified against.
 	WebAuthn WebAuthn
+}
+
+// Capacity is the most state all tenants may hold together; zero fields take the defaults.
+type Capacity struct {
+	Flows, Sessions, Identities int64
 }
 
 // WebAuthn configures the relying party (D9). RPID defaults to BaseURL's host ("localhost" when
@@ -56,8 +67,10 @@ func DefaultConfig() Config {
 	return Config{
 		BaseURL:                "http://127.0.0.1:4433",
 		ReturnTo:               []string{"https://app.acme.com"},
-		MaxTenants:             256,
+		MaxTenants:             1024,
+		TenantIdle:             time.Minute,
 		Limits:                 store.DefaultLimits,
+		Capacity:               Capacity{Flows: 500_000, Sessions: 500_000, Identities: 100_000},
 		PasswordHashMemoryKiB:  1024,
 		PasswordHashIterations: 1,
 		MaxBodyBytes:           1 << 20,

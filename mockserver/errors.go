@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 
 	"github.com/avnology/idflows/gen/api"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
+	"github.com/avnology/idflows/mockserver/internal/store"
+	"github.com/avnology/idflows/mockserver/internal/tenant"
 )
 
 // writeError is the one boundary where errors become the contract's envelope (REQ-ERR-001,
@@ -16,7 +19,18 @@ import (
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	c := callFrom(r.Context())
 	var e *apierr.Error
-	if !errors.As(err, &e) {
+	var busy *tenant.ErrTooManyTenants
+	switch {
+	case errors.As(err, &e):
+	case errors.As(err, &busy):
+		e = apierr.OverCapacity("Every tenant of the mock is in use; retry when one has been idle.",
+			s.cfg.MaxTenants, int(math.Ceil(busy.RetryAfter.Seconds())))
+	case errors.Is(err, store.ErrFull):
+		var full *store.FullError
+		errors.As(err, &full)
+		e = apierr.OverCapacity("The mock holds as many "+full.What+" as it may; retry once expired ones are swept.",
+			int(full.Limit), int(s.cfg.Limits.SweepEvery.Seconds()))
+	default:
 		s.log.ErrorContext(r.Context(), "internal error", "request_id", c.requestID, "error", err)
 		e = apierr.InternalError()
 	}

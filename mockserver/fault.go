@@ -30,6 +30,12 @@ const (
 	FaultAALNotRaised      = deviation.AALNotRaised
 	FaultStepUpNotEnforced = deviation.StepUpNotEnforced
 	FaultTOTPReplay        = deviation.TOTPReplay
+	FaultSecondFactorReset = deviation.SecondFactorReset
+	FaultUnicodeFolding    = deviation.UnicodeFolding
+	FaultRecoveryStripsMFA = deviation.RecoveryStripsMFA
+	FaultCodeLoginSkipsMFA = deviation.CodeLoginSkipsMFA
+	FaultCORSAnyOrigin     = deviation.CORSAnyOrigin
+	FaultCacheableSecrets  = deviation.CacheableSecrets
 )
 
 // Faults describes every fault by name.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/store"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
@@ -15,7 +16,6 @@ import (
 // seed fills a new or reset world with the personas.
 func (s *Server) seed(w *tenant.World) error {
 	now := w.Clock.Now()
-	hasher := s.hasher(w.IDs)
 	return w.Store.Update(context.Background(), func(tx *store.Tx) error {
 		for _, p := range s.cfg.Personas {
 			ident := identity.Identity{
@@ -31,9 +31,7 @@ func (s *Server) seed(w *tenant.World) error {
 			if p.EmailVerified {
 				ident.VerifiedAt = now
 			}
-			if p.Password != "" {
-				ident.PasswordHash = hasher.Hash(p.Password)
-			}
+			ident.PasswordHash = s.personaHashes[p.ID]
 			for _, pk := range p.Passkeys {
 				id, err1 := base64.RawURLEncoding.DecodeString(pk.ID)
 				key, err2 := base64.RawURLEncoding.DecodeString(pk.PublicKey)
@@ -48,6 +46,18 @@ func (s *Server) seed(w *tenant.World) error {
 		}
 		return nil
 	})
+}
+
+// hashPersonas hashes each persona's password once, for every tenant to share.
+func (s *Server) hashPersonas(src ids.Source) map[string]string {
+	hasher := s.hasher(src)
+	out := make(map[string]string, len(s.cfg.Personas))
+	for _, p := range s.cfg.Personas {
+		if p.Password != "" {
+			out[p.ID] = hasher.Hash(p.Password)
+		}
+	}
+	return out
 }
 
 // lockedFor is how long a seeded identity with locked: true stays locked.

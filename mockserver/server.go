@@ -25,6 +25,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/session"
 	"github.com/avnology/idflows/mockserver/internal/settings"
+	"github.com/avnology/idflows/mockserver/internal/store"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 	"github.com/avnology/idflows/mockserver/internal/ui"
 	"github.com/avnology/idflows/mockserver/internal/verification"
@@ -39,7 +40,11 @@ type Server struct {
 	flows   *contract.Contract
 	control *contract.Contract
 	tenants *tenant.Registry
+	budget  *store.Budget
 	origins map[string]bool
+	// personaHashes are the personas' password hashes, made once: a new tenant copies them
+	// instead of hashing again.
+	personaHashes map[string]string
 
 	login        *login.Service
 	registration *registration.Service
@@ -66,6 +71,14 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if cfg.MaxTenants <= 0 {
 		cfg.MaxTenants = def.MaxTenants
+	}
+	if cfg.TenantIdle <= 0 {
+		cfg.TenantIdle = def.TenantIdle
+	}
+	for _, f := range []struct{ v, d *int64 }{{&cfg.Capacity.Flows, &def.Capacity.Flows}, {&cfg.Capacity.Sessions, &def.Capacity.Sessions}, {&cfg.Capacity.Identities, &def.Capacity.Identities}} {
+		if *f.v <= 0 {
+			*f.v = *f.d
+		}
 	}
 	if cfg.Limits.MaxFlows <= 0 {
 		cfg.Limits = def.Limits
@@ -115,8 +128,10 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		Rules: codeflow.Rules{Type: flow.Verification, Sent: ui.InfoVerificationSent,
 			Errors:  codes.Errors{Wrong: apierr.InvalidVerificationCode, Expired: apierr.CodeExpired, Invalid: ui.ErrVerificationCode},
 			Message: codes.Message{Template: "verification_code", Subject: "Verify your email address", Text: "Your verification code is %s. It expires in 15 minutes."}}}}
+	s.budget = &store.Budget{MaxFlows: cfg.Capacity.Flows, MaxSessions: cfg.Capacity.Sessions, MaxIdentities: cfg.Capacity.Identities}
+	s.personaHashes = s.hashPersonas(o.idSource("personas"))
 	s.tenants = tenant.NewRegistry(tenant.Config{
-		Max: cfg.MaxTenants, Clock: o.clock, Limits: cfg.Limits,
+		Max: cfg.MaxTenants, MinIdle: cfg.TenantIdle, Clock: o.clock, Limits: cfg.Limits, Budget: s.budget,
 		IDs:        o.idSource,
 		Deviations: o.faults,
 		Seed:       s.seed,

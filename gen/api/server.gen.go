@@ -1174,6 +1174,20 @@ func (response CreateLoginFlow401JSONResponse) VisitCreateLoginFlowResponse(w ht
 	return err
 }
 
+type CreateLoginFlow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateLoginFlow429JSONResponse) VisitCreateLoginFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateLoginFlow500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response CreateLoginFlow500JSONResponse) VisitCreateLoginFlowResponse(w http.ResponseWriter) error {
@@ -1234,6 +1248,20 @@ func (response GetLoginFlow404JSONResponse) VisitGetLoginFlowResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoginFlow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetLoginFlow429JSONResponse) VisitGetLoginFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1454,6 +1482,20 @@ func (response CompleteOidcFlow404JSONResponse) VisitCompleteOidcFlowResponse(w 
 	return err
 }
 
+type CompleteOidcFlow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CompleteOidcFlow429JSONResponse) VisitCompleteOidcFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CompleteOidcFlow500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response CompleteOidcFlow500JSONResponse) VisitCompleteOidcFlowResponse(w http.ResponseWriter) error {
@@ -1500,6 +1542,20 @@ func (response CreateRecoveryFlow400JSONResponse) VisitCreateRecoveryFlowRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRecoveryFlow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateRecoveryFlow429JSONResponse) VisitCreateRecoveryFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1564,6 +1620,20 @@ func (response GetRecoveryFlow404JSONResponse) VisitGetRecoveryFlowResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecoveryFlow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetRecoveryFlow429JSONResponse) VisitGetRecoveryFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1762,6 +1832,20 @@ func (response CreateRegistrationFlow403JSONResponse) VisitCreateRegistrationFlo
 	return err
 }
 
+type CreateRegistrationFlow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateRegistrationFlow429JSONResponse) VisitCreateRegistrationFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateRegistrationFlow500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response CreateRegistrationFlow500JSONResponse) VisitCreateRegistrationFlowResponse(w http.ResponseWriter) error {
@@ -1822,6 +1906,20 @@ func (response GetRegistrationFlow404JSONResponse) VisitGetRegistrationFlowRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRegistrationFlow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetRegistrationFlow429JSONResponse) VisitGetRegistrationFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2048,6 +2146,20 @@ func (response CreateSettingsFlow403JSONResponse) VisitCreateSettingsFlowRespons
 	return err
 }
 
+type CreateSettingsFlow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateSettingsFlow429JSONResponse) VisitCreateSettingsFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateSettingsFlow500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response CreateSettingsFlow500JSONResponse) VisitCreateSettingsFlowResponse(w http.ResponseWriter) error {
@@ -2122,6 +2234,20 @@ func (response GetSettingsFlow404JSONResponse) VisitGetSettingsFlowResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSettingsFlow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetSettingsFlow429JSONResponse) VisitGetSettingsFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2263,6 +2389,20 @@ func (response SubmitSettingsFlow415JSONResponse) VisitSubmitSettingsFlowRespons
 	return err
 }
 
+type SubmitSettingsFlow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response SubmitSettingsFlow429JSONResponse) VisitSubmitSettingsFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SubmitSettingsFlow500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response SubmitSettingsFlow500JSONResponse) VisitSubmitSettingsFlowResponse(w http.ResponseWriter) error {
@@ -2309,6 +2449,20 @@ func (response CreateVerificationFlow400JSONResponse) VisitCreateVerificationFlo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVerificationFlow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateVerificationFlow429JSONResponse) VisitCreateVerificationFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2373,6 +2527,20 @@ func (response GetVerificationFlow404JSONResponse) VisitGetVerificationFlowRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVerificationFlow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetVerificationFlow429JSONResponse) VisitGetVerificationFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2549,6 +2717,20 @@ func (response RevokeOtherSessions401JSONResponse) VisitRevokeOtherSessionsRespo
 	return err
 }
 
+type RevokeOtherSessions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RevokeOtherSessions429JSONResponse) VisitRevokeOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokeOtherSessions500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response RevokeOtherSessions500JSONResponse) VisitRevokeOtherSessionsResponse(w http.ResponseWriter) error {
@@ -2613,6 +2795,20 @@ func (response ListSessions401JSONResponse) VisitListSessionsResponse(w http.Res
 	return err
 }
 
+type ListSessions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListSessions429JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSessions500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ListSessions500JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
@@ -2652,6 +2848,20 @@ func (response Logout401JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response Logout429JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2701,6 +2911,20 @@ func (response GetSession401JSONResponse) VisitGetSessionResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSession429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetSession429JSONResponse) VisitGetSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2773,6 +2997,20 @@ func (response RevokeSession404JSONResponse) VisitRevokeSessionResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeSession429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RevokeSession429JSONResponse) VisitRevokeSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }

@@ -156,6 +156,15 @@ type ErrorResponse struct {
 		Code    string `json:"code"`
 		Details struct {
 			FieldErrors *[]FieldError `json:"field_errors,omitempty"`
+
+			// Limit With 429: the bound that was met.
+			Limit *int `json:"limit,omitempty"`
+
+			// Remaining With 429: always 0.
+			Remaining *int `json:"remaining,omitempty"`
+
+			// RetryAfter With 429: the seconds in Retry-After.
+			RetryAfter *int `json:"retry_after,omitempty"`
 		} `json:"details"`
 		Message   string `json:"message"`
 		RequestId string `json:"request_id"`
@@ -331,8 +340,20 @@ type BadRequest = ErrorResponse
 // Conflict defines model for Conflict.
 type Conflict = ErrorResponse
 
+// Forbidden defines model for Forbidden.
+type Forbidden = ErrorResponse
+
 // NotFound defines model for NotFound.
 type NotFound = ErrorResponse
+
+// TooManyRequests defines model for TooManyRequests.
+type TooManyRequests = ErrorResponse
+
+// Unauthorized defines model for Unauthorized.
+type Unauthorized = ErrorResponse
+
+// UnsupportedMediaType defines model for UnsupportedMediaType.
+type UnsupportedMediaType = ErrorResponse
 
 // GetClockParams defines parameters for GetClock.
 type GetClockParams struct {

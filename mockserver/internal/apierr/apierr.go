@@ -74,6 +74,15 @@ func (e *Error) RetryAt(now, t time.Time) *Error {
 	return e.WithRetryAfter(max(int(math.Ceil(t.Sub(now).Seconds())), 1))
 }
 
+// OverCapacity is 429 _021 for a mock that holds as much as it may: limit is the bound that
+// was met, retryAfter the seconds until a retry may succeed.
+func OverCapacity(message string, limit, retryAfter int) *Error {
+	e := New(http.StatusTooManyRequests, RateLimited, message).WithRetryAfter(retryAfter)
+	remaining := 0
+	e.Details.Limit, e.Details.Remaining = &limit, &remaining
+	return e
+}
+
 // Invalid is 400 _902 with the given field errors.
 func Invalid(message string, fields ...api.FieldError) *Error {
 	e := New(http.StatusBadRequest, InvalidRequest, message)

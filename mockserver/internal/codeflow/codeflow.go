@@ -102,8 +102,8 @@ func (e *Engine) Submit(ctx context.Context, w *tenant.World, req request.Reques
 func (e *Engine) step(tx *store.Tx, w *tenant.World, f *flow.Flow, b Body, passed Passed, headers *http.Header) error {
 	switch {
 	case b.Email != "":
-		_, known := tx.IdentityByIdentifier(b.Email)
-		h, err := codes.Send(tx, w, f, b.Email, e.Message, known)
+		ident, known := tx.IdentityByIdentifier(b.Email)
+		h, err := codes.Send(tx, w, f, codes.Recipient(w, b.Email, ident, known), ident.ID, e.Message, known)
 		if err != nil {
 			return err
 		}
@@ -125,7 +125,7 @@ func (e *Engine) step(tx *store.Tx, w *tenant.World, f *flow.Flow, b Body, passe
 			}
 			return err
 		}
-		ident, _ := tx.IdentityByIdentifier(f.CodeAddress)
+		ident, _ := tx.Identity(f.CodeIdentityID)
 		if err := f.MoveTo(flow.PassedChallenge); err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/avnology/idflows/gen/api"
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
+	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/limit"
@@ -37,22 +38,33 @@ type Message struct {
 }
 
 // Send gives the flow a new code and, when deliver is set, emails it to address — subject to
-// the send limit, which counts every address alike (REQ-REC-005). A flow whose address must
-// not learn anything (an unknown account) gets no code, so no code can ever match
+// the send limit, which counts every address alike (REQ-REC-005). identityID is the identity
+// the code proves control of ("" for a sign-up or an unknown address). A flow whose address
+// must not learn anything (an unknown account) gets no code, so no code can ever match
 // (REQ-REC-002).
-func Send(tx *store.Tx, w *tenant.World, f *flow.Flow, address string, m Message, deliver bool) (http.Header, error) {
+func Send(tx *store.Tx, w *tenant.World, f *flow.Flow, address, identityID string, m Message, deliver bool) (http.Header, error) {
 	headers, over := limit.Hit(tx, "codes:"+m.Template+":"+identity.NormalizeEmail(address), MaxSends, SendWindow,
 		"Too many codes were sent to this address. Try again later.")
 	if over != nil {
 		return nil, over
 	}
-	f.Code, f.CodeSentAt, f.CodeAddress, f.CodeFailures = "", tx.Now, address, 0
+	f.Code, f.CodeSentAt, f.CodeAddress, f.CodeFailures, f.CodeIdentityID = "", tx.Now, address, 0, identityID
 	if deliver {
 		f.Code = ids.Digits(w.IDs, 6)
 		w.Outbox.Send(outbox.Message{Channel: "email", To: address, Template: m.Template, Subject: m.Subject,
 			Body: fmt.Sprintf(m.Text, f.Code), Code: f.Code, FlowID: f.ID, SentAt: tx.Now})
 	}
 	return headers, nil
+}
+
+// Recipient is where a code for what the client typed goes (REQ-SEC-002): the address stored
+// on the identity it names, never the string the client typed — which may be another address
+// that merely looks the same. An unknown address is returned as typed (it receives nothing).
+func Recipient(w *tenant.World, typed string, ident identity.Identity, known bool) string {
+	if !known || w.Deviations.Has(deviation.UnicodeFolding) {
+		return typed
+	}
+	return ident.Traits.Email
 }
 
 // Outcome is what a submitted code turned out to be.

@@ -27,6 +27,12 @@ const (
 	AALNotRaised      Kind = "aal-not-raised"       // a second factor leaves the session at aal1
 	StepUpNotEnforced Kind = "step-up-not-enforced" // no 403 _102: aal1 sessions and stale sign-ins may change settings
 	TOTPReplay        Kind = "totp-replay"          // a TOTP code may be used again
+	SecondFactorReset Kind = "second-factor-reset"  // a correct password resets the wrong-code count
+	UnicodeFolding    Kind = "unicode-folding"      // addresses match after Unicode folding; codes go to the typed address
+	RecoveryStripsMFA Kind = "recovery-strips-mfa"  // a recovery session may remove second factors
+	CodeLoginSkipsMFA Kind = "code-login-skips-mfa" // an emailed code alone signs an MFA identity in
+	CORSAnyOrigin     Kind = "cors-any-origin"      // every origin may read answers with credentials
+	CacheableSecrets  Kind = "cacheable-secrets"    // no Cache-Control: no-store on tokens and secrets
 )
 
 // All lists every deviation with what it does.
@@ -44,6 +50,12 @@ var All = map[Kind]string{
 	AALNotRaised:      "leave the session at aal1 after a second factor",
 	StepUpNotEnforced: "let aal1 sessions and stale sign-ins change settings",
 	TOTPReplay:        "accept a TOTP code that was already used",
+	SecondFactorReset: "let a correct password reset the count of wrong second-factor codes",
+	UnicodeFolding:    "match addresses with Unicode case folding and send codes to the address as typed",
+	RecoveryStripsMFA: "let a recovery session remove or replace second factors",
+	CodeLoginSkipsMFA: "sign an identity with a second factor in at aal1 with an emailed code alone",
+	CORSAnyOrigin:     "let any origin read answers with credentials",
+	CacheableSecrets:  "leave Cache-Control: no-store off answers that carry tokens and secrets",
 }
 
 // Names returns every deviation's name, sorted.

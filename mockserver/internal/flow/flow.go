@@ -61,6 +61,7 @@ var Machines = map[Type]Machine{
 		{ChooseMethod, ChooseMethod, "first factor accepted, second factor required (requested_aal: aal2)"},
 		{ChooseMethod, SentEmail, "code: identifier submitted"},
 		{SentEmail, SentEmail, "code: resent"},
+		{SentEmail, ChooseMethod, "code accepted, second factor required (requested_aal: aal2)"},
 	}},
 	Registration: {Initial: ShowForm, Transitions: []Transition{
 		{ShowForm, SentEmail, "code: traits submitted"},
@@ -111,7 +112,9 @@ type Flow struct {
 	// IdentityID is the settings flow's owner, or the identity whose second factor a login
 	// flow awaits.
 	IdentityID string
-	// FirstFactorAt is when the first factor of a pending aal2 step was completed.
+	// FirstFactor is the method that completed the first factor of a pending aal2 step
+	// (password or code), and FirstFactorAt when.
+	FirstFactor   string
 	FirstFactorAt time.Time
 
 	// Settings: a TOTP secret shown but not yet confirmed with a code, lookup codes generated
@@ -127,6 +130,9 @@ type Flow struct {
 	Code        string
 	CodeSentAt  time.Time
 	CodeAddress string
+	// CodeIdentityID is the identity a correct code signs in, recovers or verifies: the one
+	// whose stored address the code went to ("" for a sign-up or an unknown address).
+	CodeIdentityID string
 
 	// WebAuthnOptions are the options of the flow's pending WebAuthn ceremony, as shown in its
 	// webauthn_*_options node; WebAuthnSession is what the relying party keeps to finish it.

@@ -42,6 +42,10 @@ type Identity struct {
 	// Lockout (REQ-LOGIN-004).
 	FailedPasswords int
 	LockedUntil     time.Time
+	// Second-factor lockout (REQ-SEC-001): its own counter, which a correct password never
+	// resets — only a completed aal2 sign-in does.
+	FailedSecondFactors     int
+	SecondFactorLockedUntil time.Time
 
 	TOTPSecret    string   // base32; empty when not enrolled
 	TOTPLastStep  int64    // the last accepted time step, so a code cannot be replayed
@@ -59,8 +63,19 @@ type WebAuthnCredential struct {
 	CreatedAt    time.Time
 }
 
-// NormalizeEmail is the form emails are compared in.
-func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+// NormalizeEmail is the form identifiers and emails are compared in (REQ-SEC-002): trimmed and
+// lower-cased in ASCII only. Unicode case folding or normalisation would make two different
+// addresses equal — "victim@İnbox.test" must never reach "victim@inbox.test"'s account.
+func NormalizeEmail(email string) string {
+	email = strings.TrimSpace(email)
+	b := []byte(email)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
+}
 
 // HasSecondFactor reports whether the identity can complete an aal2 step.
 func (i *Identity) HasSecondFactor() bool {
@@ -69,6 +84,12 @@ func (i *Identity) HasSecondFactor() bool {
 
 // Locked reports whether failed passwords lock the identity at now.
 func (i *Identity) Locked(now time.Time) bool { return now.Before(i.LockedUntil) }
+
+// SecondFactorLocked reports whether wrong second-factor codes lock the identity's second
+// factor at now.
+func (i *Identity) SecondFactorLocked(now time.Time) bool {
+	return now.Before(i.SecondFactorLockedUntil)
+}
 
 // Credentials names the kinds of credential the identity holds.
 func (i *Identity) Credentials() []string {

@@ -26,16 +26,19 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/ui"
 )
 
-// Policy holds the login limits (D6, D9).
+// Policy holds the login limits (D6, D9, D12).
 type Policy struct {
 	LockoutAfter  int           // consecutive failed passwords that lock an identity
 	LockoutFor    time.Duration // how long
 	SubmitsPerMin int           // login submits per identifier per minute
-	CodeAttempts  int           // wrong second-factor codes before the flow is unusable
+	// SecondFactorAttempts wrong second-factor codes make the flow unusable and lock the
+	// second factor for SecondFactorLockFor.
+	SecondFactorAttempts int
+	SecondFactorLockFor  time.Duration
 }
 
 // DefaultPolicy is the documented behaviour.
-var DefaultPolicy = Policy{LockoutAfter: 5, LockoutFor: 15 * time.Minute, SubmitsPerMin: 10, CodeAttempts: 5}
+var DefaultPolicy = Policy{LockoutAfter: 5, LockoutFor: 15 * time.Minute, SubmitsPerMin: 10, SecondFactorAttempts: 5, SecondFactorLockFor: 15 * time.Minute}
 
 // Service runs login flows.
 type Service struct {
@@ -292,7 +295,10 @@ func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f
 	if ident.State != identity.StateActive {
 		return nil, apierr.New(http.StatusForbidden, apierr.AccountDisabled, "This account is disabled.")
 	}
-	ident.FailedPasswords = 0
+	ident.FailedPasswords = 0 // never FailedSecondFactors: a password is not a second factor (REQ-SEC-001)
+	if w.Deviations.Has(deviation.SecondFactorReset) {
+		ident.FailedSecondFactors = 0
+	}
 	_ = tx.PutIdentity(ident)
 	f.Active = "password"
 	first := auth.Method("password", session.AAL1, tx.Now)
@@ -301,19 +307,26 @@ func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f
 		return s.reauthenticate(tx, f, ident, first, headers)
 	}
 	if ident.HasSecondFactor() {
-		f.IdentityID, f.RequestedAAL, f.FirstFactorAt = ident.ID, "aal2", tx.Now
-		if err := f.MoveTo(flow.ChooseMethod); err != nil {
-			return nil, err
-		}
-		if err := s.beginAssertion(w, f, &ident); err != nil {
-			return nil, err
-		}
-		f.Messages = []flow.Message{ui.LabelSecondStep}
-		cf := s.render(tx, *f)
-		return &Result{Body: api.LoginSubmitResult{ContinueFlow: &cf}, RateLimit: headers}, nil
+		return s.awaitSecondFactor(tx, w, f, ident, first, headers)
 	}
 	ses := auth.Issue(tx, w.IDs, ident, first, req, s.SessionLifetime, false)
 	return s.done(tx, f, ses, ident, headers), nil
+}
+
+// awaitSecondFactor answers a completed first factor of an identity with a second factor: the
+// same flow, back in choose_method at requested_aal aal2, with only second-factor groups
+// (REQ-LOGIN-002, REQ-SEC-004). No session exists before that step.
+func (s *Service) awaitSecondFactor(tx *store.Tx, w *tenant.World, f *flow.Flow, ident identity.Identity, first session.Method, headers http.Header) (*Result, error) {
+	f.IdentityID, f.RequestedAAL, f.FirstFactor, f.FirstFactorAt = ident.ID, "aal2", first.Method, tx.Now
+	if err := f.MoveTo(flow.ChooseMethod); err != nil {
+		return nil, err
+	}
+	if err := s.beginAssertion(w, f, &ident); err != nil {
+		return nil, err
+	}
+	f.Messages = []flow.Message{ui.LabelSecondStep}
+	cf := s.render(tx, *f)
+	return &Result{Body: api.LoginSubmitResult{ContinueFlow: &cf}, RateLimit: headers}, nil
 }
 
 // secondFactor completes the aal2 step with a TOTP or lookup code (REQ-LOGIN-009, REQ-LOGIN-010).
@@ -322,7 +335,7 @@ func (s *Service) secondFactor(tx *store.Tx, w *tenant.World, req request.Reques
 	if f.RequestedAAL != "aal2" || !ok {
 		return nil, notEnabled(method)
 	}
-	if ident.Locked(tx.Now) {
+	if ident.Locked(tx.Now) || ident.SecondFactorLocked(tx.Now) {
 		return nil, s.locked(tx, f, ident)
 	}
 	var good bool
@@ -362,17 +375,17 @@ func (s *Service) secondFactor(tx *store.Tx, w *tenant.World, req request.Reques
 		completed = "webauthn"
 	}
 	if !good {
-		if err := s.countFailure(tx, f, &ident); err != nil {
-			return nil, err
+		remaining := s.countSecondFactorFailure(tx, f, &ident)
+		if remaining == 0 {
+			return nil, s.locked(tx, f, ident)
 		}
 		f.AddFieldMessage(map[string]string{"totp": "totp_code", "lookup_secret": "lookup_secret", "webauthn": "webauthn_login"}[method], ui.ErrCodeInvalid)
-		remaining := max(s.Policy.LockoutAfter-ident.FailedPasswords, 0)
 		e := apierr.New(http.StatusBadRequest, apierr.InvalidCode, "The code is invalid or has already been used.")
 		e.Details.AttemptsRemaining = &remaining
 		e.ContinueFlow = ui.AsFlow(s.render(tx, *f))
 		return nil, e
 	}
-	ident.FailedPasswords = 0
+	ident.FailedPasswords, ident.FailedSecondFactors = 0, 0 // a completed aal2 sign-in
 	_ = tx.PutIdentity(ident)
 	f.Active = method
 	second := strong(w, completed, tx.Now)
@@ -382,7 +395,7 @@ func (s *Service) secondFactor(tx *store.Tx, w *tenant.World, req request.Reques
 		ses.Authenticate(second)
 		tx.PutSession(ses)
 	} else {
-		ses = auth.Issue(tx, w.IDs, ident, auth.Method("password", session.AAL1, f.FirstFactorAt), req, s.SessionLifetime, false)
+		ses = auth.Issue(tx, w.IDs, ident, auth.Method(f.FirstFactor, session.AAL1, f.FirstFactorAt), req, s.SessionLifetime, false)
 		ses.Authenticate(second)
 		tx.PutSession(ses)
 	}
@@ -410,7 +423,7 @@ func (s *Service) code(tx *store.Tx, w *tenant.World, req request.Request, f *fl
 			}
 			return nil, err
 		}
-		ident, _ := tx.IdentityByIdentifier(f.CodeAddress)
+		ident, _ := tx.Identity(f.CodeIdentityID)
 		if ident.Locked(tx.Now) {
 			return nil, s.locked(tx, f, ident)
 		}
@@ -422,15 +435,14 @@ func (s *Service) code(tx *store.Tx, w *tenant.World, req request.Request, f *fl
 		if f.SessionID != "" {
 			return s.reauthenticate(tx, f, ident, m, nil)
 		}
+		if ident.HasSecondFactor() && !w.Deviations.Has(deviation.CodeLoginSkipsMFA) {
+			return s.awaitSecondFactor(tx, w, f, ident, m, nil)
+		}
 		return s.done(tx, f, auth.Issue(tx, w.IDs, ident, m, req, s.SessionLifetime, false), ident, nil), nil
 	case identifier != "":
 		f.SetValue("identifier", identifier)
 		ident, known := tx.IdentityByIdentifier(identifier)
-		address := identifier
-		if known {
-			address = ident.Traits.Email
-		}
-		headers, err := codes.Send(tx, w, f, address, loginCode, known && ident.State == identity.StateActive)
+		headers, err := codes.Send(tx, w, f, codes.Recipient(w, identifier, ident, known), ident.ID, loginCode, known && ident.State == identity.StateActive)
 		if err != nil {
 			return nil, err
 		}
@@ -476,6 +488,7 @@ func (s *Service) passkeyLogin(tx *store.Tx, w *tenant.World, req request.Reques
 		return nil, apierr.New(http.StatusForbidden, apierr.AccountDisabled, "This account is disabled.")
 	}
 	ident.WebAuthn = used.WebAuthn // the new signature counter
+	ident.FailedSecondFactors = 0  // a completed aal2 sign-in
 	_ = tx.PutIdentity(ident)
 	f.Active = "webauthn"
 	m := strong(w, "webauthn", tx.Now)
@@ -531,10 +544,31 @@ func (s *Service) countFailure(tx *store.Tx, f *flow.Flow, ident *identity.Ident
 	return nil
 }
 
+// countSecondFactorFailure records a wrong second-factor code on the identity's own counter
+// (REQ-SEC-001) and returns the attempts left. The last one (answered 423 _002, like the last
+// wrong password) consumes the flow, whose next submit answers 400 _009, and locks the second
+// factor in every flow until the lock ends.
+func (s *Service) countSecondFactorFailure(tx *store.Tx, f *flow.Flow, ident *identity.Identity) int {
+	ident.FailedSecondFactors++
+	remaining := max(s.Policy.SecondFactorAttempts-ident.FailedSecondFactors, 0)
+	if remaining == 0 {
+		ident.FailedSecondFactors = 0
+		ident.SecondFactorLockedUntil = tx.Now.Add(s.Policy.SecondFactorLockFor)
+		f.Consumed = true
+	}
+	_ = tx.PutIdentity(*ident)
+	return remaining
+}
+
+// locked is 423 _002 until the later of the password lock and the second-factor lock ends.
 func (s *Service) locked(tx *store.Tx, f *flow.Flow, ident identity.Identity) *apierr.Error {
 	f.Messages = []flow.Message{ui.ErrLocked}
 	e := apierr.New(http.StatusLocked, apierr.AccountLocked, "The account is temporarily locked. Try again later.")
-	return e.RetryAt(tx.Now, ident.LockedUntil)
+	until := ident.LockedUntil
+	if ident.SecondFactorLockedUntil.After(until) {
+		until = ident.SecondFactorLockedUntil
+	}
+	return e.RetryAt(tx.Now, until)
 }
 
 // invalidCredentials is the one answer for an unknown identifier and a wrong password

@@ -245,7 +245,7 @@ func (s *Service) code(tx *store.Tx, w *tenant.World, req request.Request, f *fl
 		if err := s.available(tx, f, traits); err != nil {
 			return Result{}, err
 		}
-		if _, err := codes.Send(tx, w, f, traits.Email, signUpCode, true); err != nil {
+		if _, err := codes.Send(tx, w, f, traits.Email, "", signUpCode, true); err != nil {
 			return Result{}, err
 		}
 		if f.State != flow.SentEmail {

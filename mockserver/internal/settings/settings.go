@@ -19,6 +19,7 @@ import (
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/auth"
+	"github.com/avnology/idflows/mockserver/internal/codes"
 	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
@@ -84,14 +85,20 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 func (s *Service) Open(tx *store.Tx, w *tenant.World, ident identity.Identity, csrfToken, returnTo string) (api.SettingsFlow, error) {
 	f := flow.New(ids.UUID(w.IDs), flow.Settings, tx.Now, s.FlowLifetime)
 	f.CSRFToken, f.ReturnTo, f.IdentityID = csrfToken, returnTo, ident.ID
-	if ident.TOTPSecret == "" {
-		f.PendingTOTP = newTOTPSecret(w.IDs)
-	}
-	if err := s.beginRegistration(w, &f, ident); err != nil {
+	if err := s.prepare(w, &f, ident); err != nil {
 		return api.SettingsFlow{}, err
 	}
 	tx.PutFlow(f)
 	return s.render(f, ident), nil
+}
+
+// prepare gives a new settings flow what its sections offer: a TOTP secret to enrol when the
+// identity has none, and a passkey registration ceremony.
+func (s *Service) prepare(w *tenant.World, f *flow.Flow, ident identity.Identity) error {
+	if ident.TOTPSecret == "" {
+		f.PendingTOTP = newTOTPSecret(w.IDs)
+	}
+	return s.beginRegistration(w, f, ident)
 }
 
 // Get returns the caller's settings flow; anyone else's is not found (REQ-SET-002).
@@ -117,6 +124,13 @@ func (s *Service) load(tx *store.Tx, w *tenant.World, req request.Request, id st
 	}
 	f, fresh, found := tx.UsableFlow(id, flow.Settings, func() string { return ids.UUID(w.IDs) })
 	found = found && (f.IdentityID == "" || f.IdentityID == ident.ID) // another identity's flow is not found
+	if fresh != "" && found {                                         // a flow offered in place of an expired one starts unprepared
+		n, _ := tx.Flow(fresh)
+		if err := s.prepare(w, &n, ident); err != nil {
+			return ses, ident, f, err
+		}
+		tx.PutFlow(n)
+	}
 	if e := apierr.Lookup("settings", id, fresh, found); e != nil {
 		return ses, ident, f, e
 	}
@@ -162,7 +176,7 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 		if err := s.apply(c, method, body); err != nil {
 			tx.PutFlow(f)
 			var e *apierr.Error
-			if errors.As(err, &e) && e.ContinueFlow == nil && e.Status < 500 && e.Code != apierr.StepUpRequired {
+			if errors.As(err, &e) && e.ContinueFlow == nil && e.Status < 500 && e.Code != apierr.StepUpRequired && e.Code != apierr.FlowExpired {
 				e.ContinueFlow = ui.AsFlow(s.render(f, ident))
 			}
 			return err
@@ -234,6 +248,15 @@ func (s *Service) privileged(c *change) error {
 	return s.stepUp(url.Values{"refresh": {"true"}}, c.ses.AAL, "This change needs a recent sign-in: sign in again and retry.")
 }
 
+// secondFactorChange refuses to remove or replace a second factor on a session below aal2 —
+// in practice a recovery session, which proves control of the mailbox only (REQ-SEC-003).
+func (s *Service) secondFactorChange(c *change) error {
+	if c.ses.AAL == session.AAL2 || c.w.Deviations.Has(deviation.RecoveryStripsMFA) {
+		return nil
+	}
+	return s.stepUp(url.Values{"aal": {"aal2"}}, "aal2", "Removing or replacing a second factor needs your second factor: sign in at aal2.")
+}
+
 // stepUp is the 403 _102 answer, pointing at the login flow that lifts the restriction.
 func (s *Service) stepUp(q url.Values, aal, message string) *apierr.Error {
 	e := apierr.New(http.StatusForbidden, apierr.StepUpRequired, message)
@@ -291,6 +314,9 @@ func (s *Service) totp(c *change, b api.SettingsTotpBody) error {
 		if c.ident.TOTPSecret == "" {
 			return apierr.Invalid("No authenticator app is set up.", apierr.Field("body.totp_unlink", "nothing to unlink"))
 		}
+		if err := s.secondFactorChange(c); err != nil {
+			return err
+		}
 		c.ident.TOTPSecret, c.ident.TOTPLastStep = "", 0
 		c.f.PendingTOTP = newTOTPSecret(c.w.IDs)
 		return nil
@@ -299,12 +325,24 @@ func (s *Service) totp(c *change, b api.SettingsTotpBody) error {
 		c.f.AddFieldMessage("totp_code", ui.ErrTOTPEnrolled)
 		return apierr.New(http.StatusConflict, apierr.FactorEnrolled, "An authenticator app is already set up; unlink it first.")
 	}
+	// Enrolment codes obey the second factor's attempt rule (REQ-SEC-001): once
+	// attempts_remaining reached 0, the next code is refused, right or wrong, and the flow with
+	// it (400 _009 offers a fresh flow, with a new secret, in use_flow_id).
+	if c.f.CodeFailures >= codes.MaxAttempts {
+		c.f.Consumed = true
+		fresh := flow.Fresh(*c.f, ids.UUID(c.w.IDs), c.tx.Now)
+		if err := s.prepare(c.w, &fresh, *c.ident); err != nil {
+			return err
+		}
+		c.tx.PutFlow(fresh)
+		return apierr.ExpiredFlow("settings", c.f.ID, fresh.ID)
+	}
 	step, ok := identity.MatchTOTP(c.f.PendingTOTP, *b.TotpCode, c.tx.Now, 0)
 	if !ok {
 		c.f.CodeFailures++
 		c.f.AddFieldMessage("totp_code", ui.ErrCodeInvalid)
 		e := apierr.New(http.StatusBadRequest, apierr.InvalidCode, "The code is invalid.")
-		remaining := max(5-c.f.CodeFailures, 0)
+		remaining := max(codes.MaxAttempts-c.f.CodeFailures, 0)
 		e.Details.AttemptsRemaining = &remaining
 		return e
 	}
@@ -327,13 +365,19 @@ func (s *Service) lookup(c *change, b api.SettingsLookupSecretBody) error {
 	if err := s.privileged(c); err != nil {
 		return err
 	}
+	replaces := set(b.LookupSecretRegenerate) || set(b.LookupSecretConfirm) || set(b.LookupSecretDisable)
+	if replaces && len(c.ident.LookupSecrets) > 0 {
+		if err := s.secondFactorChange(c); err != nil {
+			return err
+		}
+	}
 	switch {
 	case set(b.LookupSecretRegenerate):
-		codes := make([]string, LookupCodes)
-		for i := range codes {
-			codes[i] = ids.Alnum(c.w.IDs, 8)
+		secrets := make([]string, LookupCodes)
+		for i := range secrets {
+			secrets[i] = ids.Alnum(c.w.IDs, 8)
 		}
-		c.f.PendingLookup, c.f.ShownLookup = codes, codes
+		c.f.PendingLookup, c.f.ShownLookup = secrets, secrets
 	case set(b.LookupSecretConfirm):
 		if len(c.f.PendingLookup) == 0 {
 			return apierr.Invalid("There are no new codes to confirm; generate them first.", apierr.Field("body.lookup_secret_confirm", "nothing to confirm"))
@@ -382,6 +426,9 @@ func (s *Service) webauthn(c *change, b api.SettingsWebauthnBody) error {
 	i := slices.IndexFunc(c.ident.WebAuthn, func(cr identity.WebAuthnCredential) bool { return ok && bytes.Equal(cr.ID, raw) })
 	if i < 0 {
 		return apierr.Invalid("No such passkey.", apierr.Field("body.webauthn_remove", "not a credential of this identity"))
+	}
+	if err := s.secondFactorChange(c); err != nil {
+		return err
 	}
 	if len(c.ident.WebAuthn) == 1 && c.ident.PasswordHash == "" {
 		return apierr.Invalid("This is the last way to sign in; add a password or another passkey first.",

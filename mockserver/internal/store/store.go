@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,9 +38,13 @@ var DefaultLimits = Limits{MaxFlows: 100_000, MaxSessions: 100_000, Grace: time.
 // Store is one tenant's state.
 type Store struct {
 	limits Limits
+	budget *Budget // shared by every tenant; nil is unbounded
 	now    func() time.Time
 	// KeepExpiredFlows makes expired flows usable: the expiry-ignored fault, never set otherwise.
 	KeepExpiredFlows bool
+	// FoldUnicode compares addresses after Unicode lower-casing: the unicode-folding fault,
+	// never set otherwise.
+	FoldUnicode bool
 
 	mu         sync.Mutex
 	identities map[string]identity.Identity
@@ -54,9 +59,10 @@ type Store struct {
 	lastSweep  time.Time
 }
 
-// New returns an empty store whose time is now.
-func New(limits Limits, now func() time.Time) *Store {
-	s := &Store{limits: limits, now: now}
+// New returns an empty store whose time is now, counting what it holds against budget (which
+// may be nil).
+func New(limits Limits, budget *Budget, now func() time.Time) *Store {
+	s := &Store{limits: limits, budget: budget, now: now}
 	s.reset()
 	return s
 }
@@ -73,9 +79,10 @@ func (s *Store) reset() {
 	s.windows = map[string]*window{}
 }
 
-// Reset drops everything.
+// Reset drops everything, giving its share of the budget back.
 func (s *Store) Reset() {
 	s.mu.Lock()
+	s.budget.release(len(s.flows), len(s.sessions), len(s.identities))
 	s.reset()
 	s.mu.Unlock()
 }
@@ -93,17 +100,24 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 		s.sweep(now)
 		s.lastSweep = now
 	}
-	return fn(&Tx{s: s, Now: now})
+	tx := &Tx{s: s, Now: now}
+	err := fn(tx)
+	if tx.full != nil && err == nil {
+		return tx.full
+	}
+	return err
 }
 
 // sweep drops flows and sessions that expired more than the grace period ago, and rate-limit
 // windows that ended.
 func (s *Store) sweep(now time.Time) {
 	cutoff := now.Add(-s.limits.Grace)
+	flows, sessions := 0, 0
 	for id, el := range s.flows {
 		if el.Value.(flow.Flow).ExpiresAt.Before(cutoff) {
 			s.flowOrder.Remove(el)
 			delete(s.flows, id)
+			flows++
 		}
 	}
 	for id, el := range s.sessions {
@@ -111,13 +125,23 @@ func (s *Store) sweep(now time.Time) {
 			s.sessOrder.Remove(el)
 			delete(s.sessions, id)
 			delete(s.byToken, ses.Token)
+			sessions++
 		}
 	}
+	s.budget.release(flows, sessions, 0)
 	for k, w := range s.windows {
 		if !now.Before(w.resetAt) {
 			delete(s.windows, k)
 		}
 	}
+}
+
+// Release gives the store's share of the budget back: the tenant is being dropped.
+func (s *Store) Release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.budget.release(len(s.flows), len(s.sessions), len(s.identities))
+	s.reset()
 }
 
 // Counts reports how many flows, sessions and identities the store holds.
@@ -131,6 +155,9 @@ func (s *Store) Counts() (flows, sessions, identities int) {
 type Tx struct {
 	s   *Store
 	Now time.Time
+	// full is set when a new flow, session or identity did not fit the budget: it was not
+	// stored, and Update answers this error.
+	full *FullError
 }
 
 // Identity returns the identity with id.
@@ -139,12 +166,17 @@ func (tx *Tx) Identity(id string) (identity.Identity, bool) {
 	return i, ok
 }
 
-// IdentityByIdentifier finds an identity by email (any case) or username.
+// IdentityByIdentifier finds an identity by email or username, compared after ASCII-only
+// lower-casing (REQ-SEC-002).
 func (tx *Tx) IdentityByIdentifier(identifier string) (identity.Identity, bool) {
-	if id, ok := tx.s.byEmail[identity.NormalizeEmail(identifier)]; ok {
+	key := identity.NormalizeEmail(identifier)
+	if tx.s.FoldUnicode {
+		key = strings.ToLower(key)
+	}
+	if id, ok := tx.s.byEmail[key]; ok {
 		return tx.s.identities[id], true
 	}
-	if id, ok := tx.s.byUsername[identifier]; ok {
+	if id, ok := tx.s.byUsername[key]; ok {
 		return tx.s.identities[id], true
 	}
 	return identity.Identity{}, false
@@ -156,17 +188,21 @@ func (tx *Tx) PutIdentity(i identity.Identity) error {
 	if other, ok := tx.s.byEmail[email]; ok && other != i.ID {
 		return ErrDuplicate
 	}
-	if other, ok := tx.s.byUsername[i.Username]; ok && i.Username != "" && other != i.ID {
+	username := identity.NormalizeEmail(i.Username)
+	if other, ok := tx.s.byUsername[username]; ok && username != "" && other != i.ID {
 		return ErrDuplicate
 	}
 	if old, ok := tx.s.identities[i.ID]; ok {
 		delete(tx.s.byEmail, identity.NormalizeEmail(old.Traits.Email))
-		delete(tx.s.byUsername, old.Username)
+		delete(tx.s.byUsername, identity.NormalizeEmail(old.Username))
+	} else if full := tx.s.budget.takeIdentity(); full != nil {
+		tx.full = full
+		return full
 	}
 	tx.s.identities[i.ID] = i
 	tx.s.byEmail[email] = i.ID
-	if i.Username != "" {
-		tx.s.byUsername[i.Username] = i.ID
+	if username != "" {
+		tx.s.byUsername[username] = i.ID
 	}
 	return nil
 }
@@ -201,12 +237,19 @@ func (tx *Tx) PutFlow(f flow.Flow) {
 		el.Value = f
 		return
 	}
-	tx.s.flows[f.ID] = tx.s.flowOrder.PushBack(f)
-	for tx.s.flowOrder.Len() > tx.s.limits.MaxFlows {
+	// A tenant at its own cap makes room by dropping its oldest flow (its own state, never
+	// another tenant's); beyond that a new flow needs room in the budget.
+	for tx.s.flowOrder.Len() >= tx.s.limits.MaxFlows && tx.s.flowOrder.Len() > 0 {
 		oldest := tx.s.flowOrder.Front()
 		tx.s.flowOrder.Remove(oldest)
 		delete(tx.s.flows, oldest.Value.(flow.Flow).ID)
+		tx.s.budget.release(1, 0, 0)
 	}
+	if full := tx.s.budget.takeFlow(); full != nil {
+		tx.full = full
+		return
+	}
+	tx.s.flows[f.ID] = tx.s.flowOrder.PushBack(f)
 }
 
 // Session returns the session with id.
@@ -233,15 +276,20 @@ func (tx *Tx) PutSession(ses session.Session) {
 		el.Value = ses
 		return
 	}
-	tx.s.sessions[ses.ID] = tx.s.sessOrder.PushBack(ses)
-	tx.s.byToken[ses.Token] = ses.ID
-	for tx.s.sessOrder.Len() > tx.s.limits.MaxSessions {
+	for tx.s.sessOrder.Len() >= tx.s.limits.MaxSessions && tx.s.sessOrder.Len() > 0 {
 		oldest := tx.s.sessOrder.Front()
 		tx.s.sessOrder.Remove(oldest)
 		old := oldest.Value.(session.Session)
 		delete(tx.s.sessions, old.ID)
 		delete(tx.s.byToken, old.Token)
+		tx.s.budget.release(0, 1, 0)
 	}
+	if full := tx.s.budget.takeSession(); full != nil {
+		tx.full = full
+		return
+	}
+	tx.s.sessions[ses.ID] = tx.s.sessOrder.PushBack(ses)
+	tx.s.byToken[ses.Token] = ses.ID
 }
 
 // SessionsOf returns the identity's sessions, newest first.

@@ -19,7 +19,7 @@ var start = time.Date(2026, 4, 8, 12, 0, 0, 0, time.UTC)
 
 func TestExpiredStateIsSweptAfterTheGrace(t *testing.T) {
 	clk := clock.NewFake(start)
-	s := store.New(store.DefaultLimits, clk.Now)
+	s := store.New(store.DefaultLimits, nil, clk.Now)
 	require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
 		tx.PutFlow(flow.New("f1", flow.Login, tx.Now, 30*time.Minute))
 		tx.PutSession(session.Session{ID: "s1", Token: "t1", ExpiresAt: tx.Now.Add(session.DefaultLifetime)})
@@ -46,7 +46,7 @@ func TestExpiredStateIsSweptAfterTheGrace(t *testing.T) {
 func TestFlowsAreCapped(t *testing.T) {
 	limits := store.DefaultLimits
 	limits.MaxFlows = 3
-	s := store.New(limits, clock.NewFake(start).Now)
+	s := store.New(limits, nil, clock.NewFake(start).Now)
 	require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
 		for i := range 5 {
 			tx.PutFlow(flow.New(fmt.Sprint(i), flow.Login, tx.Now, time.Minute))
@@ -62,7 +62,7 @@ func TestFlowsAreCapped(t *testing.T) {
 }
 
 func TestIdentitiesAreUniqueByEmailAndUsername(t *testing.T) {
-	s := store.New(store.DefaultLimits, clock.NewFake(start).Now)
+	s := store.New(store.DefaultLimits, nil, clock.NewFake(start).Now)
 	require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
 		require.NoError(t, tx.PutIdentity(identity.Identity{ID: "a", Username: "jane", Traits: identity.Traits{Email: "Jane@acme.com"}}))
 		assert.ErrorIs(t, tx.PutIdentity(identity.Identity{ID: "b", Traits: identity.Traits{Email: "jane@ACME.com"}}), store.ErrDuplicate)
@@ -79,7 +79,7 @@ func TestIdentitiesAreUniqueByEmailAndUsername(t *testing.T) {
 
 func TestHitCountsInFixedWindows(t *testing.T) {
 	clk := clock.NewFake(start)
-	s := store.New(store.DefaultLimits, clk.Now)
+	s := store.New(store.DefaultLimits, nil, clk.Now)
 	hit := func() (ok bool, remaining int) {
 		require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
 			ok, remaining, _ = tx.Hit("k", 2, time.Minute)
@@ -98,4 +98,53 @@ func TestHitCountsInFixedWindows(t *testing.T) {
 	clk.Advance(time.Minute)
 	ok, _ = hit()
 	assert.True(t, ok, "a new window")
+}
+
+// The budget bounds every tenant's store together: a store over it refuses what is new, never
+// evicts another store's state, and gives back what it sweeps or drops.
+func TestBudgetIsSharedAndNeverEvicts(t *testing.T) {
+	clk := clock.NewFake(start)
+	budget := &store.Budget{MaxFlows: 3, MaxSessions: 1, MaxIdentities: 1}
+	a := store.New(store.DefaultLimits, budget, clk.Now)
+	b := store.New(store.DefaultLimits, budget, clk.Now)
+	put := func(s *store.Store, id string) error {
+		return s.Update(t.Context(), func(tx *store.Tx) error {
+			tx.PutFlow(flow.New(id, flow.Login, tx.Now, 30*time.Minute))
+			return nil
+		})
+	}
+	require.NoError(t, put(a, "a1"))
+	require.NoError(t, put(a, "a2"))
+	require.NoError(t, put(b, "b1"))
+	err := put(b, "b2")
+	require.ErrorIs(t, err, store.ErrFull)
+	var full *store.FullError
+	require.ErrorAs(t, err, &full)
+	assert.Equal(t, "flows", full.What)
+	flows, _, _ := a.Counts()
+	assert.Equal(t, 2, flows, "a keeps its flows")
+	require.NoError(t, a.Update(t.Context(), func(tx *store.Tx) error {
+		tx.PutFlow(flow.New("a1", flow.Login, tx.Now, time.Hour)) // replacing is not growing
+		return nil
+	}))
+
+	require.NoError(t, a.Update(t.Context(), func(tx *store.Tx) error {
+		tx.PutSession(session.Session{ID: "s1", Token: "t1", ExpiresAt: tx.Now.Add(time.Hour)})
+		return tx.PutIdentity(identity.Identity{ID: "i1", Traits: identity.Traits{Email: "a@x.test"}})
+	}))
+	assert.ErrorIs(t, b.Update(t.Context(), func(tx *store.Tx) error {
+		tx.PutSession(session.Session{ID: "s2", Token: "t2", ExpiresAt: tx.Now.Add(time.Hour)})
+		return nil
+	}), store.ErrFull)
+	assert.ErrorIs(t, b.Update(t.Context(), func(tx *store.Tx) error {
+		return tx.PutIdentity(identity.Identity{ID: "i2", Traits: identity.Traits{Email: "b@x.test"}})
+	}), store.ErrFull)
+
+	b.Release() // a dropped tenant gives its share back
+	require.NoError(t, put(b, "b2"))
+	clk.Advance(3 * time.Hour) // a's flows expire and are swept past the grace
+	require.NoError(t, b.Update(t.Context(), func(*store.Tx) error { return nil }))
+	require.NoError(t, a.Update(t.Context(), func(*store.Tx) error { return nil }))
+	f, ses, ids := budget.Usage()
+	assert.Equal(t, []int64{0, 0, 1}, []int64{f, ses, ids}, "the sweep gave flows and sessions back")
 }

@@ -4,7 +4,9 @@ package tenant
 
 import (
 	"container/list"
+	"fmt"
 	"sync"
+	"time"
 
 	"github.com/avnology/idflows/mockserver/clock"
 	"github.com/avnology/idflows/mockserver/ids"
@@ -31,9 +33,14 @@ type World struct {
 
 // Config says how worlds are made.
 type Config struct {
-	Max    int         // at most this many worlds; the least recently used is dropped
-	Clock  clock.Clock // the base every world's clock runs from
-	Limits store.Limits
+	Max int // at most this many worlds
+	// MinIdle is how long a world must have been left alone before a new world may take its
+	// place; while every world is busier than that, new worlds are refused (ErrTooManyTenants).
+	MinIdle time.Duration
+	Clock   clock.Clock // the base every world's clock runs from
+	Limits  store.Limits
+	// Budget bounds the flows, sessions and identities of every world together (nil: none).
+	Budget *store.Budget
 	// IDs returns the id source of a named world (seeded per name for determinism).
 	IDs func(name string) ids.Source
 	// Deviations are the faults every world is built with (none unless asked for).
@@ -42,12 +49,28 @@ type Config struct {
 	Seed func(*World) error
 }
 
-// Registry holds the worlds.
+// ErrTooManyTenants is returned by Get when the registry is full of worlds used within
+// MinIdle. RetryAfter says when the least recently used one becomes idle enough to give way.
+type ErrTooManyTenants struct{ RetryAfter time.Duration }
+
+func (e *ErrTooManyTenants) Error() string {
+	return fmt.Sprintf("tenant: too many tenants in use; retry in %s", e.RetryAfter)
+}
+
+// Registry holds the worlds. The eviction policy: the default world is never dropped; another
+// world is dropped, least recently used first, only to make room for a new one and only once
+// it has been idle for MinIdle. So a client opening tenants in a loop can fill the registry,
+// but cannot wipe worlds that are in use: it is refused instead.
 type Registry struct {
 	cfg   Config
 	mu    sync.Mutex
 	byKey map[string]*list.Element
-	lru   *list.List
+	lru   *list.List // of *entry, most recently used first
+}
+
+type entry struct {
+	world    *World
+	lastUsed time.Time
 }
 
 // NewRegistry returns an empty registry.
@@ -55,30 +78,68 @@ func NewRegistry(cfg Config) *Registry {
 	return &Registry{cfg: cfg, byKey: map[string]*list.Element{}, lru: list.New()}
 }
 
-// Get returns the named world, creating it from the fixtures on first use.
+// Get returns the named world, creating it from the fixtures on first use. Seeding happens
+// outside the registry's lock, so a new tenant never stalls requests to the others.
 func (r *Registry) Get(name string) (*World, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if el, ok := r.byKey[name]; ok {
-		r.lru.MoveToFront(el)
-		return el.Value.(*World), nil
+	if w, ok := r.lookup(name); ok {
+		return w, nil
 	}
 	w := r.newWorld(name)
 	if err := r.cfg.Seed(w); err != nil {
+		w.Store.Release()
 		return nil, err
 	}
-	r.byKey[name] = r.lru.PushFront(w)
-	// Drop the least recently used worlds, but never the default one: a frontend developing
-	// against the mock lives there while test suites churn through named worlds.
-	for el := r.lru.Back(); r.lru.Len() > r.cfg.Max && el != nil; {
-		prev := el.Prev()
-		if name := el.Value.(*World).Name; name != Default {
-			r.lru.Remove(el)
-			delete(r.byKey, name)
-		}
-		el = prev
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.cfg.Clock.Now()
+	if el, ok := r.byKey[name]; ok { // another request made it meanwhile
+		w.Store.Release()
+		r.touch(el, now)
+		return el.Value.(*entry).world, nil
 	}
+	if err := r.makeRoom(now); err != nil {
+		w.Store.Release()
+		return nil, err
+	}
+	r.byKey[name] = r.lru.PushFront(&entry{world: w, lastUsed: now})
 	return w, nil
+}
+
+func (r *Registry) lookup(name string) (*World, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	el, ok := r.byKey[name]
+	if !ok {
+		return nil, false
+	}
+	r.touch(el, r.cfg.Clock.Now())
+	return el.Value.(*entry).world, true
+}
+
+func (r *Registry) touch(el *list.Element, now time.Time) {
+	el.Value.(*entry).lastUsed = now
+	r.lru.MoveToFront(el)
+}
+
+// makeRoom drops idle worlds until one more fits, or reports how long until one is idle.
+func (r *Registry) makeRoom(now time.Time) error {
+	if r.lru.Len() < r.cfg.Max {
+		return nil
+	}
+	for el := r.lru.Back(); el != nil; el = el.Prev() {
+		e := el.Value.(*entry)
+		if e.world.Name == Default {
+			continue
+		}
+		if idle := now.Sub(e.lastUsed); idle < r.cfg.MinIdle {
+			return &ErrTooManyTenants{RetryAfter: r.cfg.MinIdle - idle}
+		}
+		r.lru.Remove(el)
+		delete(r.byKey, e.world.Name)
+		e.world.Store.Release()
+		return nil
+	}
+	return &ErrTooManyTenants{RetryAfter: r.cfg.MinIdle}
 }
 
 // Reset puts a world back to the fixtures: state, clock, outbox, faults and journal.
@@ -100,8 +161,9 @@ func (r *Registry) Len() int {
 
 func (r *Registry) newWorld(name string) *World {
 	clk := clock.NewOffset(r.cfg.Clock)
-	st := store.New(r.cfg.Limits, clk.Now)
+	st := store.New(r.cfg.Limits, r.cfg.Budget, clk.Now)
 	st.KeepExpiredFlows = r.cfg.Deviations.Has(deviation.ExpiryIgnored)
+	st.FoldUnicode = r.cfg.Deviations.Has(deviation.UnicodeFolding)
 	return &World{
 		Deviations: r.cfg.Deviations,
 		Name:       name,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/avnology/idflows/mockserver/clock"
 	"github.com/avnology/idflows/mockserver/ids"
+	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/store"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 )
@@ -82,4 +83,47 @@ func TestFaultsAreConsumed(t *testing.T) {
 	}
 	_, ok = f.Take("getSession")
 	assert.False(t, ok)
+}
+
+// A client opening tenants in a loop fills the registry but cannot evict the worlds others use:
+// a new world takes the place of one idle for MinIdle, or is refused.
+func TestBusyWorldsAreNeverEvicted(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 4, 8, 12, 0, 0, 0, time.UTC))
+	budget := &store.Budget{MaxFlows: 100}
+	r := tenant.NewRegistry(tenant.Config{
+		Max: 2, MinIdle: time.Minute, Clock: clk, Limits: store.DefaultLimits, Budget: budget,
+		IDs: func(string) ids.Source { return ids.Random{} },
+		Seed: func(w *tenant.World) error {
+			return w.Store.Update(t.Context(), func(tx *store.Tx) error {
+				tx.PutFlow(flow.New("f-"+w.Name, flow.Login, tx.Now, time.Hour))
+				return nil
+			})
+		},
+	})
+	a, err := r.Get("a")
+	require.NoError(t, err)
+	_, err = r.Get("b")
+	require.NoError(t, err)
+	flows, _, _ := budget.Usage()
+	assert.EqualValues(t, 2, flows)
+
+	clk.Advance(30 * time.Second)
+	_, err = r.Get("c")
+	var busy *tenant.ErrTooManyTenants
+	require.ErrorAs(t, err, &busy, "both worlds were used within a minute")
+	assert.Equal(t, 30*time.Second, busy.RetryAfter)
+	flows, _, _ = budget.Usage()
+	assert.EqualValues(t, 2, flows, "the refused world gave its flows back")
+
+	clk.Advance(20 * time.Second)
+	_, err = r.Get("b") // b is used again; a is now the idle one
+	require.NoError(t, err)
+	clk.Advance(15 * time.Second)
+	_, err = r.Get("c")
+	require.NoError(t, err, "a has been idle for 65 s and gives way")
+	again, err := r.Get("b")
+	require.NoError(t, err)
+	assert.NotSame(t, a, again)
+	flows, _, _ = budget.Usage()
+	assert.EqualValues(t, 2, flows, "the dropped world gave its flows back")
 }
