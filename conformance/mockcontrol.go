@@ -24,12 +24,24 @@ type MockControl struct {
 	next   atomic.Int64
 }
 
-// NewMockControl talks to the control plane at baseURL (usually the mock's own URL).
-func NewMockControl(baseURL string, httpClient *http.Client) (*MockControl, error) {
+// NewMockControl talks to the control plane at baseURL (usually the mock's own URL). token is
+// the mock's control token ("" when it runs without one): it goes in X-Mock-Token.
+func NewMockControl(baseURL string, httpClient *http.Client, token string) (*MockControl, error) {
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	c, err := control.NewClientWithResponses(strings.TrimRight(baseURL, "/"), control.WithHTTPClient(httpClient))
+	// Every call that changes state says it is JSON, body or not (the mock refuses anything a
+	// cross-site form could send).
+	headers := control.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
+		if req.Method != http.MethodGet && req.Header.Get("Content-Type") == "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if token != "" {
+			req.Header.Set("X-Mock-Token", token)
+		}
+		return nil
+	})
+	c, err := control.NewClientWithResponses(strings.TrimRight(baseURL, "/"), control.WithHTTPClient(httpClient), headers)
 	if err != nil {
 		return nil, fmt.Errorf("control plane: %w", err)
 	}

@@ -78,6 +78,10 @@ func (b *browser) do(method, path string, body any, headers ...string) response 
 		req.Header.Set("X-Mock-Tenant", b.tenant)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i] == "Host" {
+			req.Host = headers[i+1] // Go sends req.Host, never a Host header
+			continue
+		}
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := b.client.Do(req)

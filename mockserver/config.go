@@ -47,6 +47,22 @@ type Config struct {
 	FlowLifetimes map[string]time.Duration
 	// WebAuthn is the relying party passkeys are registered with and verified against.
 	WebAuthn WebAuthn
+	// Control says who may use the control plane under /_mock/ (D13).
+	Control Control
+	// Version is what /_mock/health reports: the binary's own ("dev" when unset).
+	Version string
+}
+
+// Control guards the control plane (REQ-CTL-001, REQ-CTL-002). Health, readiness and the
+// WebAuthn script are public whatever it says: they reveal nothing and browsers load the script.
+type Control struct {
+	// Disabled answers 404 for every other /_mock/ call.
+	Disabled bool
+	// Token, when set, must come in X-Mock-Token on every other /_mock/ call.
+	Token string
+	// Hosts are Host values answered besides loopback names and BaseURL's host: the listen
+	// address, for one.
+	Hosts []string
 }
 
 // Capacity is the most state all tenants may hold together; zero fields take the defaults.

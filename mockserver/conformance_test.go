@@ -22,7 +22,7 @@ func suiteTarget(t *testing.T, srv *mockservertest.Server) conformance.Target {
 	t.Helper()
 	// The mock's relying party defaults to localhost and accepts its own URL as an origin.
 	target := conformance.Target{BaseURL: srv.URL, WebAuthn: &conformance.RelyingParty{ID: "localhost", Origin: srv.URL}}
-	ctl, err := conformance.NewMockControl(srv.URL, nil)
+	ctl, err := conformance.NewMockControl(srv.URL, nil, "")
 	require.NoError(t, err)
 	ctl.Use(&target)
 	return target

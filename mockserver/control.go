@@ -19,22 +19,19 @@ import (
 	"github.com/avnology/idflows/openapi"
 )
 
-// version is reported by health; cmd/idflows stamps the binary's own.
-var version = "dev"
-
 // controlAPI implements openapi/mock-control.yaml.
 type controlAPI struct{ s *Server }
 
-func health(status control.HealthStatus) control.Health {
-	return control.Health{Status: status, Version: version, ContractSha256: openapi.FlowsSHA256()}
+func (c *controlAPI) health(status control.HealthStatus) control.Health {
+	return control.Health{Status: status, Version: c.s.cfg.Version, ContractSha256: openapi.FlowsSHA256()}
 }
 
 func (c *controlAPI) GetHealth(context.Context, control.GetHealthRequestObject) (control.GetHealthResponseObject, error) {
-	return control.GetHealth200JSONResponse(health(control.Ok)), nil
+	return control.GetHealth200JSONResponse(c.health(control.Ok)), nil
 }
 
 func (c *controlAPI) GetReady(context.Context, control.GetReadyRequestObject) (control.GetReadyResponseObject, error) {
-	return control.GetReady200JSONResponse(health(control.Ready)), nil
+	return control.GetReady200JSONResponse(c.health(control.Ready)), nil
 }
 
 func (c *controlAPI) ResetTenant(ctx context.Context, _ control.ResetTenantRequestObject) (control.ResetTenantResponseObject, error) {

@@ -79,7 +79,8 @@ func TestControlPlane(t *testing.T) {
 	t.Run("case=outbox", func(t *testing.T) {
 		r := b.do(http.MethodGet, "/_mock/outbox", nil)
 		assert.Equal(t, http.StatusOK, r.status)
-		assert.Equal(t, http.StatusNoContent, b.do(http.MethodDelete, "/_mock/outbox", nil).status)
+		assert.Equal(t, http.StatusUnsupportedMediaType, b.do(http.MethodDelete, "/_mock/outbox", nil).status, "a state change must say it is JSON")
+		assert.Equal(t, http.StatusNoContent, b.do(http.MethodDelete, "/_mock/outbox", nil, "Content-Type", "application/json").status)
 	})
 }
 
@@ -93,4 +94,32 @@ func TestConfiguredLifetimes(t *testing.T) {
 	assert.Equal(t, mockservertest.Start.Add(5*time.Minute).Format(time.RFC3339), f.str("expires_at"))
 	r := b.login("jane@acme.com", personaPassword)
 	assert.Equal(t, mockservertest.Start.Add(time.Hour).Format(time.RFC3339), r.str("session", "expires_at"))
+}
+
+// The control plane answers only the mock's own Host names, so a page cannot rebind a DNS name
+// to it, and refuses state changes a cross-site form or "simple" request could send
+// (REQ-CTL-002).
+func TestControlPlaneRefusesForeignHostsAndSimpleRequests(t *testing.T) {
+	srv := mockservertest.NewServer(t)
+	b := newBrowser(t, srv)
+	r := b.do(http.MethodGet, "/_mock/identities", nil, "Host", "rebound.attacker.test")
+	assert.Equal(t, http.StatusForbidden, r.status)
+	assert.Equal(t, "AVNOLOGY_AUTH_100", r.code())
+	assert.Equal(t, http.StatusOK, b.do(http.MethodGet, "/_mock/identities", nil, "Host", "localhost:4433").status)
+	assert.Equal(t, http.StatusOK, b.do(http.MethodGet, "/_mock/health", nil, "Host", "rebound.attacker.test").status, "health is public")
+	assert.Equal(t, http.StatusOK, b.do(http.MethodGet, "/v1/flows/login", nil, "Host", "rebound.attacker.test").status, "the flow API is not guarded")
+
+	for _, ct := range []string{"", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"} {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/_mock/reset", nil)
+		require.NoError(t, err)
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusUnsupportedMediaType, resp.StatusCode, "Content-Type %q", ct)
+	}
+	r = b.do(http.MethodPost, "/_mock/reset", "", "Content-Type", "application/json")
+	assert.Equal(t, http.StatusNoContent, r.status)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
+	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 )
@@ -75,11 +76,26 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// cors allows the configured origins, with credentials (REQ-CSRF-005).
+// noStore keeps every answer out of caches (REQ-SEC-005): flows carry CSRF tokens, submits
+// session tokens and secrets, the control plane codes. One rule for all is simpler and safer
+// than deciding per answer.
+func (s *Server) noStore(next http.Handler) http.Handler {
+	if s.opts.faults.Has(deviation.CacheableSecrets) {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cors allows the configured origins, with credentials (REQ-CSRF-005); any other origin gets
+// no CORS headers at all, so its pages cannot read answers.
 func (s *Server) cors(next http.Handler) http.Handler {
+	anyOrigin := s.opts.faults.Has(deviation.CORSAnyOrigin)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
-		if origin == "" || !s.origins[origin] {
+		if origin == "" || !s.origins[origin] && !anyOrigin {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -89,7 +105,7 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		h.Add("Vary", "Origin")
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Prefer, X-Mock-Tenant, X-Request-Id")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Prefer, X-Mock-Tenant, X-Mock-Token, X-Request-Id")
 			h.Set("Access-Control-Max-Age", "600")
 			w.WriteHeader(http.StatusNoContent)
 			return

@@ -69,6 +69,9 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		cfg.BaseURL = def.BaseURL
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
 	if cfg.MaxTenants <= 0 {
 		cfg.MaxTenants = def.MaxTenants
 	}
@@ -183,7 +186,9 @@ func (s *Server) routes() http.Handler {
 	h = s.validate(h)
 	h = s.limitBody(h)
 	h = s.tenant(h)
+	h = s.guardControl(h)
 	h = s.cors(h)
+	h = s.noStore(h)
 	h = s.recoverer(h)
 	h = s.requestID(h)
 	h = s.deviate(h)

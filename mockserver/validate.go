@@ -75,11 +75,15 @@ func (s *Server) validate(next http.Handler) http.Handler {
 }
 
 func jsonContent(r *http.Request) bool {
-	ct := r.Header.Get("Content-Type")
-	if ct == "" {
+	if r.Header.Get("Content-Type") == "" {
 		return r.ContentLength == 0 // an absent body is the validator's 400, not a 415
 	}
-	mt, _, err := mime.ParseMediaType(ct)
+	return jsonContentType(r)
+}
+
+// jsonContentType reports whether the request says its body is application/json.
+func jsonContentType(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	return err == nil && mt == "application/json"
 }
 
@@ -154,7 +158,7 @@ func (s *Server) checkResponse(w http.ResponseWriter, r *http.Request, input *op
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "response violates the contract", "operation", input.Route.Operation.OperationID, "status", rec.status, "error", err)
 		for k := range w.Header() {
-			if k != "X-Request-Id" && !strings.HasPrefix(k, "Access-Control-") {
+			if k != "X-Request-Id" && k != "Cache-Control" && !strings.HasPrefix(k, "Access-Control-") {
 				w.Header().Del(k)
 			}
 		}

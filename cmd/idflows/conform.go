@@ -37,6 +37,7 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	runExpr := fs.String("run", "", "only cases whose id matches this regular expression")
 	inbox := fs.String("inbox", "", "where sent codes are read: mock (the mock's outbox) or mailpit=URL")
 	control := fs.String("control", "", "base URL of an idflows mock control plane (/_mock): clock, seeding, per-case isolation")
+	controlToken := fs.String("control-token", "", "the mock's control token, sent as X-Mock-Token (env IDFLOWS_CONTROL_TOKEN; never printed)")
 	parallel := fs.Int("parallel", 4, "cases run at once")
 	timeout := fs.Duration("timeout", 10*time.Second, "timeout of each HTTP exchange")
 	caseTimeout := fs.Duration("case-timeout", 30*time.Second, "timeout of each case")
@@ -112,7 +113,11 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		if base == "" {
 			base = *target
 		}
-		m, err := conformance.NewMockControl(base, &http.Client{Timeout: *timeout})
+		token := *controlToken
+		if token == "" {
+			token = os.Getenv("IDFLOWS_CONTROL_TOKEN")
+		}
+		m, err := conformance.NewMockControl(base, &http.Client{Timeout: *timeout}, token)
 		if err != nil {
 			return usageErr("--control: %v", err)
 		}

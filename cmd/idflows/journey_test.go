@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,20 +37,40 @@ func TestReadmeJourney(t *testing.T) {
 	assert.Equal(t, "true\ntrue\n204\ntrue\n", string(out))
 }
 
-// startMock runs `idflows mock` in-process on a free port and returns its URL once ready.
+// startMock runs `idflows mock` in-process on a free port and returns its URL once ready; it
+// stops, and must stop cleanly, when the test ends.
 func startMock(t *testing.T) string {
+	t.Helper()
+	m := startMockWith(t, "--listen", "127.0.0.1:0")
+	t.Cleanup(func() { assert.Equal(t, exitOK, m.stop(), "graceful shutdown") })
+	return m.url
+}
+
+// runningMock is an in-process `idflows mock`.
+type runningMock struct {
+	url    string
+	stderr *syncBuffer
+	stop   func() int // cancels the run (as SIGTERM does) and returns its exit code
+}
+
+// startMockWith runs `idflows mock` with args and waits for its ready line.
+func startMockWith(t *testing.T, args ...string) *runningMock {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	done := make(chan int)
+	done := make(chan int, 1)
+	stderr := &syncBuffer{}
 	go func() {
-		done <- run(ctx, []string{"mock", "--listen", "127.0.0.1:0", "--log-level", "warn"}, pw, io.Discard)
+		done <- run(ctx, append([]string{"mock", "--log-level", "warn"}, args...), pw, stderr)
 		pw.Close()
 	}()
-	t.Cleanup(func() {
-		cancel()
-		assert.Equal(t, exitOK, <-done, "graceful shutdown")
-	})
+	var once sync.Once
+	code := 0
+	stop := func() int {
+		once.Do(func() { cancel(); code = <-done })
+		return code
+	}
+	t.Cleanup(func() { stop() })
 	lines := bufio.NewScanner(pr)
 	urls := make(chan string, 1)
 	go func() {
@@ -60,9 +82,27 @@ func startMock(t *testing.T) string {
 	}()
 	select {
 	case url := <-urls:
-		return url
+		return &runningMock{url: url, stderr: stderr, stop: stop}
 	case <-time.After(10 * time.Second):
-		t.Fatal("the mock did not print its ready line")
-		return ""
+		t.Fatalf("the mock did not print its ready line: %s", stderr)
+		return nil
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader on different goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -38,6 +38,16 @@ type mockSettings struct {
 	FlowLifetimes   string   `yaml:"flow_lifetimes"`
 	WebAuthnRPID    string   `yaml:"webauthn_rp_id"`
 	WebAuthnOrigins []string `yaml:"webauthn_origins"`
+	// ControlToken guards the control plane; NoControl switches it off (D13).
+	ControlToken string `yaml:"control_token"`
+	NoControl    bool   `yaml:"no_control"`
+	// ShutdownGrace is how long requests in flight may finish after SIGTERM.
+	ShutdownGrace string `yaml:"shutdown_grace"`
+	// MaxTenants and Max* bound the memory of all tenants together.
+	MaxTenants    string `yaml:"max_tenants"`
+	MaxFlows      string `yaml:"max_flows"`
+	MaxSessions   string `yaml:"max_sessions"`
+	MaxIdentities string `yaml:"max_identities"`
 	// Faults is flag-only: a mock that breaks the contract must never come from a shared file.
 	Faults string `yaml:"-"`
 }
@@ -59,6 +69,13 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flowLifetimes := fs.String("flow-lifetimes", "", "flow lifetimes, e.g. login=5m,registration=10m (env IDFLOWS_FLOW_LIFETIMES)")
 	rpID := fs.String("webauthn-rp-id", "", "WebAuthn relying-party id (env IDFLOWS_WEBAUTHN_RP_ID; default the base URL's host, localhost for an IP)")
 	rpOrigins := fs.String("webauthn-origins", "", "comma-separated origins of the pages that run passkey ceremonies (env IDFLOWS_WEBAUTHN_ORIGINS; default base URL, its localhost twin, CORS origins)")
+	controlToken := fs.String("control-token", "", "require this token in X-Mock-Token on the control plane (env IDFLOWS_CONTROL_TOKEN); needed to listen beyond loopback")
+	noControl := fs.Bool("no-control", false, "switch the control plane under /_mock/ off (env IDFLOWS_NO_CONTROL)")
+	grace := fs.String("shutdown-grace", "", "how long requests in flight may finish after SIGTERM (env IDFLOWS_SHUTDOWN_GRACE; default 15s)")
+	maxTenants := fs.String("max-tenants", "", "most X-Mock-Tenant worlds at once (env IDFLOWS_MAX_TENANTS; default 1024)")
+	maxFlows := fs.String("max-flows", "", "most flows of all tenants together (env IDFLOWS_MAX_FLOWS; default 500000)")
+	maxSessions := fs.String("max-sessions", "", "most sessions of all tenants together (env IDFLOWS_MAX_SESSIONS; default 500000)")
+	maxIdentities := fs.String("max-identities", "", "most identities of all tenants together (env IDFLOWS_MAX_IDENTITIES; default 100000)")
 	faults := fs.String("fault", "", "break the contract on purpose, to test a conformance suite: comma-separated "+strings.Join(faultNames(), ","))
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: idflows mock [flags]\n\nRuns the stateful mock of the Avnology ID flow API with its control plane under /_mock/.")
@@ -101,6 +118,24 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	pick(&set.FlowLifetimes, *flowLifetimes, "IDFLOWS_FLOW_LIFETIMES")
 	pick(&set.WebAuthnRPID, *rpID, "IDFLOWS_WEBAUTHN_RP_ID")
 	list(&set.WebAuthnOrigins, *rpOrigins, "IDFLOWS_WEBAUTHN_ORIGINS")
+	pick(&set.ControlToken, *controlToken, "IDFLOWS_CONTROL_TOKEN")
+	pick(&set.ShutdownGrace, *grace, "IDFLOWS_SHUTDOWN_GRACE")
+	pick(&set.MaxTenants, *maxTenants, "IDFLOWS_MAX_TENANTS")
+	pick(&set.MaxFlows, *maxFlows, "IDFLOWS_MAX_FLOWS")
+	pick(&set.MaxSessions, *maxSessions, "IDFLOWS_MAX_SESSIONS")
+	pick(&set.MaxIdentities, *maxIdentities, "IDFLOWS_MAX_IDENTITIES")
+	noControlValue := os.Getenv("IDFLOWS_NO_CONTROL")
+	if *noControl {
+		noControlValue = "true"
+	}
+	if noControlValue != "" {
+		b, err := strconv.ParseBool(noControlValue)
+		if err != nil {
+			fmt.Fprintf(stderr, "idflows mock: --no-control: %v\n", err)
+			return exitUsage
+		}
+		set.NoControl = b
+	}
 	var secureValue string
 	pick(&secureValue, *secure, "IDFLOWS_SECURE_COOKIES")
 	if secureValue != "" {
@@ -161,6 +196,19 @@ func serveMock(ctx context.Context, set mockSettings, stdout, stderr io.Writer) 
 		opts = append(opts, mockserver.WithFault(list...))
 		fmt.Fprintf(stderr, "idflows mock: WARNING: faults injected (%s); this mock breaks the contract on purpose\n", set.Faults)
 	}
+	grace, err := capacity(set, &cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "idflows mock: %v\n", err)
+		return exitUsage
+	}
+	cfg.Control = mockserver.Control{Disabled: set.NoControl, Token: set.ControlToken, Hosts: []string{set.Listen}}
+	cfg.Version = version
+	exposed := !loopbackAddress(set.Listen)
+	if exposed && set.ControlToken == "" && !set.NoControl {
+		fmt.Fprintf(stderr, "idflows mock: refusing to listen on %s beyond loopback with an open control plane: "+
+			"set --control-token (or IDFLOWS_CONTROL_TOKEN) to guard it, or --no-control to switch it off\n", set.Listen)
+		return exitUsage
+	}
 	ln, err := net.Listen("tcp", set.Listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "idflows mock: %v\n", err)
@@ -170,6 +218,14 @@ func serveMock(ctx context.Context, set mockSettings, stdout, stderr io.Writer) 
 	cfg.BaseURL = url
 	if set.BaseURL != "" {
 		cfg.BaseURL = set.BaseURL
+	}
+	cfg.Control.Hosts = append(cfg.Control.Hosts, ln.Addr().String())
+	if exposed {
+		plane := "control plane guarded by X-Mock-Token"
+		if set.NoControl {
+			plane = "control plane off"
+		}
+		fmt.Fprintf(stderr, "idflows mock: WARNING: listening beyond loopback on %s (%s); the mock is for tests, not for the network\n", ln.Addr(), plane)
 	}
 	srv, err := mockserver.New(cfg, opts...)
 	if err != nil {
@@ -196,10 +252,11 @@ func serveMock(ctx context.Context, set mockSettings, stdout, stderr io.Writer) 
 		return exitFailure
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Requests in flight finish within the grace period; new connections are refused at once.
+	shutdown, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := httpSrv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		fmt.Fprintf(stderr, "idflows mock: shutdown: %v\n", err)
+		fmt.Fprintf(stderr, "idflows mock: shutdown: requests still running after %s: %v\n", grace, err)
 		return exitFailure
 	}
 	fmt.Fprintln(stdout, "idflows mock stopped")
@@ -286,6 +343,57 @@ func lifetimes(set mockSettings, cfg *mockserver.Config) error {
 		}
 	}
 	return nil
+}
+
+// capacity reads the memory bounds into cfg and returns the shutdown grace period.
+func capacity(set mockSettings, cfg *mockserver.Config) (time.Duration, error) {
+	grace := 15 * time.Second
+	if set.ShutdownGrace != "" {
+		d, err := time.ParseDuration(set.ShutdownGrace)
+		if err != nil || d < 0 {
+			return 0, fmt.Errorf("--shutdown-grace %q: want a duration such as 15s", set.ShutdownGrace)
+		}
+		grace = d
+	}
+	for _, b := range []struct {
+		flag, value string
+		dst         *int64
+	}{
+		{"--max-flows", set.MaxFlows, &cfg.Capacity.Flows},
+		{"--max-sessions", set.MaxSessions, &cfg.Capacity.Sessions},
+		{"--max-identities", set.MaxIdentities, &cfg.Capacity.Identities},
+	} {
+		if b.value == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(b.value, 10, 64)
+		if err != nil || n < 1 {
+			return 0, fmt.Errorf("%s %q: want a positive whole number", b.flag, b.value)
+		}
+		*b.dst = n
+	}
+	if set.MaxTenants != "" {
+		n, err := strconv.Atoi(set.MaxTenants)
+		if err != nil || n < 1 {
+			return 0, fmt.Errorf("--max-tenants %q: want a positive whole number", set.MaxTenants)
+		}
+		cfg.MaxTenants = n
+	}
+	return grace, nil
+}
+
+// loopbackAddress reports whether a listen address stays on this machine: a loopback IP or
+// localhost. An empty host ("":4433) listens on every interface.
+func loopbackAddress(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func faultNames() []string {

@@ -166,7 +166,7 @@ func (s *Server) control(method, path string, body any, want int, out any) {
 	if err != nil {
 		s.t.Fatalf("mockservertest: %v", err)
 	}
-	if body != nil {
+	if method != http.MethodGet {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)

@@ -34,6 +34,7 @@ const (
 	RecoveryCodeExpired     api.ErrorCode = "AVNOLOGY_AUTH_019"
 	CodeExpired             api.ErrorCode = "AVNOLOGY_AUTH_020"
 	RateLimited             api.ErrorCode = "AVNOLOGY_AUTH_021"
+	InsufficientPermissions api.ErrorCode = "AVNOLOGY_AUTH_100"
 	StepUpRequired          api.ErrorCode = "AVNOLOGY_AUTH_102"
 	Internal                api.ErrorCode = "AVNOLOGY_AUTH_900"
 	NotFound                api.ErrorCode = "AVNOLOGY_AUTH_901"

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func call(t *testing.T, method, url string, header ...string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, nil)
+	require.NoError(t, err)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var body map[string]any
+	data, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(data, &body)
+	return resp.StatusCode, body
+}
+
+func errorCode(body map[string]any) string {
+	e, _ := body["error"].(map[string]any)
+	code, _ := e["code"].(string)
+	return code
+}
+
+// Beyond loopback the control plane must be guarded or off (REQ-CTL-001).
+func TestMockRefusesAnOpenControlPlaneBeyondLoopback(t *testing.T) {
+	for _, listen := range []string{"0.0.0.0:0", ":0"} {
+		code, _, stderr := runCLI(t, "mock", "--listen", listen)
+		assert.Equal(t, exitUsage, code, listen)
+		assert.Contains(t, stderr, "--control-token", listen)
+		assert.Contains(t, stderr, "--no-control", listen)
+	}
+}
+
+func TestMockControlToken(t *testing.T) {
+	const token = "s3cret-control-token"
+	m := startMockWith(t, "--listen", "0.0.0.0:0", "--control-token", token)
+	url := strings.Replace(m.url, "0.0.0.0", "127.0.0.1", 1)
+	warnings := strings.Count(m.stderr.String(), "WARNING: listening beyond loopback")
+	assert.Equal(t, 1, warnings, "one warning line: %s", m.stderr)
+
+	status, body := call(t, http.MethodGet, url+"/_mock/identities")
+	assert.Equal(t, http.StatusUnauthorized, status)
+	assert.Equal(t, "AVNOLOGY_AUTH_005", errorCode(body))
+	status, body = call(t, http.MethodGet, url+"/_mock/identities", "X-Mock-Token", "wrong")
+	assert.Equal(t, http.StatusForbidden, status)
+	assert.Equal(t, "AVNOLOGY_AUTH_100", errorCode(body))
+	status, _ = call(t, http.MethodGet, url+"/_mock/identities", "X-Mock-Token", token)
+	assert.Equal(t, http.StatusOK, status)
+	status, _ = call(t, http.MethodGet, url+"/_mock/ready")
+	assert.Equal(t, http.StatusOK, status, "readiness stays public")
+	status, _ = call(t, http.MethodGet, url+"/v1/flows/login")
+	assert.Equal(t, http.StatusOK, status, "the flow API needs no token")
+
+	assert.Equal(t, exitOK, m.stop())
+	assert.NotContains(t, m.stderr.String(), token, "the token is never printed")
+}
+
+func TestMockWithoutControlPlane(t *testing.T) {
+	m := startMockWith(t, "--listen", "127.0.0.1:0", "--no-control")
+	status, body := call(t, http.MethodPost, m.url+"/_mock/reset", "Content-Type", "application/json")
+	assert.Equal(t, http.StatusNotFound, status)
+	assert.Equal(t, "AVNOLOGY_AUTH_901", errorCode(body))
+	status, _ = call(t, http.MethodGet, m.url+"/_mock/health")
+	assert.Equal(t, http.StatusOK, status)
+	status, _ = call(t, http.MethodGet, m.url+"/v1/flows/login")
+	assert.Equal(t, http.StatusOK, status)
+}
+
+// A stamped binary reports its own version (the Makefile sets main.version at link time).
+func TestHealthReportsTheStampedVersion(t *testing.T) {
+	old := version
+	version = "v9.9.9-test"
+	t.Cleanup(func() { version = old })
+	m := startMockWith(t, "--listen", "127.0.0.1:0")
+	status, body := call(t, http.MethodGet, m.url+"/_mock/health")
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "v9.9.9-test", body["version"])
+}
+
+// SIGTERM (the run's context) lets a request in flight finish, then exits 0.
+func TestMockShutsDownGracefully(t *testing.T) {
+	m := startMockWith(t, "--listen", "127.0.0.1:0", "--shutdown-grace", "20s")
+	arm, err := http.NewRequestWithContext(t.Context(), http.MethodPost, m.url+"/_mock/faults",
+		strings.NewReader(`{"operation_id":"createLoginFlow","latency_ms":800,"times":1}`))
+	require.NoError(t, err)
+	arm.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(arm)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+
+	inFlight := make(chan int, 1)
+	go func() {
+		resp, err := http.Get(m.url + "/v1/flows/login")
+		if err != nil {
+			inFlight <- 0
+			return
+		}
+		resp.Body.Close()
+		inFlight <- resp.StatusCode
+	}()
+	// The armed fault is taken when the request reaches it: from then on it is in flight,
+	// inside its 800 ms of latency.
+	require.Eventually(t, func() bool { return armedFaults(t, m.url) == 0 }, 5*time.Second, 5*time.Millisecond)
+	assert.Equal(t, exitOK, m.stop())
+	assert.Equal(t, http.StatusOK, <-inFlight, "the request in flight finished")
+}
+
+func armedFaults(t *testing.T, url string) int {
+	_, body := call(t, http.MethodGet, url+"/_mock/faults")
+	faults, _ := body["faults"].([]any)
+	return len(faults)
+}

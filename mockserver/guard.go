@@ -1,0 +1,76 @@
+package mockserver
+
+import (
+	"crypto/subtle"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/avnology/idflows/mockserver/internal/apierr"
+)
+
+// publicControl are the /_mock/ paths anyone may read: they reveal no state, and the WebAuthn
+// script is loaded by the pages of any frontend.
+var publicControl = map[string]bool{"/_mock/health": true, "/_mock/ready": true, "/_mock/webauthn.js": true}
+
+// guardControl keeps the control plane for tests (REQ-CTL-001, REQ-CTL-002): it may be switched
+// off, it answers only Host names that are the mock's own, it may need a token, and calls that
+// change state need a JSON content type, which no cross-site form or "simple" request can send.
+func (s *Server) guardControl(next http.Handler) http.Handler {
+	hosts := map[string]bool{}
+	for _, h := range s.cfg.Control.Hosts {
+		hosts[strings.ToLower(h)] = true
+	}
+	if u, err := url.Parse(s.cfg.BaseURL); err == nil {
+		hosts[strings.ToLower(u.Host)] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/_mock/") || publicControl[r.URL.Path] {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if e := s.controlRefusal(r, hosts); e != nil {
+			s.writeError(w, r, e)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) controlRefusal(r *http.Request, hosts map[string]bool) *apierr.Error {
+	ctl := s.cfg.Control
+	switch {
+	case ctl.Disabled:
+		return apierr.NotFoundError()
+	case !hosts[strings.ToLower(r.Host)] && !loopbackHost(r.Host):
+		return apierr.New(http.StatusForbidden, apierr.InsufficientPermissions, "The control plane does not answer this Host.")
+	}
+	if ctl.Token != "" {
+		got := r.Header.Get("X-Mock-Token")
+		if got == "" {
+			return apierr.New(http.StatusUnauthorized, apierr.SessionInvalid, "The control plane needs the X-Mock-Token header.")
+		}
+		if subtle.ConstantTimeCompare([]byte(got), []byte(ctl.Token)) != 1 {
+			return apierr.New(http.StatusForbidden, apierr.InsufficientPermissions, "The X-Mock-Token header is wrong.")
+		}
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions && !jsonContentType(r) {
+		return apierr.New(http.StatusUnsupportedMediaType, apierr.InvalidRequest, "Control-plane calls that change state need Content-Type: application/json.")
+	}
+	return nil
+}
+
+// loopbackHost reports whether a Host header names this machine's loopback: localhost, a
+// *.localhost name, or a loopback address, with or without a port.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.Trim(host, "[]"))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
