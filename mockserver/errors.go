@@ -9,6 +9,7 @@ import (
 
 	"github.com/avnology/idflows/gen/api"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
+	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/store"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 )
@@ -25,6 +26,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &busy):
 		e = apierr.OverCapacity("Every tenant of the mock is in use; retry when one has been idle.",
 			s.cfg.MaxTenants, int(math.Ceil(busy.RetryAfter.Seconds())))
+	case errors.Is(err, flow.ErrTransition):
+		e = apierr.New(http.StatusBadRequest, apierr.MethodNotEnabled, "This method is not offered in the flow's current state.")
 	case errors.Is(err, store.ErrFull):
 		var full *store.FullError
 		errors.As(err, &full)

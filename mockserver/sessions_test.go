@@ -1,6 +1,7 @@
 package mockserver_test
 
 import (
+	"encoding/base64"
 	"net/http"
 	"testing"
 	"time"
@@ -58,6 +59,18 @@ func TestSessions(t *testing.T) {
 		assert.Equal(t, 1, currents)
 		bad := phone.do(http.MethodGet, "/v1/sessions?page_token=%21%21", nil)
 		assert.Equal(t, "AVNOLOGY_AUTH_902", bad.code())
+		// A forged offset near the int limit must not overflow into a negative next token.
+		for _, forged := range []string{"9223372036854775807", "9223372036854775800", "-1", "+1", "1e9"} {
+			tok := base64.RawURLEncoding.EncodeToString([]byte(forged))
+			r := phone.do(http.MethodGet, "/v1/sessions?page_size=100&page_token="+tok, nil)
+			assert.Equal(t, http.StatusBadRequest, r.status, forged)
+			assert.Equal(t, "AVNOLOGY_AUTH_902", r.code(), forged)
+		}
+		far := base64.RawURLEncoding.EncodeToString([]byte("999999999"))
+		r = phone.do(http.MethodGet, "/v1/sessions?page_size=100&page_token="+far, nil)
+		assert.Equal(t, http.StatusOK, r.status, "an offset past the end is an empty last page")
+		assert.Empty(t, r.get("sessions"))
+		assert.Nil(t, r.get("next_page_token"))
 	})
 	t.Run("case=another identity's session is not found", func(t *testing.T) {
 		alexID := alex.do(http.MethodGet, "/v1/sessions/whoami", nil).str("id")

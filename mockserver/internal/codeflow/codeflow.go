@@ -100,6 +100,9 @@ func (e *Engine) Submit(ctx context.Context, w *tenant.World, req request.Reques
 }
 
 func (e *Engine) step(tx *store.Tx, w *tenant.World, f *flow.Flow, b Body, passed Passed, headers *http.Header) error {
+	if f.State == flow.PassedChallenge { // done: it still shows its outcome, but takes nothing more
+		return apierr.ExpiredFlow(string(e.Type), f.ID, "")
+	}
 	switch {
 	case b.Email != "":
 		ident, known := tx.IdentityByIdentifier(b.Email)
@@ -108,10 +111,8 @@ func (e *Engine) step(tx *store.Tx, w *tenant.World, f *flow.Flow, b Body, passe
 			return err
 		}
 		*headers = h
-		if f.State != flow.SentEmail {
-			if err := f.MoveTo(flow.SentEmail); err != nil {
-				return err
-			}
+		if err := f.MoveTo(flow.SentEmail); err != nil {
+			return err
 		}
 		f.Messages = []flow.Message{e.Sent}
 		return nil

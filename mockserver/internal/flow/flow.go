@@ -3,6 +3,7 @@
 package flow
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -65,6 +66,7 @@ var Machines = map[Type]Machine{
 	}},
 	Registration: {Initial: ShowForm, Transitions: []Transition{
 		{ShowForm, SentEmail, "code: traits submitted"},
+		{SentEmail, SentEmail, "code: traits submitted again (a new code, to the address now given)"},
 	}},
 	Settings: {Initial: ShowForm, Transitions: []Transition{
 		{ShowForm, Success, "a section saved"},
@@ -156,6 +158,10 @@ func New(id string, t Type, now time.Time, lifetime time.Duration) Flow {
 // Usable reports whether the flow can still be submitted at now (REQ-FLOW-003, REQ-FLOW-004).
 func (f *Flow) Usable(now time.Time) bool { return !f.Consumed && now.Before(f.ExpiresAt) }
 
+// ErrTransition is what MoveTo's error is (errors.Is) for a move the machine does not allow:
+// the method submitted is not offered in the flow's state (REQ-FLOW-009).
+var ErrTransition = errors.New("flow: transition not allowed")
+
 // MoveTo moves the flow to state to, if its machine allows it.
 func (f *Flow) MoveTo(to State) error {
 	for _, tr := range Machines[f.Type].Transitions {
@@ -164,7 +170,7 @@ func (f *Flow) MoveTo(to State) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("flow: %s flow cannot move from %s to %s", f.Type, f.State, to)
+	return fmt.Errorf("%w: a %s flow cannot move from %s to %s", ErrTransition, f.Type, f.State, to)
 }
 
 // ClearMessages drops the messages of the last submit before the next one is answered.

@@ -446,10 +446,8 @@ func (s *Service) code(tx *store.Tx, w *tenant.World, req request.Request, f *fl
 		if err != nil {
 			return nil, err
 		}
-		if f.State != flow.SentEmail {
-			if err := f.MoveTo(flow.SentEmail); err != nil {
-				return nil, err
-			}
+		if err := f.MoveTo(flow.SentEmail); err != nil {
+			return nil, err
 		}
 		f.Active, f.Messages = "code", []flow.Message{ui.InfoLoginCodeSent}
 		cf := s.render(tx, *f)

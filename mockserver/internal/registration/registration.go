@@ -248,10 +248,8 @@ func (s *Service) code(tx *store.Tx, w *tenant.World, req request.Request, f *fl
 		if _, err := codes.Send(tx, w, f, traits.Email, "", signUpCode, true); err != nil {
 			return Result{}, err
 		}
-		if f.State != flow.SentEmail {
-			if err := f.MoveTo(flow.SentEmail); err != nil {
-				return Result{}, err
-			}
+		if err := f.MoveTo(flow.SentEmail); err != nil {
+			return Result{}, err
 		}
 		f.Active, f.Messages = "code", []flow.Message{ui.InfoSignUpCodeSent}
 		cf := s.Render.Registration(*f)

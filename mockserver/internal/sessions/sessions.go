@@ -45,14 +45,9 @@ func Logout(ctx context.Context, w *tenant.World, req request.Request) error {
 
 // List returns a page of the caller's active sessions (REQ-SES-005).
 func List(ctx context.Context, w *tenant.World, req request.Request, pageSize int, pageToken string) (api.SessionList, error) {
-	offset := 0
-	if pageToken != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(pageToken)
-		n, convErr := strconv.Atoi(string(raw))
-		if err != nil || convErr != nil || n < 0 {
-			return api.SessionList{}, apierr.Invalid("The page_token is invalid.", apierr.Field("page_token", "not a token from next_page_token"))
-		}
-		offset = n
+	offset, ok := pageOffset(pageToken)
+	if !ok {
+		return api.SessionList{}, apierr.Invalid("The page_token is invalid.", apierr.Field("query.page_token", "not a token from next_page_token"))
 	}
 	var out api.SessionList
 	err := w.Store.Update(ctx, func(tx *store.Tx) error {
@@ -77,6 +72,25 @@ func List(ctx context.Context, w *tenant.World, req request.Request, pageSize in
 		return nil
 	})
 	return out, err
+}
+
+// pageOffset reads a page token: the base64url of a decimal offset of at most nine digits, so
+// that offset arithmetic cannot overflow whatever a client sends.
+func pageOffset(token string) (int, bool) {
+	if token == "" {
+		return 0, true
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(raw) == 0 || len(raw) > 9 {
+		return 0, false
+	}
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(string(raw))
+	return n, err == nil
 }
 
 // Revoke revokes one of the caller's sessions; another identity's is not found (REQ-SES-006).
