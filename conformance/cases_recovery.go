@@ -139,7 +139,8 @@ func init() {
 					}
 				}
 				if t.ExpectError(last, 429, "AVNOLOGY_AUTH_021", "the sixth send in 15 minutes") {
-					t.checkRetryAfter(last, 15*time.Minute)
+					t.checkRetryAfter(last, time.Second, 15*time.Minute)
+					t.checkRateLimitHeaders(last)
 				}
 			}},
 		Case{ID: "verification.code.success", Title: "The right code passes the challenge with message 1080002 and verifies the address",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -73,14 +74,25 @@ func sessionMethods(r *Response, path string) []string {
 }
 
 // checkRetryAfter checks the Retry-After header and details.retry_after of a 423 or 429
-// (REQ-ERR-006, REQ-ERR-004), no longer than max.
-func (t *T) checkRetryAfter(r *Response, max time.Duration) {
+// (REQ-ERR-006, REQ-ERR-004, REQ-SEC-007): whole seconds within [min, max] — the time left in
+// the lock or window, which the case knows within a couple of seconds — and the same number
+// in both places.
+func (t *T) checkRetryAfter(r *Response, min, max time.Duration) {
 	h := r.Header.Get("Retry-After")
-	var secs int
-	_, err := fmt.Sscanf(h, "%d", &secs)
-	t.checkAt(r.Seq, err == nil && secs > 0 && time.Duration(secs)*time.Second <= max, "Retry-After is %q, want whole seconds in (0, %s] (REQ-ERR-006)", h, max)
+	secs, err := strconv.Atoi(h)
+	t.checkAt(r.Seq, err == nil && secs > 0 && time.Duration(secs)*time.Second >= min && time.Duration(secs)*time.Second <= max,
+		"Retry-After is %q, want the whole seconds left: between %d and %d (REQ-ERR-006, REQ-SEC-007)", h, int(min.Seconds()), int(max.Seconds()))
 	d, ok := r.Get("error.details.retry_after").(float64)
 	t.checkAt(r.Seq, ok && d > 0, "details.retry_after is missing (REQ-ERR-004)")
+	t.checkAt(r.Seq, !ok || err != nil || int(d) == secs, "details.retry_after is %v but Retry-After is %d (REQ-SEC-007)", d, secs)
+}
+
+// checkRateLimitHeaders checks the X-RateLimit-* headers of a rate-limited submit (REQ-LIMIT-001).
+func (t *T) checkRateLimitHeaders(r *Response) {
+	for _, h := range []string{"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} {
+		_, err := strconv.Atoi(r.Header.Get(h))
+		t.checkAt(r.Seq, err == nil, "%s is %q, want a whole number (REQ-LIMIT-001)", h, r.Header.Get(h))
+	}
 }
 
 // expectCSRFCookie checks that a browser now holds avnl_csrf, HttpOnly and SameSite=Lax.

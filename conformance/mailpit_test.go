@@ -12,24 +12,25 @@ import (
 
 // A Mailpit-shaped API on loopback: search lists newest first, each message has a text body.
 func TestMailpitInbox(t *testing.T) {
-	messages := map[string]string{
-		"m1": "Your recovery code is 111111. It expires in 15 minutes.",
-		"m2": "Use 222222 to verify your address.",
+	messages := map[string]map[string]any{
+		"m1": {"Text": "Your recovery code is 111111. It expires in 15 minutes.", "To": []map[string]string{{"Address": "jane@example.com"}}},
+		"m2": {"Text": "Use 222222 to verify your address.", "To": []map[string]string{{"Address": "jane@example.com"}}},
+		"m3": {"Text": "Your code is 333333.", "To": []map[string]string{{"Address": "JANE@example.com"}}}, // the search folds case
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/search", func(w http.ResponseWriter, r *http.Request) {
 		assert.Equal(t, `to:"jane@example.com"`, r.URL.Query().Get("query"))
-		_ = json.NewEncoder(w).Encode(map[string]any{"messages": []map[string]string{{"ID": "m2"}, {"ID": "m1"}}})
+		_ = json.NewEncoder(w).Encode(map[string]any{"messages": []map[string]string{{"ID": "m3"}, {"ID": "m2"}, {"ID": "m1"}}})
 	})
 	mux.HandleFunc("GET /api/v1/message/{id}", func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]string{"Text": messages[r.PathValue("id")]})
+		_ = json.NewEncoder(w).Encode(messages[r.PathValue("id")])
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
 	codes, err := Mailpit{BaseURL: srv.URL}.Codes(t.Context(), Scope{}, "jane@example.com")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"111111", "222222"}, codes, "oldest first")
+	assert.Equal(t, []string{"111111", "222222"}, codes, "oldest first, only those to the very address")
 
 	_, err = Mailpit{BaseURL: srv.URL + "/nope"}.Codes(t.Context(), Scope{}, "jane@example.com")
 	assert.Error(t, err)

@@ -65,6 +65,12 @@ func TestConformanceCatchesFaults(t *testing.T) {
 		mockserver.FaultAALNotRaised:      {"mfa.login.totp", "mfa.login.lookup-secret", "mfa.stepup.aal2"},
 		mockserver.FaultStepUpNotEnforced: {"mfa.stepup.aal2", "settings.privileged.stale"},
 		mockserver.FaultTOTPReplay:        {"mfa.login.totp-replay"},
+		mockserver.FaultSecondFactorReset: {"mfa.login.second-factor-lockout"},
+		mockserver.FaultUnicodeFolding:    {"security.addresses.ascii-only"},
+		mockserver.FaultRecoveryStripsMFA: {"recovery.session.keeps-second-factor"},
+		mockserver.FaultCodeLoginSkipsMFA: {"mfa.login.code-second-factor"},
+		mockserver.FaultCORSAnyOrigin:     {"security.cors.foreign-origin"},
+		mockserver.FaultCacheableSecrets:  {"security.cache.no-store"},
 	} {
 		t.Run("fault="+string(fault), func(t *testing.T) {
 			srv := mockservertest.NewServer(t, mockservertest.WithFault(fault))
