@@ -34,7 +34,7 @@ func TestReadmeJourney(t *testing.T) {
 	cmd.Env = append(os.Environ(), "IDFLOWS_URL="+url)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	assert.Equal(t, "true\ntrue\n204\ntrue\n", string(out))
+	assert.Equal(t, "true\ntrue\n204\ntrue\n204\n", string(out))
 }
 
 // startMock runs `idflows mock` in-process on a free port and returns its URL once ready; it
