@@ -5,7 +5,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 SPECS   := openapi/avnology-id-flows.yaml openapi/mock-control.yaml
 
-.PHONY: build generate check-generated lint test test-race spec-lint conform ci
+.PHONY: build generate check-generated lint staticcheck test test-race spec-lint conform ci
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/idflows ./cmd/idflows
@@ -21,6 +21,9 @@ check-generated: generate
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt would change the files above"; exit 1; }
 	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 test:
 	$(GO) test ./...

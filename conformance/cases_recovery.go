@@ -16,6 +16,15 @@ func (t *T) sendCode(a *Agent, f *Flow, field string, value any) *Response {
 	return r
 }
 
+// withCode runs both steps of a code flow of kind as a: it asks for a code for address (in
+// field), then submits the newest code that reached address. It returns the flow and the
+// answer to the code.
+func (t *T) withCode(a *Agent, kind, field, address string) (*Flow, *Response) {
+	f := a.MustCreateFlow(kind, nil)
+	t.sendCode(a, f, field, address)
+	return f, a.Submit(f, "code", map[string]any{"code": t.lastCode(address)})
+}
+
 // lastCode is the newest code sent to address; the case ends without one.
 func (t *T) lastCode(address string) string {
 	codes := t.Codes(address)
@@ -147,10 +156,7 @@ func init() {
 			Profile: ProfileRecovery, Requirements: []string{"submitVerificationFlow", "getSession", "REQ-VER-002", "REQ-VER-003"}, Needs: []Capability{NeedInbox},
 			Run: func(t *T) {
 				acc := t.Register(t.API())
-				a := t.API()
-				f := a.MustCreateFlow("verification", nil)
-				t.sendCode(a, f, "email", acc.Email)
-				r := a.Submit(f, "code", map[string]any{"code": t.lastCode(acc.Email)})
+				_, r := t.withCode(t.API(), "verification", "email", acc.Email)
 				t.RequireStatus(r, 200, "submitting the right code")
 				cf := flowOf(r.Get("continue_flow"))
 				t.checkAt(r.Seq, cf != nil && cf.State == "passed_challenge", "the flow must be in passed_challenge (REQ-VER-003)")

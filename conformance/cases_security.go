@@ -114,10 +114,7 @@ func init() {
 			Profile: ProfileRecovery, Requirements: []string{"submitRecoveryFlow", "submitSettingsFlow", "REQ-SEC-003", "REQ-REC-004"}, Needs: []Capability{NeedSeeder, NeedInbox},
 			Run: func(t *T) {
 				acc, _, _ := t.mfaAccount()
-				a := t.API()
-				f := a.MustCreateFlow("recovery", nil)
-				t.sendCode(a, f, "email", acc.Email)
-				done := a.Submit(f, "code", map[string]any{"code": t.lastCode(acc.Email)})
+				_, done := t.withCode(t.API(), "recovery", "email", acc.Email)
 				t.RequireStatus(done, 200, "recovering with the right code")
 				sf := flowOf(done.Get("continue_flow"))
 				if !t.checkAt(done.Seq, sf != nil && sf.Type == "settings", "a recovery must continue with a settings flow (REQ-REC-004)") {
@@ -148,9 +145,7 @@ func init() {
 			Run: func(t *T) {
 				acc, secret, _ := t.mfaAccount()
 				a := t.API()
-				f := a.MustCreateFlow("login", nil)
-				t.sendCode(a, f, "identifier", acc.Email)
-				r := a.Submit(f, "code", map[string]any{"code": t.lastCode(acc.Email)})
+				_, r := t.withCode(a, "login", "identifier", acc.Email)
 				t.RequireStatus(r, 200, "the right login code")
 				cf := flowOf(r.Get("continue_flow"))
 				if !t.checkAt(r.Seq, cf != nil && r.Get("session") == nil, "a code login of an MFA identity must answer continue_flow and no session (REQ-SEC-004), got %s", r.Body) {
