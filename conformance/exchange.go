@@ -112,6 +112,7 @@ type engine struct {
 	flows    *contract.Contract
 	errorDoc *openapi3.SchemaRef
 	coverage *coverage
+	breaker  *breaker // nil outside a run
 }
 
 func newEngine(target Target) (*engine, error) {
@@ -212,8 +213,14 @@ func (e *engine) do(t *T, a *Agent, req Request) *Response {
 		ex.Error = transportError(err)
 		ex.DurationMS = time.Since(start).Milliseconds()
 		t.record(ex)
+		if ctx.Err() == nil { // the case's own end is no sign of the target's
+			e.breaker.observe(false, ex.Error)
+		} else if errors.Is(context.Cause(ctx), ErrTargetStopped) {
+			panic(stop{}) // the run stopped under this case: not its target's answer to judge
+		}
 		t.fatalAt(ex.Seq, "no answer to %s %s: %s", req.Method, req.Path, ex.Error)
 	}
+	e.breaker.observe(true, "")
 	defer resp.Body.Close()
 	a.keepCookies(hr.URL, resp)
 	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,20 @@ import (
 
 	"github.com/avnology/idflows/conformance/report"
 )
+
+// looksLikeTheAPI answers the suite's preflight (GET /v1/flows/login) once with a minimal
+// flow, then hands every request to h: a target that passes for this API until the cases run.
+func looksLikeTheAPI(h http.HandlerFunc) http.HandlerFunc {
+	var greeted atomic.Bool
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/flows/login" && greeted.CompareAndSwap(false, true) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"id":"00000000-0000-4000-8000-000000000000","ui":{}}`))
+			return
+		}
+		h(w, r)
+	}
+}
 
 // A broken or hostile target must yield failures with evidence — never a hang, a crash or a
 // pass.
@@ -52,23 +67,103 @@ func TestHostileTargets(t *testing.T) {
 		},
 	} {
 		t.Run("target="+name, func(t *testing.T) {
-			srv := httptest.NewServer(handler)
+			srv := httptest.NewServer(looksLikeTheAPI(handler))
 			t.Cleanup(srv.Close)
 			rep, err := Check(t.Context(), Target{BaseURL: srv.URL, Timeout: 300 * time.Millisecond},
 				Options{Run: regexp.MustCompile(`^(login\.create\.fresh|login\.password\.success|sessions\.whoami\.no-session|errors\.unknown-route)$`), CaseTimeout: 2 * time.Second})
 			require.NoError(t, err)
 			require.Len(t, rep.Cases, 4)
-			assert.False(t, rep.Summary.Ok)
+			assert.NotEqual(t, report.Pass, rep.Summary.Outcome)
+			failed := 0
 			for _, c := range rep.Cases {
+				if c.Unreached { // the breaker stopped the run: never a pass, never blamed
+					assert.Equal(t, report.Error, rep.Summary.Outcome, c.ID)
+					continue
+				}
+				failed++
 				assert.Equal(t, report.Failed, c.Status, "%s against a target that %s", c.ID, name)
 				assert.NotEmpty(t, c.Findings, c.ID)
 				assert.NotEmpty(t, c.Exchanges, "%s must keep its evidence", c.ID)
 			}
+			assert.Positive(t, failed)
 			if strings.HasPrefix(name, "nests") { // judged by the bound, never decoded or validated
 				assert.Contains(t, fmt.Sprint(rep.Cases[0].Findings), "nests deeper than 64 levels (REQ-ERR-009)")
 			}
 		})
 	}
+}
+
+// A target, control plane or inbox that does not answer as it must stops the run before any
+// case, with what is wrong and a hint (D14: ERROR).
+func TestPreflight(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := "http://" + ln.Addr().String()
+	require.NoError(t, ln.Close())
+	serve := func(h http.HandlerFunc) string {
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	flow := func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id":"00000000-0000-4000-8000-000000000000","ui":{}}`))
+	}
+	good := serve(flow)
+	notFound := serve(func(w http.ResponseWriter, _ *http.Request) { http.NotFound(w, nil) })
+	for _, tc := range []struct {
+		name, part, problem, hint string
+		target                    Target
+	}{
+		{"nothing listens", "target", "connection refused", "nothing listens there", Target{BaseURL: closed}},
+		{"never answers", "target", "timed out", "no answer within", Target{BaseURL: serve(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }), Timeout: 300 * time.Millisecond}},
+		{"another API", "target", "answered HTTP 404", "API root", Target{BaseURL: notFound}},
+		{"/v1 in the target", "target", "answered HTTP 404", "leave /v1 out", Target{BaseURL: notFound + "/v1"}},
+		{"a dead control plane", "control", "GET /_mock/ready", "", Target{BaseURL: good, Clock: mustControl(t, closed, "")}},
+		{"a dead inbox", "inbox", "mailpit", "", Target{BaseURL: good, Inbox: Mailpit{BaseURL: closed}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Check(t.Context(), tc.target, Options{})
+			var pre *PreflightError
+			require.ErrorAs(t, err, &pre)
+			assert.ErrorIs(t, err, ErrUnreachable)
+			assert.Equal(t, tc.part, pre.Part)
+			assert.Contains(t, pre.Problem, tc.problem)
+			assert.Contains(t, pre.Hint, tc.hint)
+		})
+	}
+}
+
+func mustControl(t *testing.T, url, token string) *MockControl {
+	m, err := NewMockControl(url, nil, token)
+	require.NoError(t, err)
+	return m
+}
+
+// A target that stops answering during the run trips the breaker: the run ends in about one
+// exchange timeout, the rest is SKIPPED as not run, and the outcome is ERROR.
+func TestBreakerStopsARunWhoseTargetStopsAnswering(t *testing.T) {
+	var served atomic.Int64
+	srv := httptest.NewServer(looksLikeTheAPI(func(w http.ResponseWriter, r *http.Request) {
+		if served.Add(1) > 3 {
+			<-r.Context().Done() // from here on, silence
+			return
+		}
+		w.WriteHeader(http.StatusTeapot)
+	}))
+	t.Cleanup(srv.Close)
+	rep, err := Check(t.Context(), Target{BaseURL: srv.URL, Timeout: 200 * time.Millisecond}, Options{Parallel: 2})
+	require.NoError(t, err)
+	assert.Equal(t, report.Error, rep.Summary.Outcome)
+	assert.Contains(t, rep.Aborted, "the target stopped answering")
+	unreached := 0
+	for _, c := range rep.Cases {
+		if c.Unreached {
+			unreached++
+			assert.Equal(t, "not run: the target stopped answering", c.Reason)
+		}
+	}
+	assert.Greater(t, unreached, len(Cases())-10, "the run stopped soon after the target went silent")
 }
 
 func TestUnreachableTarget(t *testing.T) {
@@ -117,7 +212,7 @@ func TestRunnerContainsCases(t *testing.T) {
 
 // An interrupted run stops scheduling cases and reports the rest as not run.
 func TestInterruptedRun(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }))
+	srv := httptest.NewServer(looksLikeTheAPI(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }))
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := 0
@@ -130,4 +225,5 @@ func TestInterruptedRun(t *testing.T) {
 	assert.Equal(t, len(Cases()), rep.Summary.Total)
 	assert.Greater(t, rep.Summary.Skipped, len(Cases())-5)
 	assert.False(t, rep.Summary.Ok)
+	assert.NotEqual(t, report.Error, rep.Summary.Outcome, "an interrupted run is not the target's error")
 }

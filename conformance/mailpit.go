@@ -56,11 +56,18 @@ func (m Mailpit) Codes(ctx context.Context, _ Scope, address string) ([]string, 
 	return codes, nil
 }
 
+// Preflight proves the Mailpit API answers.
+func (m Mailpit) Preflight(ctx context.Context) error {
+	var info map[string]any
+	return m.get(ctx, "/api/v1/info", &info)
+}
+
 func (m Mailpit) get(ctx context.Context, path string, into any) error {
 	client := m.Client
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
+	client = boundedClient(client, maxCapabilityBody)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(m.BaseURL, "/")+path, nil)
 	if err != nil {
 		return err

@@ -41,13 +41,36 @@ func NewMockControl(baseURL string, httpClient *http.Client, token string) (*Moc
 		}
 		return nil
 	})
-	c, err := control.NewClientWithResponses(strings.TrimRight(baseURL, "/"), control.WithHTTPClient(httpClient), headers)
+	c, err := control.NewClientWithResponses(strings.TrimRight(baseURL, "/"), control.WithHTTPClient(boundedClient(httpClient, maxCapabilityBody)), headers)
 	if err != nil {
 		return nil, fmt.Errorf("control plane: %w", err)
 	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return &MockControl{client: c, run: "conform-" + hex.EncodeToString(b[:])}, nil
+}
+
+// Preflight proves the control plane answers, and accepts this client's token: readiness,
+// then a call that needs the token.
+func (m *MockControl) Preflight(ctx context.Context) error {
+	ready, err := m.client.GetReadyWithResponse(ctx)
+	if err != nil {
+		return fmt.Errorf("GET /_mock/ready: %w", err)
+	}
+	if ready.JSON200 == nil {
+		return fmt.Errorf("GET /_mock/ready answered HTTP %d; is this an idflows mock control plane?", ready.StatusCode())
+	}
+	clock, err := m.client.GetClockWithResponse(ctx, &control.GetClockParams{})
+	if err != nil {
+		return fmt.Errorf("GET /_mock/clock: %w", err)
+	}
+	switch clock.StatusCode() {
+	case http.StatusOK:
+		return nil
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return fmt.Errorf("GET /_mock/clock answered HTTP %d: the control plane wants its token (--control-token)", clock.StatusCode())
+	}
+	return fmt.Errorf("GET /_mock/clock answered HTTP %d", clock.StatusCode())
 }
 
 // Use makes target use the mock control plane for every capability it offers.

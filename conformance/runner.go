@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"regexp"
 	"runtime/debug"
@@ -26,12 +25,12 @@ type Options struct {
 	Parallel    int            // cases at once (default 4)
 	CaseTimeout time.Duration  // per case (default 30s)
 	Waivers     Waivers
+	// AllowSkips lets cases skipped for a missing capability pass the run (they are still
+	// reported, and their profiles are not certified).
+	AllowSkips bool
 	// Progress, when set, is called as each case finishes (from one goroutine at a time).
 	Progress func(report.Case)
 }
-
-// ErrUnreachable means the target could not be reached at all; no case was run.
-var ErrUnreachable = errors.New("target unreachable")
 
 // Plan returns the cases the options select, in report order.
 func Plan(opts Options) ([]Case, error) {
@@ -54,7 +53,9 @@ func Plan(opts Options) ([]Case, error) {
 }
 
 // Check runs the selected cases against the target and reports. It returns an error only for
-// a run that could not start: bad options, or ErrUnreachable.
+// a run that could not start: bad options, or a *PreflightError (errors.Is ErrUnreachable)
+// when the target, its control plane or its inbox does not answer as it must. A target that
+// stops answering during the run trips a breaker: the rest is SKIPPED and the outcome is ERROR.
 func Check(ctx context.Context, target Target, opts Options) (*report.Report, error) {
 	cases, err := Plan(opts)
 	if err != nil {
@@ -64,9 +65,12 @@ func Check(ctx context.Context, target Target, opts Options) (*report.Report, er
 	if err != nil {
 		return nil, err
 	}
-	if err := e.probe(ctx); err != nil {
+	if err := e.preflight(ctx); err != nil {
 		return nil, err
 	}
+	ctx, stopRun := context.WithCancelCause(ctx)
+	defer stopRun(nil)
+	e.breaker = &breaker{trip: stopRun}
 	if opts.Parallel <= 0 {
 		opts.Parallel = 4
 	}
@@ -76,7 +80,7 @@ func Check(ctx context.Context, target Target, opts Options) (*report.Report, er
 	rep := &report.Report{
 		Schema: report.Schema, Suite: report.Suite{Name: "idflows conformance", Version: Version},
 		ContractSHA256: openapi.FlowsSHA256(), Target: target.BaseURL, Profiles: opts.Profiles,
-		Capabilities: target.capabilities(), StartedAt: time.Now().UTC(),
+		Capabilities: target.capabilities(), StartedAt: time.Now().UTC(), AllowSkips: opts.AllowSkips,
 	}
 	if len(rep.Profiles) == 0 {
 		rep.Profiles = Profiles()
@@ -96,9 +100,9 @@ func Check(ctx context.Context, target Target, opts Options) (*report.Report, er
 	)
 	for i, c := range cases {
 		slots <- struct{}{}
-		if ctx.Err() != nil { // interrupted: what did not run is not judged
+		if ctx.Err() != nil { // stopped: what did not run is not judged
 			<-slots
-			results[i] = interrupted(c)
+			results[i] = unreached(c, ctx)
 			continue
 		}
 		wg.Add(1)
@@ -114,31 +118,14 @@ func Check(ctx context.Context, target Target, opts Options) (*report.Report, er
 		}()
 	}
 	wg.Wait()
+	if cause := context.Cause(ctx); errors.Is(cause, ErrTargetStopped) {
+		rep.Aborted = cause.Error()
+	}
 	rep.Cases = results
 	rep.FinishedAt = time.Now().UTC()
 	rep.Coverage = e.coverage.report()
 	rep.Tally()
 	return rep, nil
-}
-
-// probe fails only when no connection can be made; a target that answers garbage or slowly is
-// judged by the cases.
-func (e *engine) probe(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.base.String()+"/v1/sessions/whoami", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := e.client.Do(req)
-	if err != nil {
-		var op *net.OpError
-		var dns *net.DNSError
-		if errors.As(err, &op) && op.Op == "dial" || errors.As(err, &dns) {
-			return fmt.Errorf("%w: %s: %v", ErrUnreachable, e.base, err)
-		}
-		return nil
-	}
-	resp.Body.Close()
-	return nil
 }
 
 // run runs one case with its timeout; a case that overruns is abandoned as FAILED (its
@@ -186,8 +173,10 @@ func (e *engine) run(parent context.Context, c Case, timeout time.Duration) repo
 	if timedOut || errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
 		res.Findings = append(res.Findings, report.Finding{Severity: string(MUST), Message: fmt.Sprintf("the case did not finish within %s", timeout)})
 	}
-	if parent.Err() != nil {
-		return interrupted(c)
+	// A stopped run reports what its cases had found by then; a case that found nothing was
+	// not judged.
+	if parent.Err() != nil && (len(res.Findings) == 0 || !errors.Is(context.Cause(parent), ErrTargetStopped)) {
+		return unreached(c, parent)
 	}
 	res.Status = verdict(res.Findings, t.skip, t.review)
 	switch res.Status {
@@ -202,9 +191,14 @@ func (e *engine) run(parent context.Context, c Case, timeout time.Duration) repo
 	return res
 }
 
-func interrupted(c Case) report.Case {
+// unreached is a case the run never judged, because ctx — the run's — was stopped.
+func unreached(c Case, ctx context.Context) report.Case {
+	reason := "the run was interrupted"
+	if errors.Is(context.Cause(ctx), ErrTargetStopped) {
+		reason = "not run: the target stopped answering"
+	}
 	return report.Case{ID: c.ID, Title: c.Title, Profile: c.Profile, Severity: string(c.Severity), Requirements: c.Requirements,
-		Status: report.Skipped, Reason: "the run was interrupted"}
+		Status: report.Skipped, Reason: reason, Unreached: true}
 }
 
 func verdict(findings []report.Finding, skip string, review []string) report.Status {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -48,13 +49,17 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	jsonFile := fs.String("json", "", "write the JSON report to this file")
 	htmlFile := fs.String("html", "", "write the HTML report to this file")
 	list := fs.Bool("list", false, "list the selected cases and exit")
+	allowSkips := fs.Bool("allow-skips", false, "cases skipped for a missing capability do not keep the run from PASS (their profiles are still not certified)")
 	rpID := fs.String("webauthn-rp-id", "", "the WebAuthn relying-party id the target verifies passkeys for (enables passkey cases)")
 	rpOrigin := fs.String("webauthn-origin", "", "the origin the target expects in passkey ceremonies (with --webauthn-rp-id)")
 	oidcProvider := fs.String("oidc-provider", "", "a social provider the target offers, e.g. google (enables social sign-in cases)")
 	headers := headerFlags{}
 	fs.Var(headers, "header", "extra request header \"Name: value\" (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: idflows conform --target URL [flags]\n\nDrives the target through the flows and judges every answer against the contract.\nExit 0: no MUST failed and at least one case ran; 1: failures; 2: usage error or unreachable target.")
+		fmt.Fprintln(stderr, "usage: idflows conform --target URL [flags]\n\nDrives the target through the flows and judges every answer against the contract.\n"+
+			"Exit 0 PASS: every selected case passed, was waived or only warns, and one passed at least;\n"+
+			"1 FAIL: a MUST failed; 2 ERROR: a usage error, or the target, control plane or inbox does not answer\n"+
+			"(before the run or during it); 3 INCOMPLETE: nothing failed, but cases need review or were skipped.")
 		fs.PrintDefaults()
 	}
 	if code, ok := parseFlags(fs, args); !ok {
@@ -65,7 +70,7 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitUsage
 	}
 
-	opts := conformance.Options{Parallel: *parallel, CaseTimeout: *caseTimeout}
+	opts := conformance.Options{Parallel: *parallel, CaseTimeout: *caseTimeout, AllowSkips: *allowSkips}
 	if *profiles != "" {
 		opts.Profiles = strings.Split(*profiles, ",")
 	}
@@ -140,8 +145,16 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	opts.Progress = func(c report.Case) { fmt.Fprintln(stdout, report.Line(c)) }
 	fmt.Fprintf(stdout, "idflows conform: %d cases against %s\n", len(plan), *target)
 	rep, err := conformance.Check(ctx, t, opts)
-	if err != nil {
-		// An unreachable target, like a bad option, is a usage error: nothing was judged.
+	var pre *conformance.PreflightError
+	switch {
+	case errors.As(err, &pre):
+		flag := map[string]string{"target": "--target", "control": "--control", "inbox": "--inbox"}[pre.Part]
+		fmt.Fprintf(stderr, "idflows conform: ERROR: %s does not answer as it must: %s\n", flag, report.Sanitize(pre.Problem))
+		if pre.Hint != "" {
+			fmt.Fprintf(stderr, "  hint: %s\n", pre.Hint)
+		}
+		return exitUsage
+	case err != nil:
 		fmt.Fprintf(stderr, "idflows conform: %v\n", err)
 		return exitUsage
 	}
@@ -172,12 +185,8 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "idflows conform: interrupted; the cases not run are SKIPPED")
-		return exitFailure
 	}
-	if !rep.Summary.Ok {
-		return exitFailure
-	}
-	return exitOK
+	return rep.Summary.Outcome.ExitCode()
 }
 
 func writeFile(path string, rep *report.Report, write func(io.Writer, *report.Report) error) error {

@@ -24,7 +24,7 @@ func Line(c Case) string {
 	case len(c.Findings) > 0:
 		line += "  " + firstLine(c.Findings[0].Message)
 	}
-	return line
+	return Sanitize(line)
 }
 
 // HumanEvidence is how many cases of a section the human summary shows with their exchanges;
@@ -87,16 +87,23 @@ func Human(w io.Writer, r *Report) error {
 		cv.ErrorPairs.Covered, cv.ErrorPairs.Declared, cv.ErrorPairs.Percent(),
 		cv.States.Covered, cv.States.Declared, cv.States.Percent())
 	s := r.Summary
-	verdict := "PASS"
-	if !s.Ok {
-		verdict = "FAIL"
+	certified := "none"
+	if len(s.Certified) > 0 {
+		certified = strings.Join(s.Certified, ", ")
+	}
+	p.f("Certified profiles (every case passed or waived): %s\n", certified)
+	if r.Aborted != "" {
+		p.f("\nThe run stopped early: %s\n", r.Aborted)
 	}
 	p.f("\n%s: %d cases — %d passed, %d failed, %d waived, %d warnings, %d review, %d skipped",
-		verdict, s.Total, s.Passed, s.Failed, s.Waived, s.Warnings, s.Review, s.Skipped)
+		s.Outcome, s.Total, s.Passed, s.Failed, s.Waived, s.Warnings, s.Review, s.Skipped)
 	if s.StaleWaivers > 0 {
 		p.f(", %d stale waivers", s.StaleWaivers)
 	}
 	p.f("\n")
+	if s.Reason != "" {
+		p.f("%s (exit %d): %s\n", s.Outcome, s.Outcome.ExitCode(), s.Reason)
+	}
 	return p.err
 }
 
@@ -114,9 +121,10 @@ type printer struct {
 	err error
 }
 
+// f prints; whatever the arguments hold (they may come from the target) is sanitised.
 func (p *printer) f(format string, args ...any) {
 	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, format, args...)
+		_, p.err = io.WriteString(p.w, Sanitize(fmt.Sprintf(format, args...)))
 	}
 }
 

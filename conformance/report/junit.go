@@ -18,11 +18,17 @@ func JUnit(w io.Writer, r *Report) error {
 	type skipped struct {
 		Message string `xml:"message,attr"`
 	}
+	type errored struct {
+		Message string `xml:"message,attr"`
+		Type    string `xml:"type,attr"`
+		Text    string `xml:",chardata"`
+	}
 	type testcase struct {
 		Name      string   `xml:"name,attr"`
 		Classname string   `xml:"classname,attr"`
 		Time      string   `xml:"time,attr"`
 		Failure   *failure `xml:"failure,omitempty"`
+		Error     *errored `xml:"error,omitempty"`
 		Skipped   *skipped `xml:"skipped,omitempty"`
 		SystemOut string   `xml:"system-out,omitempty"`
 	}
@@ -30,6 +36,7 @@ func JUnit(w io.Writer, r *Report) error {
 		Name      string     `xml:"name,attr"`
 		Tests     int        `xml:"tests,attr"`
 		Failures  int        `xml:"failures,attr"`
+		Errors    int        `xml:"errors,attr"`
 		Skipped   int        `xml:"skipped,attr"`
 		Time      string     `xml:"time,attr"`
 		Timestamp string     `xml:"timestamp,attr"`
@@ -40,6 +47,7 @@ func JUnit(w io.Writer, r *Report) error {
 		Name     string      `xml:"name,attr"`
 		Tests    int         `xml:"tests,attr"`
 		Failures int         `xml:"failures,attr"`
+		Errors   int         `xml:"errors,attr"`
 		Skipped  int         `xml:"skipped,attr"`
 		Suites   []testsuite `xml:"testsuite"`
 	}
@@ -73,9 +81,12 @@ func JUnit(w io.Writer, r *Report) error {
 		case c.Status == Skipped:
 			tc.Skipped = &skipped{Message: c.Reason}
 			s.Skipped++
+		case c.Status == Review: // the suite could not decide: neither a pass nor the target's failure
+			tc.Error = &errored{Message: "REVIEW: " + firstLine(c.Reason), Type: "REVIEW", Text: c.Reason + "\n" + details.String()}
+			s.Errors++
 		case c.StaleWaiver:
 			tc.SystemOut = "passed while waived (" + c.Waiver + "): delete the waiver"
-		case c.Status == Warning || c.Status == Review:
+		case c.Status == Warning:
 			tc.SystemOut = string(c.Status) + ": " + c.Reason + "\n" + details.String()
 		}
 		s.Tests++
@@ -91,6 +102,7 @@ func JUnit(w io.Writer, r *Report) error {
 		out.Suites[i].Time = seconds(ms)
 		out.Tests += out.Suites[i].Tests
 		out.Failures += out.Suites[i].Failures
+		out.Errors += out.Suites[i].Errors
 		out.Skipped += out.Suites[i].Skipped
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {

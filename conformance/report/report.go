@@ -3,7 +3,10 @@
 // self-contained HTML page a vendor can share.
 package report
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Schema names the JSON layout of a Report; it changes only when the layout does.
 const Schema = "https://idflows.dev/schemas/conformance-report/v1"
@@ -20,6 +23,36 @@ const (
 	Review  Status = "REVIEW"  // ran, but a person has to judge part of it; Reason says what
 )
 
+// Outcome is what a whole run proves (D14); each has its exit status.
+type Outcome string
+
+// The outcomes of a run.
+const (
+	// Pass: every selected case passed, was waived or only warns, and at least one passed.
+	Pass Outcome = "PASS"
+	// Fail: a MUST failed.
+	Fail Outcome = "FAIL"
+	// Error: the target (or the control plane or inbox) could not be reached, or stopped
+	// answering during the run.
+	Error Outcome = "ERROR"
+	// Incomplete: nothing failed, but something was not verified — a case needs review, a
+	// selected case was skipped for a missing capability, or nothing passed at all.
+	Incomplete Outcome = "INCOMPLETE"
+)
+
+// ExitCode is the process exit status of an outcome: 0, 1, 2 or 3.
+func (o Outcome) ExitCode() int {
+	switch o {
+	case Pass:
+		return 0
+	case Fail:
+		return 1
+	case Error:
+		return 2
+	}
+	return 3
+}
+
 // Report is one run of the suite against one target.
 type Report struct {
 	Schema         string    `json:"schema"`
@@ -29,6 +62,10 @@ type Report struct {
 	Profiles       []string  `json:"profiles"`
 	Filter         string    `json:"filter,omitempty"`
 	Capabilities   []string  `json:"capabilities"`
+	// AllowSkips counts cases skipped for a missing capability as no obstacle to PASS.
+	AllowSkips bool `json:"allow_skips,omitempty"`
+	// Aborted says why the run stopped before its end (the target stopped answering).
+	Aborted string `json:"aborted,omitempty"`
 	StartedAt      time.Time `json:"started_at"`
 	FinishedAt     time.Time `json:"finished_at"`
 	Summary        Summary   `json:"summary"`
@@ -53,7 +90,12 @@ type Summary struct {
 	Review       int  `json:"review"`
 	Waived       int  `json:"waived"`
 	StaleWaivers int  `json:"stale_waivers"`
-	Ok           bool `json:"ok"` // no unwaived failure and at least one case ran
+	Ok           bool `json:"ok"` // the outcome is PASS
+	// Outcome is the run's verdict and Reason why, when it is not PASS.
+	Outcome Outcome `json:"outcome"`
+	Reason  string  `json:"reason,omitempty"`
+	// Certified lists the profiles every one of whose selected cases passed or was waived.
+	Certified []string `json:"certified_profiles"`
 }
 
 // Case is the result of one case.
@@ -65,6 +107,9 @@ type Case struct {
 	Requirements []string   `json:"requirements"`
 	Status       Status     `json:"status"`
 	Reason       string     `json:"reason,omitempty"`
+	// Unreached marks a case SKIPPED because the run stopped (interrupted, or the target
+	// stopped answering), not for a missing capability.
+	Unreached bool `json:"unreached,omitempty"`
 	Waiver       string     `json:"waiver,omitempty"`       // the waiver's reason, when one applies
 	StaleWaiver  bool       `json:"stale_waiver,omitempty"` // waived, yet it passed
 	DurationMS   int64      `json:"duration_ms"`
@@ -128,10 +173,11 @@ func (r Ratio) Percent() float64 {
 	return 100 * float64(r.Covered) / float64(r.Declared)
 }
 
-// Tally fills the summary from the cases.
+// Tally fills the summary from the cases: the counts, the outcome (D14) and the certified
+// profiles.
 func (r *Report) Tally() {
-	s := Summary{Total: len(r.Cases)}
-	ran := 0
+	s := Summary{Total: len(r.Cases), Certified: []string{}}
+	capabilitySkips, unreached := 0, 0
 	for _, c := range r.Cases {
 		switch c.Status {
 		case Passed:
@@ -146,16 +192,49 @@ func (r *Report) Tally() {
 			s.Warnings++
 		case Skipped:
 			s.Skipped++
+			if c.Unreached {
+				unreached++
+			} else {
+				capabilitySkips++
+			}
 		case Review:
 			s.Review++
-		}
-		if c.Status != Skipped {
-			ran++
 		}
 		if c.StaleWaiver {
 			s.StaleWaivers++
 		}
 	}
-	s.Ok = s.Failed == 0 && ran > 0
+	switch {
+	case r.Aborted != "":
+		s.Outcome, s.Reason = Error, r.Aborted
+	case s.Failed > 0:
+		s.Outcome, s.Reason = Fail, fmt.Sprintf("%d cases failed a MUST", s.Failed)
+	case s.Review > 0:
+		s.Outcome, s.Reason = Incomplete, fmt.Sprintf("%d cases need a person's review", s.Review)
+	case unreached > 0:
+		s.Outcome, s.Reason = Incomplete, fmt.Sprintf("%d cases did not run: the run was interrupted", unreached)
+	case capabilitySkips > 0 && !r.AllowSkips:
+		s.Outcome, s.Reason = Incomplete, fmt.Sprintf("%d cases were skipped for a missing capability (see SKIPPED; --allow-skips accepts that)", capabilitySkips)
+	case s.Passed == 0:
+		s.Outcome, s.Reason = Incomplete, "no case passed: nothing was verified"
+	default:
+		s.Outcome = Pass
+	}
+	s.Ok = s.Outcome == Pass
+	for _, p := range r.Profiles {
+		n, good := 0, 0
+		for _, c := range r.Cases {
+			if c.Profile != p {
+				continue
+			}
+			n++
+			if c.Status == Passed || c.Waiver != "" && !c.StaleWaiver {
+				good++
+			}
+		}
+		if n > 0 && good == n {
+			s.Certified = append(s.Certified, p)
+		}
+	}
 	r.Summary = s
 }

@@ -51,10 +51,44 @@ func sample() *Report {
 
 func TestTally(t *testing.T) {
 	s := sample().Summary
-	assert.Equal(t, Summary{Total: 7, Passed: 2, Failed: 1, Warnings: 1, Skipped: 1, Review: 1, Waived: 1, StaleWaivers: 1, Ok: false}, s)
-	only := &Report{Cases: []Case{{Status: Skipped}}}
-	only.Tally()
-	assert.False(t, only.Summary.Ok, "a run where nothing ran is not a pass")
+	assert.Equal(t, Summary{Total: 7, Passed: 2, Failed: 1, Warnings: 1, Skipped: 1, Review: 1, Waived: 1, StaleWaivers: 1, Ok: false,
+		Outcome: Fail, Reason: "1 cases failed a MUST", Certified: []string{}}, s)
+}
+
+// The outcome never says PASS for a run that verified nothing or left something unverified
+// (D14).
+func TestOutcomes(t *testing.T) {
+	passed := Case{Profile: "core", Status: Passed}
+	for _, tc := range []struct {
+		name       string
+		cases      []Case
+		allowSkips bool
+		aborted    string
+		want       Outcome
+		certified  []string
+	}{
+		{"all passed", []Case{passed, passed}, false, "", Pass, []string{"core"}},
+		{"a warning still passes", []Case{passed, {Profile: "core", Status: Warning}}, false, "", Pass, []string{}},
+		{"a waived failure passes", []Case{passed, {Profile: "core", Status: Failed, Waiver: "later"}}, false, "", Pass, []string{"core"}},
+		{"a failure fails", []Case{passed, {Profile: "core", Status: Failed}}, false, "", Fail, []string{}},
+		{"review is incomplete", []Case{passed, {Profile: "core", Status: Review}}, false, "", Incomplete, []string{}},
+		{"a capability skip is incomplete", []Case{passed, {Profile: "social", Status: Skipped}}, false, "", Incomplete, []string{"core"}},
+		{"unless skips are allowed", []Case{passed, {Profile: "social", Status: Skipped}}, true, "", Pass, []string{"core"}},
+		{"review is never allowed", []Case{passed, {Profile: "core", Status: Review}}, true, "", Incomplete, []string{}},
+		{"nothing passed", []Case{{Profile: "core", Status: Skipped}}, true, "", Incomplete, []string{}},
+		{"no case at all", nil, true, "", Incomplete, []string{}},
+		{"an interrupted run", []Case{passed, {Profile: "core", Status: Skipped, Unreached: true}}, true, "", Incomplete, []string{}},
+		{"a target that stopped answering", []Case{passed, {Profile: "core", Status: Failed}}, false, "the target stopped answering", Error, []string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &Report{Profiles: []string{"core", "social"}, Cases: tc.cases, AllowSkips: tc.allowSkips, Aborted: tc.aborted}
+			r.Tally()
+			assert.Equal(t, tc.want, r.Summary.Outcome, r.Summary.Reason)
+			assert.Equal(t, tc.want == Pass, r.Summary.Ok)
+			assert.Equal(t, tc.certified, r.Summary.Certified)
+			assert.Equal(t, map[Outcome]int{Pass: 0, Fail: 1, Error: 2, Incomplete: 3}[tc.want], tc.want.ExitCode())
+		})
+	}
 }
 
 // The JSON report matches its published schema.

@@ -35,7 +35,7 @@ func FormatExchange(ex Exchange) string {
 	for _, v := range ex.Violations {
 		fmt.Fprintf(&b, "✗ %s\n", v)
 	}
-	return b.String()
+	return Sanitize(b.String())
 }
 
 func writeHeader(w io.Writer, prefix string, h map[string][]string) {
