@@ -55,22 +55,22 @@ func (o Outcome) ExitCode() int {
 
 // Report is one run of the suite against one target.
 type Report struct {
-	Schema         string    `json:"schema"`
-	Suite          Suite     `json:"suite"`
-	ContractSHA256 string    `json:"contract_sha256"`
-	Target         string    `json:"target"`
-	Profiles       []string  `json:"profiles"`
-	Filter         string    `json:"filter,omitempty"`
-	Capabilities   []string  `json:"capabilities"`
+	Schema         string   `json:"schema"`
+	Suite          Suite    `json:"suite"`
+	ContractSHA256 string   `json:"contract_sha256"`
+	Target         string   `json:"target"`
+	Profiles       []string `json:"profiles"`
+	Filter         string   `json:"filter,omitempty"`
+	Capabilities   []string `json:"capabilities"`
 	// AllowSkips counts cases skipped for a missing capability as no obstacle to PASS.
 	AllowSkips bool `json:"allow_skips,omitempty"`
 	// Aborted says why the run stopped before its end (the target stopped answering).
-	Aborted string `json:"aborted,omitempty"`
-	StartedAt      time.Time `json:"started_at"`
-	FinishedAt     time.Time `json:"finished_at"`
-	Summary        Summary   `json:"summary"`
-	Cases          []Case    `json:"cases"`
-	Coverage       Coverage  `json:"coverage"`
+	Aborted    string    `json:"aborted,omitempty"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	Summary    Summary   `json:"summary"`
+	Cases      []Case    `json:"cases"`
+	Coverage   Coverage  `json:"coverage"`
 }
 
 // Suite identifies the suite that produced a report.
@@ -100,21 +100,21 @@ type Summary struct {
 
 // Case is the result of one case.
 type Case struct {
-	ID           string     `json:"id"`
-	Title        string     `json:"title"`
-	Profile      string     `json:"profile"`
-	Severity     string     `json:"severity"`
-	Requirements []string   `json:"requirements"`
-	Status       Status     `json:"status"`
-	Reason       string     `json:"reason,omitempty"`
+	ID           string   `json:"id"`
+	Title        string   `json:"title"`
+	Profile      string   `json:"profile"`
+	Severity     string   `json:"severity"`
+	Requirements []string `json:"requirements"`
+	Status       Status   `json:"status"`
+	Reason       string   `json:"reason,omitempty"`
 	// Unreached marks a case SKIPPED because the run stopped (interrupted, or the target
 	// stopped answering), not for a missing capability.
-	Unreached bool `json:"unreached,omitempty"`
-	Waiver       string     `json:"waiver,omitempty"`       // the waiver's reason, when one applies
-	StaleWaiver  bool       `json:"stale_waiver,omitempty"` // waived, yet it passed
-	DurationMS   int64      `json:"duration_ms"`
-	Findings     []Finding  `json:"findings,omitempty"`
-	Exchanges    []Exchange `json:"exchanges,omitempty"` // kept as evidence unless the case passed
+	Unreached   bool       `json:"unreached,omitempty"`
+	Waiver      string     `json:"waiver,omitempty"`       // the waiver's reason, when one applies
+	StaleWaiver bool       `json:"stale_waiver,omitempty"` // waived, yet it passed
+	DurationMS  int64      `json:"duration_ms"`
+	Findings    []Finding  `json:"findings,omitempty"`
+	Exchanges   []Exchange `json:"exchanges,omitempty"` // kept as evidence unless the case passed
 }
 
 // Counts reports whether the case counts against the run: an unwaived failure.
