@@ -51,9 +51,17 @@ func (a *Agent) Cookie(name string) string {
 	return ""
 }
 
-func (a *Agent) authorize(r *http.Request) {
-	if a.token != "" && r.Header.Get("Authorization") == "" {
+// authorize presents the agent's session: as a bearer token, or — when Authorization carries
+// the gateway's own credentials (gatewayAuth, from the target's extra headers) — as the
+// avnl_session cookie, which every session operation accepts too (REQ-SES-003). Extra headers
+// never replace the suite's session.
+func (a *Agent) authorize(r *http.Request, gatewayAuth bool) {
+	switch {
+	case a.token == "":
+	case r.Header.Get("Authorization") == "":
 		r.Header.Set("Authorization", "Bearer "+a.token)
+	case gatewayAuth:
+		r.AddCookie(&http.Cookie{Name: "avnl_session", Value: a.token})
 	}
 	if a.jar != nil {
 		for _, c := range a.jar.Cookies(r.URL) {

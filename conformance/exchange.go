@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -169,11 +170,11 @@ func (e *engine) do(t *T, a *Agent, req Request) *Response {
 	if body == nil {
 		hr.Body, hr.ContentLength = http.NoBody, 0
 	}
+	// The target's extra headers (a gateway key), then the case's scope, then the request's own:
+	// a later source replaces an earlier one's header of the same name.
 	for _, h := range []http.Header{e.target.Header, t.scope.Header, req.Header} {
 		for k, vs := range h {
-			for _, v := range vs {
-				hr.Header.Add(k, v)
-			}
+			hr.Header[http.CanonicalHeaderKey(k)] = slices.Clone(vs)
 		}
 	}
 	if body != nil && hr.Header.Get("Content-Type") == "" {
@@ -182,7 +183,7 @@ func (e *engine) do(t *T, a *Agent, req Request) *Response {
 	if hr.Header.Get("Accept") == "" {
 		hr.Header.Set("Accept", "application/json")
 	}
-	a.authorize(hr)
+	a.authorize(hr, e.target.Header.Get("Authorization") != "" && req.Header.Get("Authorization") == "")
 
 	// Route and check the request as the contract sees it: the path without the base prefix.
 	routed := hr.Clone(context.WithoutCancel(ctx))
@@ -202,7 +203,7 @@ func (e *engine) do(t *T, a *Agent, req Request) *Response {
 	}
 
 	ex := report.Exchange{Seq: t.nextSeq(), Deliberate: req.Deliberate, At: time.Now().UTC(), Request: report.Message{
-		Method: hr.Method, URL: hr.URL.String(), Header: redactHeader(hr.Header), Body: redactBody(body),
+		Method: hr.Method, URL: hr.URL.String(), Header: e.redactHeader(hr.Header), Body: redactBody(body),
 	}}
 	if route != nil {
 		ex.Operation = route.Operation.OperationID
@@ -230,7 +231,7 @@ func (e *engine) do(t *T, a *Agent, req Request) *Response {
 	}
 	out := &Response{Seq: ex.Seq, Operation: ex.Operation, Status: resp.StatusCode, Header: resp.Header, Body: data, Elapsed: time.Since(start), receivedAt: time.Now()}
 	ex.DurationMS = out.Elapsed.Milliseconds()
-	ex.Response = &report.Message{Status: resp.StatusCode, Header: redactHeader(resp.Header), Body: redactBody(data), Truncated: truncated}
+	ex.Response = &report.Message{Status: resp.StatusCode, Header: e.redactHeader(resp.Header), Body: redactBody(data), Truncated: truncated}
 	tooDeep := contract.CheckDepth(data)
 	if tooDeep != nil {
 		out.decodeErr = tooDeep // the cases read no JSON that deep: decoding and judging it cost more than linear time

@@ -3,6 +3,7 @@ package conformance
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/avnology/idflows/openapi/contract"
@@ -22,6 +23,19 @@ var secretKeys = map[string]bool{
 }
 
 var secretHeaders = map[string]bool{"Authorization": true, "Cookie": true, "Set-Cookie": true}
+
+// redactHeader redacts h for evidence, and every value of a header the target's extra headers
+// set (--header: gateway keys and credentials), whatever its name.
+func (e *engine) redactHeader(h http.Header) map[string][]string {
+	out := redactHeader(h)
+	for k := range e.target.Header {
+		ck := http.CanonicalHeaderKey(k)
+		if vs, ok := out[ck]; ok && !secretHeaders[ck] {
+			out[ck] = slices.Repeat([]string{redacted}, len(vs))
+		}
+	}
+	return out
+}
 
 func redactHeader(h http.Header) map[string][]string {
 	out := make(map[string][]string, len(h))

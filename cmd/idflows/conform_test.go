@@ -101,3 +101,55 @@ func TestConformList(t *testing.T) {
 	assert.Contains(t, out, "mfa.login.totp")
 	assert.NotContains(t, out, "login.create.fresh")
 }
+
+// A control plane or inbox that does not answer stops the run before any case, naming the flag.
+func TestConformDeadCapabilities(t *testing.T) {
+	srv := mockservertest.NewServer(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := "http://" + ln.Addr().String()
+	require.NoError(t, ln.Close())
+	for flag, args := range map[string][]string{
+		"--control": {"--control", closed},
+		"--inbox":   {"--inbox", "mailpit=" + closed},
+	} {
+		code, out, errOut := runCLI(t, append([]string{"conform", "--target", srv.URL}, args...)...)
+		assert.Equal(t, exitUsage, code, flag)
+		assert.Contains(t, errOut, "ERROR: "+flag+" does not answer", flag)
+		assert.NotContains(t, out, "PASSED", "no case ran")
+	}
+}
+
+// Values of --header (gateway keys, a gateway's basic auth) never reach a report or the
+// terminal, and a gateway's Authorization leaves the suite's sessions working (they go as the
+// avnl_session cookie).
+func TestConformHeaderValuesStaySecret(t *testing.T) {
+	srv := mockservertest.NewServer(t, mockservertest.WithFault(mockserver.FaultMissingRequestID))
+	dir := t.TempDir()
+	const key, basic = "gw-key-supersecret-7", "Basic Z2F0ZTpzdXBlcnNlY3JldA=="
+	code, out, errOut := runCLI(t, "conform", "--target", srv.URL, "--control", srv.URL, "--inbox", "mock",
+		"--profile", "core,security", "--header", "X-Gateway-Key: "+key, "--header", "Authorization: "+basic, "--report-dir", dir)
+	require.Equal(t, exitFailure, code, "%s", errOut)
+	for name, text := range map[string]string{"stdout": out, "stderr": errOut} {
+		assert.NotContains(t, text, key, name)
+		assert.NotContains(t, text, "Z2F0ZTpzdXBlcnNlY3JldA", name)
+	}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 3)
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(t, err)
+		assert.NotContains(t, string(data), key, e.Name())
+		assert.NotContains(t, string(data), "Z2F0ZTpzdXBlcnNlY3JldA", e.Name())
+		if e.Name() == "report.json" {
+			assert.Contains(t, string(data), `"X-Gateway-Key": [`, "the header's name stays as evidence")
+		}
+	}
+
+	// Behind a gateway's Authorization, sessions still work: a clean mock passes.
+	clean := mockservertest.NewServer(t)
+	code, out, errOut = runCLI(t, "conform", "--target", clean.URL, "--control", clean.URL, "--profile", "core",
+		"--header", "Authorization: "+basic, "--waivers", mockWaivers)
+	assert.Equal(t, exitOK, code, "%s\n%s", out, errOut)
+}
