@@ -14,8 +14,12 @@ package conformance
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
+
+	"github.com/avnology/idflows/openapi/contract"
 )
 
 // Severity is how binding a case's requirement is.
@@ -55,6 +59,24 @@ type Case struct {
 
 var registry = map[string]Case{}
 
+// derivers register the cases derived from the compiled contract. They run once, when the
+// catalog is first needed — never at import time, so a contract that fails to compile is an
+// error Plan returns, not a panic.
+var derivers []func(*contract.Contract)
+
+func derive(f func(*contract.Contract)) { derivers = append(derivers, f) }
+
+var loadCatalog = sync.OnceValue(func() error {
+	c, err := contract.Flows()
+	if err != nil {
+		return fmt.Errorf("conformance: the embedded contract does not compile: %w", err)
+	}
+	for _, f := range derivers {
+		f(c)
+	}
+	return nil
+})
+
 // register adds cases at init time; a duplicate id is a programming error.
 func register(cases ...Case) {
 	for _, c := range cases {
@@ -71,8 +93,10 @@ func register(cases ...Case) {
 	}
 }
 
-// Cases returns every case, ordered by profile then id.
+// Cases returns every case, ordered by profile then id. Should the embedded contract not
+// compile, the cases derived from it are missing (Plan reports the error).
 func Cases() []Case {
+	_ = loadCatalog()
 	out := make([]Case, 0, len(registry))
 	for _, c := range registry {
 		out = append(out, c)

@@ -12,59 +12,57 @@ import (
 // More cases derived from the contract rather than written one by one.
 
 func init() {
-	c, err := contract.Flows()
-	if err != nil {
-		panic(err)
-	}
-	register(Case{
-		ID: "schema.path-parameters", Title: "A path parameter its pattern refuses answers 400 _902 on every operation that has one",
-		Profile: ProfileSecurity, Requirements: pathParamOperations(c),
-		Run: func(t *T) {
-			signedIn := t.WithToken(t.Register(t.API()).Token)
-			for _, op := range c.Operations() {
-				path, ok := withBadPathParam(op)
-				if !ok {
-					continue
-				}
-				req := Request{Method: op.Method, Path: path, Deliberate: true}
-				if op.Op.RequestBody != nil {
-					req.JSON = map[string]any{"method": "password", "body": map[string]any{}}
-				}
-				if op.Method == http.MethodGet && op.ID == "completeOidcFlow" {
-					req.Query = map[string][]string{"code": {"x"}, "state": {"y"}}
-				}
-				t.ExpectError(signedIn.Do(req), 400, "AVNOLOGY_AUTH_902", op.ID+" with a malformed path parameter")
-			}
-		},
-	})
-	for _, kind := range []string{"login", "registration"} {
-		op := c.Operation("submit" + upperFirst(kind) + "Flow")
-		variants := submitVariants(op.Op)
+	derive(func(c *contract.Contract) {
 		register(Case{
-			ID:           kind + ".submit.methods-not-offered",
-			Title:        "Every method the contract names but a fresh " + kind + " flow does not offer answers 400 _013",
-			Profile:      ProfileCore,
-			Requirements: []string{op.ID, "REQ-FLOW-009"},
+			ID: "schema.path-parameters", Title: "A path parameter its pattern refuses answers 400 _902 on every operation that has one",
+			Profile: ProfileSecurity, Requirements: pathParamOperations(c),
 			Run: func(t *T) {
-				a := t.API()
-				f := a.MustCreateFlow(kind, nil)
-				offered := f.Groups()
-				tried := 0
-				for _, v := range variants {
-					if slices.Contains(offered, v.method) || v.method == "lookup_secret" && slices.Contains(offered, "lookup_secret") {
+				signedIn := t.WithToken(t.Register(t.API()).Token)
+				for _, op := range c.Operations() {
+					path, ok := withBadPathParam(op)
+					if !ok {
 						continue
 					}
-					tried++
-					body := deepCopy(v.body).(map[string]any)
-					delete(body, "csrf_token")
-					t.ExpectError(a.Submit(f, v.method, body), 400, "AVNOLOGY_AUTH_013", fmt.Sprintf("method %s, which the flow does not offer (it offers %s)", v.method, strings.Join(offered, ", ")))
-				}
-				if tried == 0 {
-					t.Skipf("the flow offers every method the contract names")
+					req := Request{Method: op.Method, Path: path, Deliberate: true}
+					if op.Op.RequestBody != nil {
+						req.JSON = map[string]any{"method": "password", "body": map[string]any{}}
+					}
+					if op.Method == http.MethodGet && op.ID == "completeOidcFlow" {
+						req.Query = map[string][]string{"code": {"x"}, "state": {"y"}}
+					}
+					t.ExpectError(signedIn.Do(req), 400, "AVNOLOGY_AUTH_902", op.ID+" with a malformed path parameter")
 				}
 			},
 		})
-	}
+		for _, kind := range []string{"login", "registration"} {
+			op := c.Operation("submit" + upperFirst(kind) + "Flow")
+			variants := submitVariants(op.Op)
+			register(Case{
+				ID:           kind + ".submit.methods-not-offered",
+				Title:        "Every method the contract names but a fresh " + kind + " flow does not offer answers 400 _013",
+				Profile:      ProfileCore,
+				Requirements: []string{op.ID, "REQ-FLOW-009"},
+				Run: func(t *T) {
+					a := t.API()
+					f := a.MustCreateFlow(kind, nil)
+					offered := f.Groups()
+					tried := 0
+					for _, v := range variants {
+						if slices.Contains(offered, v.method) || v.method == "lookup_secret" && slices.Contains(offered, "lookup_secret") {
+							continue
+						}
+						tried++
+						body := deepCopy(v.body).(map[string]any)
+						delete(body, "csrf_token")
+						t.ExpectError(a.Submit(f, v.method, body), 400, "AVNOLOGY_AUTH_013", fmt.Sprintf("method %s, which the flow does not offer (it offers %s)", v.method, strings.Join(offered, ", ")))
+					}
+					if tried == 0 {
+						t.Skipf("the flow offers every method the contract names")
+					}
+				},
+			})
+		}
+	})
 }
 
 func pathParamOperations(c *contract.Contract) []string {

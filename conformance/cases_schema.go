@@ -22,58 +22,56 @@ import (
 var flowKinds = []string{"login", "registration", "settings", "recovery", "verification"}
 
 func init() {
-	c, err := contract.Flows()
-	if err != nil {
-		panic(err)
-	}
-	for _, kind := range flowKinds {
-		op := c.Operation("submit" + upperFirst(kind) + "Flow")
-		variants := submitVariants(op.Op)
-		for _, mutation := range []struct{ id, title string }{
-			{"missing-field", "a required field dropped"},
-			{"wrong-type", "a field of the wrong type"},
-			{"extra-field", "an undeclared field"},
-			{"over-long", "a string over its maxLength"},
-			{"malformed-json", "a body that is not the JSON it should be"},
-			{"unknown-method", "a method the contract does not name"},
-		} {
-			register(Case{
-				ID:           "schema." + op.ID + "." + mutation.id,
-				Title:        fmt.Sprintf("%s with %s answers 400 _902, never a 5xx", op.ID, mutation.title),
-				Profile:      ProfileSecurity,
-				Requirements: []string{op.ID, "REQ-ERR-003", "REQ-ERR-004"},
-				Run: func(t *T) {
-					a, f := t.flowToBreak(kind)
-					for _, bad := range mutate(mutation.id, variants, f.CSRF) {
-						r := a.Do(Request{Method: http.MethodPost, Path: flowPath(kind) + "/" + f.ID + ":submit", Body: bad.body, Deliberate: true})
-						if t.ExpectError(r, 400, "AVNOLOGY_AUTH_902", bad.what) {
-							list, _ := r.Get("error.details.field_errors").([]any)
-							t.checkAt(r.Seq, len(list) > 0 || mutation.id == "malformed-json", "%s: a _902 must list details.field_errors (REQ-ERR-004)", bad.what)
+	derive(func(c *contract.Contract) {
+		for _, kind := range flowKinds {
+			op := c.Operation("submit" + upperFirst(kind) + "Flow")
+			variants := submitVariants(op.Op)
+			for _, mutation := range []struct{ id, title string }{
+				{"missing-field", "a required field dropped"},
+				{"wrong-type", "a field of the wrong type"},
+				{"extra-field", "an undeclared field"},
+				{"over-long", "a string over its maxLength"},
+				{"malformed-json", "a body that is not the JSON it should be"},
+				{"unknown-method", "a method the contract does not name"},
+			} {
+				register(Case{
+					ID:           "schema." + op.ID + "." + mutation.id,
+					Title:        fmt.Sprintf("%s with %s answers 400 _902, never a 5xx", op.ID, mutation.title),
+					Profile:      ProfileSecurity,
+					Requirements: []string{op.ID, "REQ-ERR-003", "REQ-ERR-004"},
+					Run: func(t *T) {
+						a, f := t.flowToBreak(kind)
+						for _, bad := range mutate(mutation.id, variants, f.CSRF) {
+							r := a.Do(Request{Method: http.MethodPost, Path: flowPath(kind) + "/" + f.ID + ":submit", Body: bad.body, Deliberate: true})
+							if t.ExpectError(r, 400, "AVNOLOGY_AUTH_902", bad.what) {
+								list, _ := r.Get("error.details.field_errors").([]any)
+								t.checkAt(r.Seq, len(list) > 0 || mutation.id == "malformed-json", "%s: a _902 must list details.field_errors (REQ-ERR-004)", bad.what)
+							}
 						}
+					},
+				})
+			}
+			create := c.Operation("create" + upperFirst(kind) + "Flow")
+			register(Case{
+				ID:           "schema." + create.ID + ".bad-query",
+				Title:        create.ID + " with a query value its schema refuses answers 400 _902",
+				Profile:      ProfileSecurity,
+				Requirements: []string{create.ID, "REQ-ERR-003"},
+				Run: func(t *T) {
+					a := t.API()
+					if kind == "settings" {
+						a = t.WithToken(t.Register(t.API()).Token)
 					}
+					checkBadQueries(t, a, create)
 				},
 			})
 		}
-		create := c.Operation("create" + upperFirst(kind) + "Flow")
+		list := c.Operation("listSessions")
 		register(Case{
-			ID:           "schema." + create.ID + ".bad-query",
-			Title:        create.ID + " with a query value its schema refuses answers 400 _902",
-			Profile:      ProfileSecurity,
-			Requirements: []string{create.ID, "REQ-ERR-003"},
-			Run: func(t *T) {
-				a := t.API()
-				if kind == "settings" {
-					a = t.WithToken(t.Register(t.API()).Token)
-				}
-				checkBadQueries(t, a, create)
-			},
+			ID: "schema.listSessions.bad-query", Title: "listSessions with a query value its schema refuses answers 400 _902",
+			Profile: ProfileSecurity, Requirements: []string{"listSessions", "REQ-ERR-003"},
+			Run: func(t *T) { checkBadQueries(t, t.WithToken(t.Register(t.API()).Token), list) },
 		})
-	}
-	list := c.Operation("listSessions")
-	register(Case{
-		ID: "schema.listSessions.bad-query", Title: "listSessions with a query value its schema refuses answers 400 _902",
-		Profile: ProfileSecurity, Requirements: []string{"listSessions", "REQ-ERR-003"},
-		Run: func(t *T) { checkBadQueries(t, t.WithToken(t.Register(t.API()).Token), list) },
 	})
 }
 

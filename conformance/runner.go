@@ -34,6 +34,9 @@ type Options struct {
 
 // Plan returns the cases the options select, in report order.
 func Plan(opts Options) ([]Case, error) {
+	if err := loadCatalog(); err != nil {
+		return nil, err
+	}
 	for _, p := range opts.Profiles {
 		if !slices.Contains(Profiles(), p) {
 			return nil, fmt.Errorf("unknown profile %q (have %v)", p, Profiles())
@@ -57,6 +60,53 @@ func Plan(opts Options) ([]Case, error) {
 // when the target, its control plane or its inbox does not answer as it must. A target that
 // stops answering during the run trips a breaker: the rest is SKIPPED and the outcome is ERROR.
 func Check(ctx context.Context, target Target, opts Options) (*report.Report, error) {
+	r, err := startRun(ctx, target, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer r.stop(nil)
+	results := make([]report.Case, len(r.cases))
+	var (
+		wg       sync.WaitGroup
+		progress sync.Mutex
+		slots    = make(chan struct{}, r.opts.Parallel)
+	)
+	for i, c := range r.cases {
+		slots <- struct{}{}
+		if r.ctx.Err() != nil { // stopped: what did not run is not judged
+			<-slots
+			results[i] = unreached(c, r.ctx)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			results[i] = r.runCase(c)
+			if opts.Progress != nil {
+				progress.Lock()
+				opts.Progress(results[i])
+				progress.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return r.finish(results), nil
+}
+
+// suiteRun is one run of the suite: its plan, its engine and the report it fills. Its context
+// is stopped by the breaker when the target stops answering.
+type suiteRun struct {
+	opts  Options
+	cases []Case
+	e     *engine
+	ctx   context.Context
+	stop  context.CancelCauseFunc
+	rep   *report.Report
+}
+
+// startRun plans, checks the target and its capabilities (the preflight) and opens the report.
+func startRun(ctx context.Context, target Target, opts Options) (*suiteRun, error) {
 	cases, err := Plan(opts)
 	if err != nil {
 		return nil, err
@@ -68,15 +118,14 @@ func Check(ctx context.Context, target Target, opts Options) (*report.Report, er
 	if err := e.preflight(ctx); err != nil {
 		return nil, err
 	}
-	ctx, stopRun := context.WithCancelCause(ctx)
-	defer stopRun(nil)
-	e.breaker = &breaker{trip: stopRun}
 	if opts.Parallel <= 0 {
 		opts.Parallel = 4
 	}
 	if opts.CaseTimeout <= 0 {
 		opts.CaseTimeout = 30 * time.Second
 	}
+	runCtx, stop := context.WithCancelCause(ctx)
+	e.breaker = &breaker{trip: stop}
 	rep := &report.Report{
 		Schema: report.Schema, Suite: report.Suite{Name: "idflows conformance", Version: Version},
 		ContractSHA256: openapi.FlowsSHA256(), Target: target.BaseURL, Profiles: opts.Profiles,
@@ -91,41 +140,27 @@ func Check(ctx context.Context, target Target, opts Options) (*report.Report, er
 	if rep.Capabilities == nil {
 		rep.Capabilities = []string{}
 	}
+	return &suiteRun{opts: opts, cases: cases, e: e, ctx: runCtx, stop: stop, rep: rep}, nil
+}
 
-	results := make([]report.Case, len(cases))
-	var (
-		wg       sync.WaitGroup
-		progress sync.Mutex
-		slots    = make(chan struct{}, opts.Parallel)
-	)
-	for i, c := range cases {
-		slots <- struct{}{}
-		if ctx.Err() != nil { // stopped: what did not run is not judged
-			<-slots
-			results[i] = unreached(c, ctx)
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-slots }()
-			results[i] = applyWaiver(e.run(ctx, c, opts.CaseTimeout), opts.Waivers)
-			if opts.Progress != nil {
-				progress.Lock()
-				opts.Progress(results[i])
-				progress.Unlock()
-			}
-		}()
+// runCase runs one case of the plan, or reports it not run when the run has stopped.
+func (r *suiteRun) runCase(c Case) report.Case {
+	if r.ctx.Err() != nil {
+		return unreached(c, r.ctx)
 	}
-	wg.Wait()
-	if cause := context.Cause(ctx); errors.Is(cause, ErrTargetStopped) {
-		rep.Aborted = cause.Error()
+	return applyWaiver(r.e.run(r.ctx, c, r.opts.CaseTimeout), r.opts.Waivers)
+}
+
+// finish closes the report over the results.
+func (r *suiteRun) finish(results []report.Case) *report.Report {
+	if cause := context.Cause(r.ctx); errors.Is(cause, ErrTargetStopped) {
+		r.rep.Aborted = cause.Error()
 	}
-	rep.Cases = results
-	rep.FinishedAt = time.Now().UTC()
-	rep.Coverage = e.coverage.report()
-	rep.Tally()
-	return rep, nil
+	r.rep.Cases = results
+	r.rep.FinishedAt = time.Now().UTC()
+	r.rep.Coverage = r.e.coverage.report()
+	r.rep.Tally()
+	return r.rep
 }
 
 // run runs one case with its timeout; a case that overruns is abandoned as FAILED (its

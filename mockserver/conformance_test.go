@@ -43,7 +43,9 @@ func TestConformance(t *testing.T) {
 	// social is the one profile the mock is not certified for.
 	rep := conformance.Run(t, suiteTarget(t, srv), conformance.Options{Waivers: mockWaivers(t), AllowSkips: true})
 	assert.Equal(t, report.Pass, rep.Summary.Outcome, rep.Summary.Reason)
-	assert.Equal(t, []string{"core", "mfa", "passkeys", "recovery", "security"}, rep.Summary.Certified)
+	if len(rep.Cases) == len(conformance.Cases()) { // not narrowed by go test -run
+		assert.Equal(t, []string{"core", "mfa", "passkeys", "recovery", "security"}, rep.Summary.Certified)
+	}
 	for _, c := range rep.Cases {
 		assert.NotEqual(t, report.Review, c.Status, "%s needs review: %s", c.ID, c.Reason)
 	}
