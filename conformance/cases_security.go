@@ -213,3 +213,53 @@ func init() {
 			}},
 	)
 }
+
+func init() {
+	register(
+		Case{ID: "errors.odd-input", Title: "Odd but well-formed input — invalid UTF-8, NUL, lone surrogates, huge numbers — never gets a 5xx, and a 500 would show no internals",
+			Profile: ProfileSecurity, Requirements: []string{"submitLoginFlow", "submitRegistrationFlow", "REQ-ERR-003", "REQ-ERR-007"},
+			Run: func(t *T) {
+				a := t.API()
+				for _, kind := range []string{"login", "registration"} {
+					f := a.MustCreateFlow(kind, nil)
+					path := flowPath(kind) + "/" + f.ID + ":submit"
+					for what, body := range map[string]string{
+						"invalid UTF-8":    `{"method":"password","body":{"identifier":"` + "\xff\xfe" + `","password":"x","csrf_token":"` + f.CSRF + `"}}`,
+						"a NUL byte":       `{"method":"password","body":{"identifier":"a\u0000b","password":"x","csrf_token":"` + f.CSRF + `"}}`,
+						"a lone surrogate": `{"method":"password","body":{"identifier":"\ud800","password":"\udfff","csrf_token":"` + f.CSRF + `"}}`,
+						"a huge number":    `{"method":"password","body":{"identifier":1e400,"password":"x","csrf_token":"` + f.CSRF + `"}}`,
+						"a 2^64 integer":   `{"method":"password","body":{"identifier":"a","password":"x","csrf_token":18446744073709551616}}`,
+						"a duplicate key":  `{"method":"password","method":"code","body":{"identifier":"a","password":"x","csrf_token":"` + f.CSRF + `"}}`,
+					} {
+						r := a.Do(Request{Method: http.MethodPost, Path: path, Body: []byte(body), Deliberate: true})
+						t.checkAt(r.Seq, r.Status < 500, "a %s submit with %s answered %s: invalid input is a 4xx, never a 5xx (REQ-ERR-003)", kind, what, r)
+					}
+				}
+			}},
+		Case{ID: "errors.form-errors-continue-flow", Title: "An error about form input carries continue_flow, the flow re-rendered with the field's message",
+			Profile: ProfileCore, Severity: SHOULD, Requirements: []string{"submitLoginFlow", "submitRegistrationFlow", "REQ-ERR-008"},
+			Run: func(t *T) {
+				acc := t.Register(t.API())
+				_, r := t.PasswordLogin(t.API(), &Account{Email: acc.Email, Password: acc.Password + "x"}, nil)
+				if t.ExpectError(r, 401, "AVNOLOGY_AUTH_001", "a wrong password") {
+					cf := flowOf(r.Get("continue_flow"))
+					t.checkAt(r.Seq, cf != nil && cf.Type == "login", "a wrong password should answer continue_flow with the login flow (REQ-ERR-008)")
+				}
+				a := t.API()
+				f := a.MustCreateFlow("registration", nil)
+				r = a.Submit(f, "password", map[string]any{"traits": map[string]any{"email": uniqueEmail("weak")}, "password": "short"})
+				if t.ExpectError(r, 400, "AVNOLOGY_AUTH_011", "a password too short") {
+					cf := flowOf(r.Get("continue_flow"))
+					has := false
+					if cf != nil {
+						for _, n := range cf.Nodes() {
+							attrs, _ := n["attributes"].(map[string]any)
+							msgs, _ := n["messages"].([]any)
+							has = has || attrs["name"] == "password" && len(msgs) > 0
+						}
+					}
+					t.checkAt(r.Seq, has, "a weak password should answer continue_flow whose password node carries the message (REQ-ERR-008)")
+				}
+			}},
+	)
+}

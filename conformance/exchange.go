@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -274,6 +275,14 @@ func (e *engine) judge(ctx context.Context, input *openapi3filter.RequestValidat
 			out = append(out, "the error body is not the ErrorResponse envelope: "+firstLine(err.Error()))
 		}
 	}
+	if r.Status >= 500 {
+		if code := r.Code(); code != "AVNOLOGY_AUTH_900" {
+			out = append(out, fmt.Sprintf("a %d must carry AVNOLOGY_AUTH_900, not %q (REQ-ERR-007)", r.Status, code))
+		}
+		if m := internals.FindString(r.Str("error.message")); m != "" {
+			out = append(out, fmt.Sprintf("the error message shows internals (%q) (REQ-ERR-007)", m))
+		}
+	}
 	if r.Status >= 400 && r.Code() != "" {
 		if id := r.Str("error.request_id"); id != r.Header.Get("X-Request-Id") {
 			out = append(out, fmt.Sprintf("error.request_id %q differs from X-Request-Id %q (REQ-ERR-002)", id, r.Header.Get("X-Request-Id")))
@@ -284,6 +293,10 @@ func (e *engine) judge(ctx context.Context, input *openapi3filter.RequestValidat
 	}
 	return dedupe(out)
 }
+
+// internals are signs of a server's insides in a message meant for clients: stack frames,
+// source positions, runtime panics (REQ-ERR-007).
+var internals = regexp.MustCompile(`(?i)goroutine \d+|\.(go|java|py|rb|js|ts|cs):\d+|\bpanic\b|runtime error|nil pointer|null ?pointer|traceback|stack ?trace|\bat [\w.$]+\(`)
 
 // describe flattens a validation error into one line per problem.
 func describe(err error) []string {

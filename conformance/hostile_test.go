@@ -59,6 +59,12 @@ func TestHostileTargets(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte(`{"error":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`))
 		},
+		"shows its stack": func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("X-Request-Id", "req_1")
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = w.Write([]byte(`{"error":{"code":"AVNOLOGY_AUTH_900","status":500,"message":"runtime error: invalid memory address or nil pointer dereference\ngoroutine 7 [running]:\nmain.handler()\n\t/src/main.go:42","request_id":"req_1","details":{}}}`))
+		},
 		"closes the connection": func(w http.ResponseWriter, _ *http.Request) {
 			conn, _, err := w.(http.Hijacker).Hijack()
 			if err == nil {
@@ -86,6 +92,9 @@ func TestHostileTargets(t *testing.T) {
 				assert.NotEmpty(t, c.Exchanges, "%s must keep its evidence", c.ID)
 			}
 			assert.Positive(t, failed)
+			if name == "shows its stack" {
+				assert.Contains(t, fmt.Sprint(rep.Cases[0].Findings), "shows internals", "REQ-ERR-007")
+			}
 			if strings.HasPrefix(name, "nests") { // judged by the bound, never decoded or validated
 				assert.Contains(t, fmt.Sprint(rep.Cases[0].Findings), "nests deeper than 64 levels (REQ-ERR-009)")
 			}

@@ -157,10 +157,25 @@ func (r *suiteRun) finish(results []report.Case) *report.Report {
 		r.rep.Aborted = cause.Error()
 	}
 	r.rep.Cases = results
+	r.rep.Requirements = citedRequirements(results)
 	r.rep.FinishedAt = time.Now().UTC()
 	r.rep.Coverage = r.e.coverage.report()
 	r.rep.Tally()
 	return r.rep
+}
+
+// citedRequirements is the text of every requirement the cases cite.
+func citedRequirements(cases []report.Case) map[string]report.Requirement {
+	all := openapi.Requirements()
+	out := map[string]report.Requirement{}
+	for _, c := range cases {
+		for _, id := range c.Requirements {
+			if r, ok := all[id]; ok {
+				out[id] = report.Requirement{Severity: r.Severity, Text: r.Text}
+			}
+		}
+	}
+	return out
 }
 
 // run runs one case with its timeout; a case that overruns is abandoned as FAILED (its

@@ -3,6 +3,8 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/avnology/idflows/conformance/report"
@@ -95,9 +97,26 @@ func (t *T) findingAt(seq int, sev Severity, format string, args ...any) {
 	if t.c.Severity == SHOULD { // a SHOULD case cannot fail a MUST
 		sev = SHOULD
 	}
+	msg := fmt.Sprintf(format, args...)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.findings = append(t.findings, report.Finding{Severity: string(sev), Message: fmt.Sprintf(format, args...), Exchange: seq})
+	t.findings = append(t.findings, report.Finding{Severity: string(sev), Message: msg, Exchange: seq, Requirement: t.requirementOf(msg)})
+}
+
+var reqID = regexp.MustCompile(`REQ-[A-Z]+-[0-9]{3}`)
+
+// requirementOf is the requirement a finding breaks: the one its message names, else the
+// case's first.
+func (t *T) requirementOf(msg string) string {
+	if id := reqID.FindString(msg); id != "" {
+		return id
+	}
+	for _, r := range t.c.Requirements {
+		if strings.HasPrefix(r, "REQ-") {
+			return r
+		}
+	}
+	return ""
 }
 
 func (t *T) fatalAt(seq int, format string, args ...any) {

@@ -312,3 +312,13 @@ func TestStatusTextIsNeverUnprocessable(t *testing.T) {
 		assert.Nil(t, o.op.Responses.Status(http.StatusUnprocessableEntity), o.op.OperationID)
 	}
 }
+
+func TestRequirementsAreParsed(t *testing.T) {
+	reqs := openapi.Requirements()
+	assert.Greater(t, len(reqs), 80)
+	r := reqs["REQ-LOGIN-003"]
+	assert.Equal(t, "MUST", r.Severity)
+	assert.Contains(t, r.Text, "An unknown identifier and a wrong password get the identical answer")
+	assert.NotContains(t, r.Text, "_Source:")
+	assert.Equal(t, "SHOULD", reqs["REQ-ERR-008"].Severity)
+}

@@ -49,6 +49,7 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	jsonFile := fs.String("json", "", "write the JSON report to this file")
 	htmlFile := fs.String("html", "", "write the HTML report to this file")
 	list := fs.Bool("list", false, "list the selected cases and exit")
+	verbose := fs.Bool("verbose", false, "print a line for every case as it finishes (by default only for cases that did not pass)")
 	allowSkips := fs.Bool("allow-skips", false, "cases skipped for a missing capability do not keep the run from PASS (their profiles are still not certified)")
 	rpID := fs.String("webauthn-rp-id", "", "the WebAuthn relying-party id the target verifies passkeys for (enables passkey cases)")
 	rpOrigin := fs.String("webauthn-origin", "", "the origin the target expects in passkey ceremonies (with --webauthn-rp-id)")
@@ -142,7 +143,13 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 
 	conformance.Version = version
-	opts.Progress = func(c report.Case) { fmt.Fprintln(stdout, report.Line(c)) }
+	done := 0
+	opts.Progress = func(c report.Case) {
+		done++
+		if *verbose || c.Status != report.Passed || c.StaleWaiver {
+			fmt.Fprintf(stdout, "[%*d/%d] %s\n", len(fmt.Sprint(len(plan))), done, len(plan), report.Line(c))
+		}
+	}
 	fmt.Fprintf(stdout, "idflows conform: %d cases against %s\n", len(plan), *target)
 	rep, err := conformance.Check(ctx, t, opts)
 	var pre *conformance.PreflightError

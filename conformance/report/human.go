@@ -1,8 +1,12 @@
 package report
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -27,59 +31,195 @@ func Line(c Case) string {
 	return Sanitize(line)
 }
 
-// HumanEvidence is how many cases of a section the human summary shows with their exchanges;
-// the rest show their findings only (every report format keeps all the evidence).
-const HumanEvidence = 10
+// Problem is one root cause: the findings of every case that broke the same rule the same way
+// (the same operation answering the same wrong status and code), counted once.
+type Problem struct {
+	Key         string   // what went wrong, without the case-specific wording
+	Severity    string   // MUST or SHOULD
+	Requirement string   // the REQ id it breaks
+	Cases       []string // the ids of the cases that show it, in report order
+	Example     Case     // the first of them
+	Finding     Finding  // its finding
+}
 
-// Human writes the summary for a person: failures first with their evidence, then warnings,
-// reviews, stale waivers, skips, coverage and the verdict.
+// Problems groups the findings of the cases that match by root cause, most cases first.
+func Problems(r *Report, match func(Case) bool) []Problem {
+	var out []Problem
+	index := map[string]int{}
+	for _, c := range r.Cases {
+		if !match(c) {
+			continue
+		}
+		seen := map[string]bool{}
+		for _, f := range c.Findings {
+			key := rootCause(c, f)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			i, ok := index[key]
+			if !ok {
+				i = len(out)
+				index[key] = i
+				out = append(out, Problem{Key: key, Severity: f.Severity, Requirement: f.Requirement, Example: c, Finding: f})
+			}
+			out[i].Cases = append(out[i].Cases, c.ID)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Problem) int { return len(b.Cases) - len(a.Cases) })
+	return out
+}
+
+// rootCause is a finding without the case's own wording: "<operation>: want X, got Y" for an
+// expectation, the message itself for a contract violation (it names the operation already).
+func rootCause(c Case, f Finding) string {
+	msg := firstLine(f.Message)
+	if strings.HasPrefix(msg, "want ") {
+		msg = ": " + msg
+	}
+	if i := strings.LastIndex(msg, ": want "); i >= 0 {
+		op := ""
+		if ex := exchangeOf(c, f.Exchange); ex != nil {
+			op = ex.Operation
+			if op == "" {
+				op = ex.Request.Method + " " + pathOf(ex.Request.URL)
+			}
+		}
+		return strings.TrimSpace(op + ": want " + msg[i+len(": want "):])
+	}
+	return msg
+}
+
+func exchangeOf(c Case, seq int) *Exchange {
+	for i := range c.Exchanges {
+		if c.Exchanges[i].Seq == seq {
+			return &c.Exchanges[i]
+		}
+	}
+	return nil
+}
+
+func pathOf(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Path
+	}
+	return raw
+}
+
+// Curl is a command that sends the exchange's request again, secrets still redacted: replace
+// each [REDACTED] with a value of your own run.
+func Curl(ex Exchange) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "curl -sS -X %s %s", ex.Request.Method, shellQuote(ex.Request.URL))
+	keys := make([]string, 0, len(ex.Request.Header))
+	for k := range ex.Request.Header {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if k == "Accept-Encoding" || k == "User-Agent" {
+			continue
+		}
+		for _, v := range ex.Request.Header[k] {
+			b.WriteString(" -H " + shellQuote(k+": "+v))
+		}
+	}
+	if body := ex.Request.Body; body != "" {
+		var compact bytes.Buffer
+		if json.Compact(&compact, []byte(body)) == nil {
+			body = compact.String()
+		}
+		b.WriteString(" --data-raw " + shellQuote(body))
+	}
+	return Sanitize(b.String())
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// HumanProblems is how many problems of a section the human summary shows in full; the rest
+// get one line each (every report format keeps all the evidence).
+const HumanProblems = 10
+
+// Human writes the summary for a person: the problems first, each once with the cases that
+// show it, the requirement it breaks, a curl reproduction and a compact piece of evidence;
+// then reviews, stale waivers, skips grouped by what would let them run, coverage, the
+// certified profiles and the verdict.
 func Human(w io.Writer, r *Report) error {
 	p := &printer{w: w}
 	p.f("\nidflows conformance %s — contract %s\n", r.Suite.Version, short(r.ContractSHA256))
 	p.f("target %s · profiles %s · %s\n", r.Target, strings.Join(r.Profiles, ","), r.FinishedAt.Sub(r.StartedAt).Round(1e6))
-	section := func(title string, match func(Case) bool, evidence bool) {
-		var list []Case
-		for _, c := range r.Cases {
-			if match(c) {
-				list = append(list, c)
-			}
-		}
+	problems := func(title string, match func(Case) bool) {
+		list := Problems(r, match)
 		if len(list) == 0 {
 			return
 		}
-		p.f("\n%s (%d)\n", title, len(list))
-		for i, c := range list {
-			if evidence && i == HumanEvidence {
-				p.f("\n  (the evidence of the %d cases below is in the --json, --junit and --html reports)\n", len(list)-i)
+		cases := 0
+		for _, c := range r.Cases {
+			if match(c) {
+				cases++
 			}
-			p.f("\n● %s — %s\n  %s · %s\n", c.ID, c.Title, c.Severity, strings.Join(c.Requirements, ", "))
-			if c.Reason != "" {
-				p.f("  %s\n", c.Reason)
+		}
+		p.f("\n%s — %d cases, %d distinct problems\n", title, cases, len(list))
+		for i, pr := range list {
+			if i == HumanProblems {
+				p.f("\n  … and %d more problems, one line each:\n", len(list)-i)
 			}
-			for _, f := range c.Findings {
-				p.f("  ✗ [%s] %s\n", f.Severity, f.Message)
+			if i >= HumanProblems {
+				p.f("  [%d] %s — %d cases\n", i+1, pr.Key, len(pr.Cases))
+				continue
 			}
-			if evidence && i < HumanEvidence {
-				for _, ex := range c.Exchanges {
-					if referenced(c, ex.Seq) {
-						p.f("%s", indent(FormatExchange(ex), "    ")+"\n")
-					}
+			p.f("\n[%d] %s — %d %s\n", i+1, pr.Key, len(pr.Cases), plural(len(pr.Cases), "case", "cases"))
+			if req, ok := r.Requirements[pr.Requirement]; ok {
+				p.f("    %s %s: %s\n", pr.Requirement, req.Severity, req.Text)
+			} else if pr.Requirement != "" {
+				p.f("    %s\n", pr.Requirement)
+			}
+			p.f("    cases: %s\n", strings.Join(pr.Cases, ", "))
+			if ex := exchangeOf(pr.Example, pr.Finding.Exchange); ex != nil {
+				p.f("    reproduce (%s, exchange #%d): %s\n", pr.Example.ID, ex.Seq, Curl(*ex))
+				if ex.Response != nil {
+					p.f("    answered: %d %s\n", ex.Response.Status, errorCodeOf(ex.Response.Body))
+				} else if ex.Error != "" {
+					p.f("    answered: nothing (%s)\n", ex.Error)
 				}
 			}
 		}
 	}
-	section("FAILED", Case.Counts, true)
-	section("WARNINGS", func(c Case) bool { return c.Status == Warning && c.Waiver == "" }, true)
-	section("REVIEW", func(c Case) bool { return c.Status == Review }, true)
-	section("STALE WAIVERS — these pass; delete their waivers", func(c Case) bool { return c.StaleWaiver }, false)
-	var skipped []string
+	problems("FAILED", Case.Counts)
+	problems("WARNINGS", func(c Case) bool { return c.Status == Warning && c.Waiver == "" })
+	var review []string
 	for _, c := range r.Cases {
-		if c.Status == Skipped {
-			skipped = append(skipped, c.ID+": "+c.Reason)
+		if c.Status == Review {
+			review = append(review, c.ID+": "+firstLine(c.Reason))
 		}
 	}
-	if len(skipped) > 0 {
-		p.f("\nSKIPPED (%d)\n  %s\n", len(skipped), strings.Join(skipped, "\n  "))
+	if len(review) > 0 {
+		p.f("\nREVIEW — the suite could not decide (%d)\n  %s\n", len(review), strings.Join(review, "\n  "))
+	}
+	var stale []string
+	for _, c := range r.Cases {
+		if c.StaleWaiver {
+			stale = append(stale, c.ID)
+		}
+	}
+	if len(stale) > 0 {
+		p.f("\nSTALE WAIVERS — these pass; delete their waivers (%d)\n  %s\n", len(stale), strings.Join(stale, ", "))
+	}
+	skips := map[string][]string{}
+	var reasons []string
+	for _, c := range r.Cases {
+		if c.Status == Skipped {
+			if _, ok := skips[c.Reason]; !ok {
+				reasons = append(reasons, c.Reason)
+			}
+			skips[c.Reason] = append(skips[c.Reason], c.ID)
+		}
+	}
+	if len(reasons) > 0 {
+		p.f("\nSKIPPED (%d)\n", r.Summary.Skipped)
+		for _, reason := range reasons {
+			p.f("  %s — %d: %s\n", reason, len(skips[reason]), strings.Join(skips[reason], ", "))
+		}
 	}
 	cv := r.Coverage
 	p.f("\nCoverage: operations %d/%d (%.0f%%) · error pairs %d/%d (%.0f%%) · flow states %d/%d (%.0f%%)\n",
@@ -105,6 +245,24 @@ func Human(w io.Writer, r *Report) error {
 		p.f("%s (exit %d): %s\n", s.Outcome, s.Outcome.ExitCode(), s.Reason)
 	}
 	return p.err
+}
+
+// errorCodeOf is the error code in a (redacted) response body, "" when none.
+func errorCodeOf(body string) string {
+	var doc struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal([]byte(body), &doc)
+	return doc.Error.Code
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func referenced(c Case, seq int) bool {

@@ -60,8 +60,16 @@ func JUnit(w io.Writer, r *Report) error {
 			index[c.Profile] = i
 			out.Suites = append(out.Suites, testsuite{Name: c.Profile, Timestamp: r.StartedAt.Format("2006-01-02T15:04:05Z")})
 		}
-		tc := testcase{Name: c.ID, Classname: "conformance." + c.Profile, Time: seconds(c.DurationMS)}
+		tc := testcase{Name: c.Title + " [" + c.ID + "]", Classname: "conformance." + c.Profile, Time: seconds(c.DurationMS)}
 		var details strings.Builder
+		for _, id := range c.Requirements {
+			if req, ok := r.Requirements[id]; ok {
+				fmt.Fprintf(&details, "%s %s: %s\n", id, req.Severity, req.Text)
+			}
+		}
+		if details.Len() > 0 {
+			details.WriteString("\n")
+		}
 		for _, f := range c.Findings {
 			fmt.Fprintf(&details, "[%s] %s\n", f.Severity, f.Message)
 		}
@@ -73,7 +81,7 @@ func JUnit(w io.Writer, r *Report) error {
 		s := &out.Suites[i]
 		switch {
 		case c.Counts():
-			tc.Failure = &failure{Message: firstFinding(c), Type: c.Severity, Text: details.String()}
+			tc.Failure = &failure{Message: firstFinding(c), Type: c.Severity, Text: Sanitize(details.String())}
 			s.Failures++
 		case c.Waiver != "" && !c.StaleWaiver:
 			tc.Skipped = &skipped{Message: "waived: " + c.Waiver}
@@ -119,9 +127,15 @@ func JUnit(w io.Writer, r *Report) error {
 
 func seconds(ms int64) string { return fmt.Sprintf("%.3f", float64(ms)/1000) }
 
+// firstFinding is a failure's one-line message, with the requirement it breaks.
 func firstFinding(c Case) string {
-	if len(c.Findings) > 0 {
-		return c.Findings[0].Message
+	if len(c.Findings) == 0 {
+		return Sanitize(firstLine(c.Reason))
 	}
-	return c.Reason
+	f := c.Findings[0]
+	msg := firstLine(f.Message)
+	if f.Requirement != "" && !strings.Contains(msg, f.Requirement) {
+		msg += " (" + f.Requirement + ")"
+	}
+	return Sanitize(msg)
 }

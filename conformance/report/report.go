@@ -71,6 +71,15 @@ type Report struct {
 	Summary    Summary   `json:"summary"`
 	Cases      []Case    `json:"cases"`
 	Coverage   Coverage  `json:"coverage"`
+	// Requirements holds the text of every requirement the cases cite, so a report explains
+	// itself without the contract at hand.
+	Requirements map[string]Requirement `json:"requirements,omitempty"`
+}
+
+// Requirement is one numbered rule of the contract's requirements.md.
+type Requirement struct {
+	Severity string `json:"severity"`
+	Text     string `json:"text"`
 }
 
 // Suite identifies the suite that produced a report.
@@ -126,6 +135,9 @@ type Finding struct {
 	Severity string `json:"severity"` // MUST or SHOULD
 	Message  string `json:"message"`
 	Exchange int    `json:"exchange,omitempty"`
+	// Requirement is the REQ id the finding breaks: the one its message names, else the
+	// case's first.
+	Requirement string `json:"requirement,omitempty"`
 }
 
 // Exchange is one recorded HTTP request and its response, with secrets redacted.

@@ -35,7 +35,7 @@ func sample() *Report {
 			{ID: "login.c", Title: "waived", Profile: "core", Severity: "MUST", Requirements: []string{"REQ-X"}, Status: Failed, Waiver: "not built"},
 			{ID: "login.d", Title: "stale", Profile: "core", Severity: "MUST", Requirements: []string{"REQ-X"}, Status: Passed, Waiver: "old", StaleWaiver: true},
 			{ID: "security.e", Title: "warns", Profile: "security", Severity: "SHOULD", Requirements: []string{"REQ-LIMIT-001"}, Status: Warning,
-				Findings: []Finding{{Severity: "SHOULD", Message: "no X-RateLimit-Limit"}}},
+				Findings: []Finding{{Severity: "SHOULD", Message: "no X-RateLimit-Limit", Requirement: "REQ-LIMIT-001"}}},
 			{ID: "security.f", Title: "skips", Profile: "security", Severity: "MUST", Requirements: []string{"REQ-X"}, Status: Skipped, Reason: "the target offers no clock capability"},
 			{ID: "security.g", Title: "review", Profile: "security", Severity: "MUST", Requirements: []string{"REQ-X"}, Status: Review, Reason: "timing differs"},
 		},
@@ -151,6 +151,7 @@ func TestJUnit(t *testing.T) {
 	f := parsed.Suites[0].Cases[1].Failure
 	require.NotNil(t, f)
 	assert.Equal(t, "want 400, got 422", f.Message)
+	assert.Equal(t, "fails <script>alert(1)</script> [login.b]", parsed.Suites[0].Cases[1].Name, "named by title and id")
 	assert.Contains(t, f.Text, "POST http://127.0.0.1:4433/v1/flows/login/x:submit", "the evidence travels with the failure")
 }
 
@@ -172,33 +173,54 @@ func TestHTMLIsSelfContained(t *testing.T) {
 
 func TestHuman(t *testing.T) {
 	var buf bytes.Buffer
-	require.NoError(t, Human(&buf, sample()))
+	r := sample()
+	r.Requirements = map[string]Requirement{"REQ-LIMIT-001": {Severity: "MUST", Text: "Every rate-limited submit carries X-RateLimit-*."}}
+	require.NoError(t, Human(&buf, r))
 	out := buf.String()
-	failed := strings.Index(out, "FAILED (1)")
-	warnings := strings.Index(out, "WARNINGS (1)")
+	failed := strings.Index(out, "FAILED — 1 cases, 1 distinct problems")
+	warnings := strings.Index(out, "WARNINGS — 1 cases, 1 distinct problems")
 	require.True(t, failed >= 0 && warnings > failed, "failures come first:\n%s", out)
-	assert.Contains(t, out, "< 422")
+	assert.Contains(t, out, "[1] submitLoginFlow: want 400, got 422 — 1 case\n")
+	assert.Contains(t, out, "REQ-LIMIT-001 MUST: Every rate-limited submit carries X-RateLimit-*.", "the requirement's text")
+	assert.Contains(t, out, `reproduce (login.b, exchange #1): curl -sS -X POST 'http://127.0.0.1:4433/v1/flows/login/x:submit' -H 'Content-Type: application/json' --data-raw '{"method":"password"}'`)
+	assert.Contains(t, out, "answered: 422 AVNOLOGY_AUTH_902")
 	assert.Contains(t, out, "STALE WAIVERS")
+	assert.Contains(t, out, "the target offers no clock capability — 1: security.f")
 	assert.Contains(t, out, "FAIL: 7 cases — 2 passed, 1 failed, 1 waived, 1 warnings, 1 review, 1 skipped, 1 stale waivers")
 	assert.Contains(t, Line(sample().Cases[2]), "WAIVED")
 	assert.Contains(t, Line(sample().Cases[3]), "delete the waiver")
 }
 
-// Past HumanEvidence failures the summary lists findings only, and says where the rest is.
-func TestHumanCapsEvidence(t *testing.T) {
+// One wrong error code in many cases is one problem on one screen: the cases are counted and
+// named once, with one reproduction (every report format keeps each case's evidence).
+func TestHumanGroupsByRootCause(t *testing.T) {
 	r := sample()
 	failing := r.Cases[1]
 	r.Cases = nil
-	for i := range HumanEvidence + 3 {
+	for i := range 40 {
 		c := failing
 		c.ID = fmt.Sprintf("login.f%02d", i)
+		c.Findings = []Finding{{Severity: "MUST", Message: fmt.Sprintf("case %d's own words: want 400, got 422", i), Exchange: 1}}
 		r.Cases = append(r.Cases, c)
 	}
 	r.Tally()
 	var buf bytes.Buffer
 	require.NoError(t, Human(&buf, r))
 	out := buf.String()
-	assert.Equal(t, HumanEvidence, strings.Count(out, "< 422"), "evidence for the first cases only")
-	assert.Equal(t, HumanEvidence+3, strings.Count(out, "✗ [MUST] want 400, got 422"), "findings for all")
-	assert.Contains(t, out, "the evidence of the 3 cases below is in the --json, --junit and --html reports")
+	assert.Contains(t, out, "FAILED — 40 cases, 1 distinct problems")
+	assert.Contains(t, out, "[1] submitLoginFlow: want 400, got 422 — 40 cases")
+	assert.Equal(t, 1, strings.Count(out, "curl "), "one reproduction")
+	assert.Less(t, strings.Count(out, "\n"), 25, "it fits on one screen:\n%s", out)
+}
+
+// Text from a target cannot drive the terminal: escape sequences and bidi overrides become �.
+func TestHumanSanitises(t *testing.T) {
+	r := sample()
+	r.Cases[1].Findings[0].Message = "want 400, got \x1b[2J\x1b]0;pwned\x07 \u202egnp.exe"
+	var buf bytes.Buffer
+	require.NoError(t, Human(&buf, r))
+	assert.NotContains(t, buf.String(), "\x1b")
+	assert.NotContains(t, buf.String(), "\u202e")
+	assert.Contains(t, buf.String(), "\uFFFD[2J")
+	assert.NotContains(t, Line(r.Cases[1]), "\x1b")
 }
