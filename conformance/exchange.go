@@ -265,7 +265,12 @@ func (e *engine) judge(ctx context.Context, input *openapi3filter.RequestValidat
 	}
 	if input != nil {
 		if err := e.flows.ValidateResponse(ctx, input, r.Status, r.Header, r.Body, r.Code()); err != nil {
-			out = append(out, describe(err)...)
+			for _, v := range describe(err) {
+				if strings.Contains(v, "x-error-codes") {
+					v += " (REQ-ERR-001)"
+				}
+				out = append(out, v)
+			}
 		}
 	} else if r.Status >= 400 { // a request outside any operation still gets the envelope
 		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {

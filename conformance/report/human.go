@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -32,9 +33,11 @@ func Line(c Case) string {
 }
 
 // Problem is one root cause: the findings of every case that broke the same rule the same way
-// (the same operation answering the same wrong status and code), counted once.
+// — the same operation answering the same wrong status and code, or the same violation of the
+// contract — counted once.
 type Problem struct {
 	Key         string   // what went wrong, without the case-specific wording
+	Details     []string // what the cases expected instead, or how they put it (distinct)
 	Severity    string   // MUST or SHOULD
 	Requirement string   // the REQ id it breaks
 	Cases       []string // the ids of the cases that show it, in report order
@@ -52,32 +55,47 @@ func Problems(r *Report, match func(Case) bool) []Problem {
 		}
 		seen := map[string]bool{}
 		for _, f := range c.Findings {
-			key := rootCause(c, f)
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
+			key, detail := rootCause(c, f)
 			i, ok := index[key]
 			if !ok {
 				i = len(out)
 				index[key] = i
 				out = append(out, Problem{Key: key, Severity: f.Severity, Requirement: f.Requirement, Example: c, Finding: f})
 			}
-			out[i].Cases = append(out[i].Cases, c.ID)
+			if detail != "" && !slices.Contains(out[i].Details, detail) {
+				out[i].Details = append(out[i].Details, detail)
+			}
+			if !seen[key] {
+				seen[key] = true
+				out[i].Cases = append(out[i].Cases, c.ID)
+			}
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Problem) int { return len(b.Cases) - len(a.Cases) })
 	return out
 }
 
-// rootCause is a finding without the case's own wording: "<operation>: want X, got Y" for an
-// expectation, the message itself for a contract violation (it names the operation already).
-func rootCause(c Case, f Finding) string {
+var (
+	// "submitLoginFlow answered 401 AVNOLOGY_AUTH_004, breaking the contract: 401 AVNOLOGY_AUTH_004 is not in …"
+	unlistedAnswer = regexp.MustCompile(`^(.+ answered [0-9]{3}(?: [A-Z_0-9]+)?), breaking the contract: [0-9]{3} \S* ?is not in .*x-error-codes`)
+	// "… breaking the contract: no X-Request-Id header (REQ-ERR-002)"
+	violation = regexp.MustCompile(`^.+ answered [0-9]{3}(?: [A-Z_0-9]+)?, breaking the contract: (.+)$`)
+	// "the fifth wrong password: want 423 AVNOLOGY_AUTH_002, got 401 AVNOLOGY_AUTH_001"
+	expectation = regexp.MustCompile(`(?:^|: )(want .+), got (.+)$`)
+)
+
+// rootCause is a finding without the case's own wording: an unexpected answer is keyed by the
+// operation and what it answered (what was wanted is the detail); a contract violation by the
+// violation itself, whichever operation showed it.
+func rootCause(c Case, f Finding) (key, detail string) {
 	msg := firstLine(f.Message)
-	if strings.HasPrefix(msg, "want ") {
-		msg = ": " + msg
+	if m := unlistedAnswer.FindStringSubmatch(msg); m != nil {
+		return m[1], "not a (status, code) the operation lists"
 	}
-	if i := strings.LastIndex(msg, ": want "); i >= 0 {
+	if m := violation.FindStringSubmatch(msg); m != nil {
+		return m[1], ""
+	}
+	if m := expectation.FindStringSubmatch(msg); m != nil {
 		op := ""
 		if ex := exchangeOf(c, f.Exchange); ex != nil {
 			op = ex.Operation
@@ -85,9 +103,12 @@ func rootCause(c Case, f Finding) string {
 				op = ex.Request.Method + " " + pathOf(ex.Request.URL)
 			}
 		}
-		return strings.TrimSpace(op + ": want " + msg[i+len(": want "):])
+		if op == "" {
+			return "got " + m[2], m[1]
+		}
+		return op + " answered " + strings.TrimPrefix(m[2], "HTTP "), m[1]
 	}
-	return msg
+	return msg, ""
 }
 
 func exchangeOf(c Case, seq int) *Exchange {
@@ -173,6 +194,9 @@ func Human(w io.Writer, r *Report) error {
 				p.f("    %s %s: %s\n", pr.Requirement, req.Severity, req.Text)
 			} else if pr.Requirement != "" {
 				p.f("    %s\n", pr.Requirement)
+			}
+			for _, d := range pr.Details[:min(len(pr.Details), 3)] {
+				p.f("    · %s\n", d)
 			}
 			p.f("    cases: %s\n", strings.Join(pr.Cases, ", "))
 			if ex := exchangeOf(pr.Example, pr.Finding.Exchange); ex != nil {

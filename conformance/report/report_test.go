@@ -180,7 +180,7 @@ func TestHuman(t *testing.T) {
 	failed := strings.Index(out, "FAILED — 1 cases, 1 distinct problems")
 	warnings := strings.Index(out, "WARNINGS — 1 cases, 1 distinct problems")
 	require.True(t, failed >= 0 && warnings > failed, "failures come first:\n%s", out)
-	assert.Contains(t, out, "[1] submitLoginFlow: want 400, got 422 — 1 case\n")
+	assert.Contains(t, out, "[1] submitLoginFlow answered 422 — 1 case\n    · want 400\n")
 	assert.Contains(t, out, "REQ-LIMIT-001 MUST: Every rate-limited submit carries X-RateLimit-*.", "the requirement's text")
 	assert.Contains(t, out, `reproduce (login.b, exchange #1): curl -sS -X POST 'http://127.0.0.1:4433/v1/flows/login/x:submit' -H 'Content-Type: application/json' --data-raw '{"method":"password"}'`)
 	assert.Contains(t, out, "answered: 422 AVNOLOGY_AUTH_902")
@@ -208,7 +208,7 @@ func TestHumanGroupsByRootCause(t *testing.T) {
 	require.NoError(t, Human(&buf, r))
 	out := buf.String()
 	assert.Contains(t, out, "FAILED — 40 cases, 1 distinct problems")
-	assert.Contains(t, out, "[1] submitLoginFlow: want 400, got 422 — 40 cases")
+	assert.Contains(t, out, "[1] submitLoginFlow answered 422 — 40 cases")
 	assert.Equal(t, 1, strings.Count(out, "curl "), "one reproduction")
 	assert.Less(t, strings.Count(out, "\n"), 25, "it fits on one screen:\n%s", out)
 }
