@@ -79,6 +79,7 @@ func ratio(declared []string, seen map[string]bool) report.Ratio {
 	for _, d := range declared {
 		if seen[d] {
 			r.Covered++
+			r.Seen = append(r.Seen, d)
 		} else {
 			r.Missing = append(r.Missing, d)
 		}

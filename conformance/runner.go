@@ -128,7 +128,7 @@ func startRun(ctx context.Context, target Target, opts Options) (*suiteRun, erro
 	e.breaker = &breaker{trip: stop}
 	rep := &report.Report{
 		Schema: report.Schema, Suite: report.Suite{Name: "idflows conformance", Version: Version},
-		ContractSHA256: openapi.FlowsSHA256(), Target: target.BaseURL, Profiles: opts.Profiles,
+		ContractSHA256: openapi.FlowsSHA256(), ContractVersion: e.flows.Doc.Info.Version, Target: target.BaseURL, Profiles: opts.Profiles,
 		Capabilities: target.capabilities(), StartedAt: time.Now().UTC(), AllowSkips: opts.AllowSkips,
 	}
 	if len(rep.Profiles) == 0 {

@@ -55,13 +55,15 @@ func (o Outcome) ExitCode() int {
 
 // Report is one run of the suite against one target.
 type Report struct {
-	Schema         string   `json:"schema"`
-	Suite          Suite    `json:"suite"`
-	ContractSHA256 string   `json:"contract_sha256"`
-	Target         string   `json:"target"`
-	Profiles       []string `json:"profiles"`
-	Filter         string   `json:"filter,omitempty"`
-	Capabilities   []string `json:"capabilities"`
+	Schema         string `json:"schema"`
+	Suite          Suite  `json:"suite"`
+	ContractSHA256 string `json:"contract_sha256"`
+	// ContractVersion is the contract's info.version.
+	ContractVersion string   `json:"contract_version,omitempty"`
+	Target          string   `json:"target"`
+	Profiles        []string `json:"profiles"`
+	Filter          string   `json:"filter,omitempty"`
+	Capabilities    []string `json:"capabilities"`
 	// AllowSkips counts cases skipped for a missing capability as no obstacle to PASS.
 	AllowSkips bool `json:"allow_skips,omitempty"`
 	// Aborted says why the run stopped before its end (the target stopped answering).
@@ -170,10 +172,12 @@ type Coverage struct {
 	States     Ratio `json:"states"`      // flow type + state
 }
 
-// Ratio is a covered part of a declared whole; Missing lists what was not exercised.
+// Ratio is a covered part of a declared whole: Seen lists what was exercised, Missing what
+// was not.
 type Ratio struct {
 	Covered  int      `json:"covered"`
 	Declared int      `json:"declared"`
+	Seen     []string `json:"seen,omitempty"`
 	Missing  []string `json:"missing"`
 }
 

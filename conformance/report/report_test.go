@@ -168,7 +168,9 @@ func TestHTMLIsSelfContained(t *testing.T) {
 	assert.NotContains(t, page, "<script>alert(1)</script>")
 	assert.Contains(t, page, "&lt;script&gt;alert(1)&lt;/script&gt;")
 	assert.Contains(t, page, strings.Repeat("ab", 32), "the contract hash is on the page")
-	assert.Contains(t, page, "getSession 401 AVNOLOGY_AUTH_005", "coverage gaps are listed")
+	assert.Contains(t, page, `<tr><td><code>getSession</code></td><td><span class="no">—</span></td><td><span class="chip unseen">401 AVNOLOGY_AUTH_005</span>`, "the coverage matrix shows the gaps")
+	assert.Contains(t, page, "<h3>[1] submitLoginFlow answered 422 — 1 cases</h3>", "problems by root cause")
+	assert.Contains(t, page, "curl -sS -X POST", "a reproduction")
 }
 
 func TestHuman(t *testing.T) {
