@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -236,3 +237,31 @@ func TestInterruptedRun(t *testing.T) {
 	assert.False(t, rep.Summary.Ok)
 	assert.NotEqual(t, report.Error, rep.Summary.Outcome, "an interrupted run is not the target's error")
 }
+
+// A target that answers every request with a large body cannot blow up the reports people
+// share: a whole failing run stays under 20 MB in every format.
+func TestReportsStayBoundedAgainstAHostileTarget(t *testing.T) {
+	big := strings.Repeat("x", 1<<20) // 1 MiB per answer
+	srv := httptest.NewServer(looksLikeTheAPI(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Request-Id", "req_1")
+		for i := range 200 { // many headers, long ones
+			w.Header().Add(fmt.Sprintf("X-Noise-%d", i), big[:1000])
+		}
+		_, _ = w.Write([]byte(`{"id":"` + big + `","ui":{}}`))
+	}))
+	t.Cleanup(srv.Close)
+	rep, err := Check(t.Context(), Target{BaseURL: srv.URL}, Options{})
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, rep.Summary.Failed, 100, "a run that fails at least 100 cases")
+	for name, write := range map[string]func(io.Writer, *report.Report) error{"json": report.JSON, "junit": report.JUnit, "html": report.HTML, "human": report.Human} {
+		var n countingWriter
+		require.NoError(t, write(&n, rep))
+		t.Logf("%s: %d bytes", name, n)
+		assert.Less(t, int(n), 20<<20, "the %s report must stay under 20 MB", name)
+	}
+}
+
+type countingWriter int
+
+func (c *countingWriter) Write(p []byte) (int, error) { *c += countingWriter(len(p)); return len(p), nil }

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,8 +14,6 @@ import (
 // replaced by this marker, keeping the shape of what was sent.
 const redacted = "[REDACTED]"
 
-// maxEvidenceBody caps the body text a report keeps per message.
-const maxEvidenceBody = 64 << 10
 
 var secretKeys = map[string]bool{
 	"password": true, "csrf_token": true, "totp_code": true, "lookup_secret": true,
@@ -38,9 +37,23 @@ func (e *engine) redactHeader(h http.Header) map[string][]string {
 }
 
 func redactHeader(h http.Header) map[string][]string {
-	out := make(map[string][]string, len(h))
-	for k, vs := range h {
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	out := make(map[string][]string, min(len(h), maxEvidenceHeaders+1))
+	if len(names) > maxEvidenceHeaders {
+		out["X-Idflows-Truncated"] = []string{fmt.Sprintf("%d more headers not kept", len(names)-maxEvidenceHeaders)}
+		names = names[:maxEvidenceHeaders]
+	}
+	for _, k := range names {
+		vs := h[k]
+		if len(vs) > 8 {
+			vs = vs[:8]
+		}
 		ck := http.CanonicalHeaderKey(k)
+		vs = clipValues(vs)
 		if !secretHeaders[ck] {
 			out[ck] = append([]string(nil), vs...)
 			continue
@@ -48,6 +61,18 @@ func redactHeader(h http.Header) map[string][]string {
 		for _, v := range vs {
 			out[ck] = append(out[ck], redactHeaderValue(ck, v))
 		}
+	}
+	return out
+}
+
+// clipValues cuts header values to maxHeaderValue characters, with a marker.
+func clipValues(vs []string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		if len(v) > maxHeaderValue {
+			v = strings.ToValidUTF8(v[:maxHeaderValue], "") + truncatedMark
+		}
+		out[i] = v
 	}
 	return out
 }
@@ -84,13 +109,13 @@ func redactBody(body []byte) string {
 	// Too deep to re-indent in linear time: kept as text, like a body that is not JSON.
 	if contract.CheckDepth(body) != nil || json.Unmarshal(body, &v) != nil {
 		if len(body) > maxEvidenceBody {
-			body = append(body[:maxEvidenceBody:maxEvidenceBody], "…"...)
+			body = append(body[:maxEvidenceBody:maxEvidenceBody], truncatedMark...)
 		}
 		return strings.ToValidUTF8(string(body), "�")
 	}
 	out, err := json.MarshalIndent(redactValue(v), "", "  ")
 	if err != nil || len(out) > maxEvidenceBody {
-		return string(out[:min(len(out), maxEvidenceBody)]) + "…"
+		return strings.ToValidUTF8(string(out[:min(len(out), maxEvidenceBody)]), "") + truncatedMark
 	}
 	return string(out)
 }

@@ -156,6 +156,7 @@ func (r *suiteRun) finish(results []report.Case) *report.Report {
 	if cause := context.Cause(r.ctx); errors.Is(cause, ErrTargetStopped) {
 		r.rep.Aborted = cause.Error()
 	}
+	budgetEvidence(results)
 	r.rep.Cases = results
 	r.rep.Requirements = citedRequirements(results)
 	r.rep.FinishedAt = time.Now().UTC()
@@ -238,6 +239,7 @@ func (e *engine) run(parent context.Context, c Case, timeout time.Duration) repo
 	if res.Status == report.Passed || res.Status == report.Skipped {
 		res.Exchanges = nil // evidence is for what needs looking at
 	}
+	keepEvidence(&res)
 	return res
 }
 

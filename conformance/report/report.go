@@ -126,6 +126,9 @@ type Case struct {
 	DurationMS  int64      `json:"duration_ms"`
 	Findings    []Finding  `json:"findings,omitempty"`
 	Exchanges   []Exchange `json:"exchanges,omitempty"` // kept as evidence unless the case passed
+	// EvidenceOmitted counts exchanges not kept, to bound the report (those no finding points
+	// at, or past the run's evidence budget).
+	EvidenceOmitted int `json:"evidence_omitted,omitempty"`
 }
 
 // Counts reports whether the case counts against the run: an unwaived failure.
