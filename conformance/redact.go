@@ -14,7 +14,6 @@ import (
 // replaced by this marker, keeping the shape of what was sent.
 const redacted = "[REDACTED]"
 
-
 var secretKeys = map[string]bool{
 	"password": true, "csrf_token": true, "totp_code": true, "lookup_secret": true,
 	"token": true, "webauthn_login": true, "webauthn_register": true, "totp_secret": true,
