@@ -19,8 +19,11 @@ type Account struct {
 func newPassword() string { return "Cf-" + randomHex(8) + "-Qz9!" }
 
 // Register creates an account through a registration flow as agent a, signed in at aal1.
-func (t *T) Register(a *Agent) *Account {
-	acc := &Account{Email: uniqueEmail(t.c.ID), Password: newPassword()}
+func (t *T) Register(a *Agent) *Account { return t.RegisterAs(a, uniqueEmail(t.c.ID)) }
+
+// RegisterAs is Register with the given email.
+func (t *T) RegisterAs(a *Agent, email string) *Account {
+	acc := &Account{Email: email, Password: newPassword()}
 	f := a.MustCreateFlow("registration", nil)
 	r := a.Submit(f, "password", map[string]any{"traits": map[string]any{"email": acc.Email}, "password": acc.Password})
 	if r.Status != http.StatusOK || r.Str("session.token") == "" {
@@ -45,6 +48,33 @@ func (t *T) Seed(spec IdentitySpec) *Account {
 		t.suiteError("seeding an identity: %v", err)
 	}
 	return &Account{Email: spec.Email, Password: spec.Password, IdentityID: id}
+}
+
+// VerifiedAccount is a new account whose email is verified: seeded, or signed up and then
+// verified with the code the target sends (which needs an inbox).
+func (t *T) VerifiedAccount() *Account {
+	if t.target.Seeder != nil {
+		acc := t.Seed(IdentitySpec{EmailVerified: true})
+		t.SignIn(t.API(), acc)
+		return acc
+	}
+	acc := t.Register(t.API())
+	_, r := t.withCode(t.API(), "verification", "email", acc.Email)
+	t.RequireStatus(r, 200, "verifying the new account's email")
+	return acc
+}
+
+// DisabledAccount is an account whose right password answers 403 _003: seeded, or the disabled
+// account of the target's --accounts (an account cannot be disabled through this API).
+func (t *T) DisabledAccount() *Account {
+	if t.target.Seeder != nil {
+		return t.Seed(IdentitySpec{Disabled: true})
+	}
+	if d := t.target.Accounts.Disabled; d != nil {
+		return &Account{Email: d.Email, Password: d.Password}
+	}
+	t.Skipf("needs --control (seeding) or a disabled account in --accounts")
+	return nil
 }
 
 // PasswordLogin creates a login flow as a and submits the account's password.

@@ -70,9 +70,9 @@ func init() {
 				t.ExpectError(r, 401, "AVNOLOGY_AUTH_001", "an unknown identifier")
 			}},
 		Case{ID: "login.password.disabled", Title: "A disabled identity's right password answers 403 _003",
-			Profile: ProfileCore, Requirements: []string{"submitLoginFlow", "REQ-LOGIN-005"}, Needs: []Capability{NeedSeeder},
+			Profile: ProfileCore, Requirements: []string{"submitLoginFlow", "REQ-LOGIN-005"},
 			Run: func(t *T) {
-				acc := t.Seed(IdentitySpec{Disabled: true})
+				acc := t.DisabledAccount()
 				_, r := t.PasswordLogin(t.Browser(), acc, nil)
 				t.ExpectError(r, 403, "AVNOLOGY_AUTH_003", "signing in to a disabled account")
 			}},

@@ -9,14 +9,37 @@ import (
 
 var secondFactorGroups = []string{"totp", "lookup_secret", "webauthn"}
 
-// mfaAccount seeds an identity with a TOTP secret and lookup codes.
+// mfaAccount is a new identity of the case's own with a TOTP secret and recovery codes: seeded
+// when the target can seed, otherwise made through the API as a person would — signed up, then
+// recovery codes confirmed and TOTP enrolled in settings. Either way no other case shares it,
+// so its codes, lockouts and rate limits are the case's alone.
 func (t *T) mfaAccount() (*Account, string, []string) {
-	secret := newTOTPSecret()
-	codes := make([]string, 12)
-	for i := range codes {
-		codes[i] = strings.ToLower(randomHex(4))
+	if t.target.Seeder != nil {
+		secret := newTOTPSecret()
+		codes := make([]string, 12)
+		for i := range codes {
+			codes[i] = strings.ToLower(randomHex(4))
+		}
+		acc := t.Seed(IdentitySpec{EmailVerified: true, TOTPSecret: secret, LookupSecrets: codes})
+		return acc, secret, codes
 	}
-	acc := t.Seed(IdentitySpec{EmailVerified: true, TOTPSecret: secret, LookupSecrets: codes})
+	acc := t.Register(t.API())
+	a := t.WithToken(acc.Token)
+	f := a.MustCreateFlow("settings", nil)
+	secret := f.textNode("totp_secret_key")
+	if secret == "" {
+		t.Skipf("needs --control (seeding) or TOTP enrolment in settings to make an MFA identity, and the settings flow shows no totp_secret_key")
+	}
+	shown := t.expectSaved(a.Submit(f, "lookup_secret", map[string]any{"lookup_secret_regenerate": true}), "making an MFA identity: generating recovery codes")
+	if shown == nil {
+		t.Fatalf("making an MFA identity through settings failed")
+	}
+	codes := shown.lookupCodes()
+	t.expectSaved(a.Submit(f, "lookup_secret", map[string]any{"lookup_secret_confirm": true}), "making an MFA identity: confirming recovery codes")
+	fresh := a.GetFlow("settings", f.ID)
+	if t.expectSaved(a.Submit(f, "totp", map[string]any{"totp_code": t.totpCode(secret, fresh, "issued_at")}), "making an MFA identity: enrolling TOTP") == nil {
+		t.Fatalf("making an MFA identity through settings failed")
+	}
 	return acc, secret, codes
 }
 
@@ -35,7 +58,7 @@ func (t *T) secondStep(a *Agent, acc *Account) (*Flow, *Response) {
 func init() {
 	register(
 		Case{ID: "mfa.login.second-step", Title: "A correct password of an MFA identity asks for aal2 on the same flow, offering only second factors",
-			Profile: ProfileMFA, Requirements: []string{"submitLoginFlow", "getLoginFlow", "REQ-LOGIN-002", "REQ-FLOW-007"}, Needs: []Capability{NeedSeeder},
+			Profile: ProfileMFA, Requirements: []string{"submitLoginFlow", "getLoginFlow", "REQ-LOGIN-002", "REQ-FLOW-007"},
 			Run: func(t *T) {
 				acc, _, _ := t.mfaAccount()
 				a := t.API()
@@ -49,7 +72,7 @@ func init() {
 				t.ExpectError(a.Submit(f, "password", map[string]any{"identifier": acc.Email, "password": acc.Password}), 400, "AVNOLOGY_AUTH_013", "a password on the second step (REQ-FLOW-009)")
 			}},
 		Case{ID: "mfa.login.totp", Title: "A TOTP code completes the second step: a session at aal2 with password and totp",
-			Profile: ProfileMFA, Requirements: []string{"submitLoginFlow", "REQ-LOGIN-009", "REQ-SES-008"}, Needs: []Capability{NeedSeeder},
+			Profile: ProfileMFA, Requirements: []string{"submitLoginFlow", "REQ-LOGIN-009", "REQ-SES-008"},
 			Run: func(t *T) {
 				acc, secret, _ := t.mfaAccount()
 				a := t.API()
@@ -61,7 +84,7 @@ func init() {
 				t.checkAt(who.Seq, who.Str("authenticator_assurance_level") == "aal2", "whoami reports %q, want aal2 (REQ-SES-008)", who.Str("authenticator_assurance_level"))
 			}},
 		Case{ID: "mfa.login.totp-wrong", Title: "A wrong TOTP code answers 400 _008 with attempts_remaining",
-			Profile: ProfileMFA, Requirements: []string{"submitLoginFlow", "REQ-LOGIN-010", "REQ-ERR-004"}, Needs: []Capability{NeedSeeder},
+			Profile: ProfileMFA, Requirements: []string{"submitLoginFlow", "REQ-LOGIN-010", "REQ-ERR-004"},
 			Run: func(t *T) {
 				acc, secret, _ := t.mfaAccount()
 				a := t.API()
@@ -71,7 +94,7 @@ func init() {
 				t.expectWrongCode(a.Submit(f, "totp", map[string]any{"totp_code": string(wrong)}), "AVNOLOGY_AUTH_008", "a wrong TOTP code")
 			}},
 		Case{ID: "mfa.login.totp-replay", Title: "A TOTP code that signed in once is refused the second time",
-			Profile: ProfileMFA, Requirements: []string{"submitLoginFlow", "REQ-LOGIN-010"}, Needs: []Capability{NeedSeeder},
+			Profile: ProfileMFA, Requirements: []string{"submitLoginFlow", "REQ-LOGIN-010"},
 			Run: func(t *T) {
 				acc, secret, _ := t.mfaAccount()
 				a := t.API()
@@ -82,7 +105,7 @@ func init() {
 				t.ExpectError(t.API().Submit(f2, "totp", map[string]any{"totp_code": code}), 400, "AVNOLOGY_AUTH_008", "the same TOTP code again")
 			}},
 		Case{ID: "mfa.login.lookup-secret", Title: "A lookup code completes the second step once, recorded as recovery_code",
-			Profile: ProfileMFA, Requirements: []string{"submitLoginFlow", "REQ-LOGIN-009", "REQ-LOGIN-010"}, Needs: []Capability{NeedSeeder},
+			Profile: ProfileMFA, Requirements: []string{"submitLoginFlow", "REQ-LOGIN-009", "REQ-LOGIN-010"},
 			Run: func(t *T) {
 				acc, _, codes := t.mfaAccount()
 				a := t.API()
@@ -94,7 +117,7 @@ func init() {
 				t.ExpectError(t.API().Submit(f2, "lookup_secret", map[string]any{"lookup_secret": codes[3]}), 400, "AVNOLOGY_AUTH_008", "a used lookup code")
 			}},
 		Case{ID: "mfa.login.totp-lockout", Title: "Wrong second-factor codes count toward the lockout",
-			Profile: ProfileMFA, Requirements: []string{"submitLoginFlow", "REQ-LOGIN-004", "REQ-LOGIN-010"}, Needs: []Capability{NeedSeeder},
+			Profile: ProfileMFA, Requirements: []string{"submitLoginFlow", "REQ-LOGIN-004", "REQ-LOGIN-010"},
 			Run: func(t *T) {
 				acc, _, _ := t.mfaAccount()
 				a := t.API()

@@ -34,7 +34,7 @@ func nested(depth int) []byte {
 func init() {
 	register(
 		Case{ID: "mfa.login.second-factor-lockout", Title: "Wrong second-factor codes count on their own: a correct password does not reset them, the fifth locks the factor 15 minutes",
-			Profile: ProfileMFA, Requirements: []string{"submitLoginFlow", "REQ-SEC-001", "REQ-SEC-007", "REQ-LOGIN-010"}, Needs: []Capability{NeedSeeder},
+			Profile: ProfileMFA, Requirements: []string{"submitLoginFlow", "REQ-SEC-001", "REQ-SEC-007", "REQ-LOGIN-010"},
 			Run: func(t *T) {
 				acc, secret, _ := t.mfaAccount()
 				a := t.API()
@@ -84,9 +84,9 @@ func init() {
 				t.checkAt(r.Seq, r.Status >= 400, "the right code after attempts_remaining reached 0 was accepted (HTTP %d); it must be refused (REQ-SEC-001)", r.Status)
 			}},
 		Case{ID: "security.addresses.ascii-only", Title: "Addresses match after ASCII lower-casing only; a look-alike address reaches no account, and codes go to the stored address",
-			Profile: ProfileSecurity, Requirements: []string{"submitLoginFlow", "submitRecoveryFlow", "REQ-SEC-002", "REQ-LOGIN-003"}, Needs: []Capability{NeedSeeder, NeedInbox},
+			Profile: ProfileSecurity, Requirements: []string{"submitLoginFlow", "submitRecoveryFlow", "REQ-SEC-002", "REQ-LOGIN-003"}, Needs: []Capability{NeedInbox},
 			Run: func(t *T) {
-				acc := t.Seed(IdentitySpec{Email: "victim-" + randomHex(5) + "@inbox.example.com", EmailVerified: true})
+				acc := t.RegisterAs(t.API(), "victim-"+randomHex(5)+"@inbox.example.com")
 				fake := lookAlike(acc.Email)
 				_, r := t.PasswordLogin(t.API(), &Account{Email: strings.ToUpper(acc.Email), Password: acc.Password}, nil)
 				t.ExpectStatus(r, 200, "signing in with the address in ASCII capitals (REQ-SEC-002)")
@@ -111,7 +111,7 @@ func init() {
 				t.checkAt(sent.Seq, len(t.Codes(acc.Email)) == 1, "the code must go to the stored address %s (REQ-SEC-002)", acc.Email)
 			}},
 		Case{ID: "recovery.session.keeps-second-factor", Title: "A recovery session sets a password but cannot remove or replace a second factor: 403 _102 asking for aal2",
-			Profile: ProfileRecovery, Requirements: []string{"submitRecoveryFlow", "submitSettingsFlow", "REQ-SEC-003", "REQ-REC-004"}, Needs: []Capability{NeedSeeder, NeedInbox},
+			Profile: ProfileRecovery, Requirements: []string{"submitRecoveryFlow", "submitSettingsFlow", "REQ-SEC-003", "REQ-REC-004"}, Needs: []Capability{NeedInbox},
 			Run: func(t *T) {
 				acc, _, _ := t.mfaAccount()
 				_, done := t.withCode(t.API(), "recovery", "email", acc.Email)
@@ -141,7 +141,7 @@ func init() {
 				t.secondStep(t.API(), acc) // the second factor is still asked for
 			}},
 		Case{ID: "mfa.login.code-second-factor", Title: "A code login of an identity with a second factor continues to the aal2 step; no session before it",
-			Profile: ProfileMFA, Requirements: []string{"submitLoginFlow", "REQ-SEC-004", "REQ-LOGIN-008", "REQ-LOGIN-009"}, Needs: []Capability{NeedSeeder, NeedInbox},
+			Profile: ProfileMFA, Requirements: []string{"submitLoginFlow", "REQ-SEC-004", "REQ-LOGIN-008", "REQ-LOGIN-009"}, Needs: []Capability{NeedInbox},
 			Run: func(t *T) {
 				acc, secret, _ := t.mfaAccount()
 				a := t.API()

@@ -71,10 +71,9 @@ func init() {
 				t.expectSaved(again, "saving the same flow a second time")
 			}},
 		Case{ID: "settings.profile.email-change", Title: "Changing the email makes it unverified",
-			Profile: ProfileCore, Requirements: []string{"submitSettingsFlow", "REQ-SET-004"}, Needs: []Capability{NeedSeeder},
+			Profile: ProfileCore, Requirements: []string{"submitSettingsFlow", "REQ-SET-004"},
 			Run: func(t *T) {
-				acc := t.Seed(IdentitySpec{EmailVerified: true})
-				t.SignIn(t.API(), acc)
+				acc := t.VerifiedAccount()
 				a := t.WithToken(acc.Token)
 				f := a.MustCreateFlow("settings", nil)
 				email := uniqueEmail("moved")

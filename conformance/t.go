@@ -26,6 +26,7 @@ type T struct {
 	exchanges []report.Exchange
 	skip      string
 	review    []string
+	totpSteps map[string]int64 // the last TOTP time step the case used, per secret
 }
 
 // stop unwinds a case; the runner recovers it.
@@ -153,6 +154,6 @@ func (t *T) record(ex report.Exchange) {
 // Need ends the case as SKIPPED unless the target has the capability.
 func (t *T) Need(c Capability) {
 	if !t.target.has(c) {
-		t.Skipf("the target offers no %s capability", c)
+		t.Skipf("needs %s: the target offers no %s capability", flagFor[c], c)
 	}
 }

@@ -1,9 +1,16 @@
 package conformance
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Target is the deployment under test: where it is, how to reach it, and what else the suite
@@ -28,6 +35,9 @@ type Target struct {
 	// Isolation gives each case its own world, so cases never share state even where the
 	// target's state is global (rate limits, the clock).
 	Isolation Isolation
+	// Accounts are identities provisioned on the target beforehand, for what a case cannot make
+	// through the API when the target offers no seeding (see Accounts).
+	Accounts Accounts
 
 	// WebAuthn declares the relying party the target verifies passkeys for.
 	WebAuthn *RelyingParty
@@ -79,6 +89,40 @@ type IdentitySpec struct {
 	LookupSecrets []string
 }
 
+// Accounts are identities provisioned on a target beforehand (`idflows conform --accounts`).
+// The suite makes every identity it can through the API itself — it signs up, enrols TOTP and
+// recovery codes, registers passkeys and verifies emails with the codes it reads — so each case
+// has identities of its own whose codes, lockouts and rate limits no other case touches. What
+// the API cannot make is listed here.
+type Accounts struct {
+	// Disabled is an account whose right password answers 403 _003.
+	Disabled *AccountSpec `yaml:"disabled"`
+}
+
+// AccountSpec is how to sign in as a provisioned account.
+type AccountSpec struct {
+	Email    string `yaml:"email"`
+	Password string `yaml:"password"`
+}
+
+// LoadAccounts reads an accounts file (YAML; unknown keys are an error).
+func LoadAccounts(path string) (Accounts, error) {
+	var a Accounts
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return a, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&a); err != nil && !errors.Is(err, io.EOF) {
+		return a, fmt.Errorf("%s: %w", path, err)
+	}
+	if d := a.Disabled; d != nil && (d.Email == "" || d.Password == "") {
+		return a, fmt.Errorf("%s: disabled needs an email and a password", path)
+	}
+	return a, nil
+}
+
 // Capability names a thing a case may need beyond plain HTTP.
 type Capability string
 
@@ -105,6 +149,15 @@ func (t Target) has(c Capability) bool {
 		return t.OIDCProvider != ""
 	}
 	return false
+}
+
+// flagFor names what gives a target a capability on the command line.
+var flagFor = map[Capability]string{
+	NeedInbox:    "--inbox",
+	NeedClock:    "--control (it moves the target's clock)",
+	NeedSeeder:   "--control (seeding)",
+	NeedWebAuthn: "--webauthn-rp-id and --webauthn-origin",
+	NeedOIDC:     "--oidc-provider",
 }
 
 func (t Target) capabilities() []string {

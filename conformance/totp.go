@@ -28,7 +28,19 @@ func (t *T) totpCodeAt(secret string, r *Response, issuedAtPath string, offset t
 		t.fatalAt(r.Seq, "%s is not RFC 3339; cannot tell the target's time for TOTP", issuedAtPath)
 	}
 	now := issued.Add(time.Since(r.receivedAt) + offset)
-	code, err := totp.GenerateCodeCustom(strings.ToUpper(secret), now, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	// A code is good once: past the time step this case already used for the secret, take the
+	// next one (verifiers accept one step of skew).
+	step := now.Unix() / 30
+	t.mu.Lock()
+	if t.totpSteps == nil {
+		t.totpSteps = map[string]int64{}
+	}
+	if last, ok := t.totpSteps[secret]; ok && step <= last && offset == 0 {
+		step = last + 1
+	}
+	t.totpSteps[secret] = max(step, t.totpSteps[secret])
+	t.mu.Unlock()
+	code, err := totp.GenerateCodeCustom(strings.ToUpper(secret), time.Unix(step*30, 0), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 	if err != nil {
 		t.suiteError("computing a TOTP code: %v", err)
 	}

@@ -44,6 +44,7 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	caseTimeout := fs.Duration("case-timeout", 30*time.Second, "timeout of each case")
 	insecure := fs.Bool("insecure", false, "accept any TLS certificate")
 	waiversFile := fs.String("waivers", "", "YAML file of expected failures (case id and reason)")
+	accountsFile := fs.String("accounts", "", "YAML file of accounts provisioned on the target, for what the API cannot make (a disabled account); see fixtures/accounts.yaml")
 	reportDir := fs.String("report-dir", "", "write report.json, junit.xml and report.html here")
 	junitFile := fs.String("junit", "", "write a JUnit XML report to this file")
 	jsonFile := fs.String("json", "", "write the JSON report to this file")
@@ -108,6 +109,11 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 
 	t := conformance.Target{BaseURL: *target, Timeout: *timeout, Header: http.Header(headers), InsecureSkipVerify: *insecure, OIDCProvider: *oidcProvider}
+	if *accountsFile != "" {
+		if t.Accounts, err = conformance.LoadAccounts(*accountsFile); err != nil {
+			return usageErr("--accounts: %v", err)
+		}
+	}
 	if (*rpID == "") != (*rpOrigin == "") {
 		return usageErr("--webauthn-rp-id and --webauthn-origin go together")
 	}
