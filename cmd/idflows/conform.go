@@ -33,6 +33,7 @@ func (h headerFlags) Set(v string) error {
 func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("conform", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	configFile := fs.String("config", os.Getenv("IDFLOWS_CONFORM_CONFIG"), "YAML file of settings, one key per flag name (env IDFLOWS_CONFORM_CONFIG); flags win")
 	target := fs.String("target", os.Getenv("IDFLOWS_TARGET"), "base URL of the deployment under test (env IDFLOWS_TARGET)")
 	profiles := fs.String("profile", "", "comma-separated profiles to run: "+strings.Join(conformance.Profiles(), ",")+" (default all)")
 	runExpr := fs.String("run", "", "only cases whose id matches this regular expression")
@@ -70,6 +71,11 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	usageErr := func(format string, args ...any) int {
 		fmt.Fprintf(stderr, "idflows conform: "+format+"\n", args...)
 		return exitUsage
+	}
+	if *configFile != "" {
+		if err := applyConfigFile(fs, *configFile, map[string]string{"target": "IDFLOWS_TARGET", "control-token": "IDFLOWS_CONTROL_TOKEN"}); err != nil {
+			return usageErr("--config: %v", err)
+		}
 	}
 
 	opts := conformance.Options{Parallel: *parallel, CaseTimeout: *caseTimeout, AllowSkips: *allowSkips}

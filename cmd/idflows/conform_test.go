@@ -175,3 +175,23 @@ func TestConformStagingMode(t *testing.T) {
 	assert.Regexp(t, `(?m)^\[\s*\d+/\d+\] PASSED\s+login\.password\.disabled`, out, "the disabled account came from --accounts")
 	assert.Regexp(t, `(?m)^\[\s*\d+/\d+\] PASSED\s+mfa\.login\.totp\s`, out, "an MFA identity made through the API")
 }
+
+// QA commits its settings in a file whose keys are the flags' names; flags on the command line
+// win over it.
+func TestConformConfigFile(t *testing.T) {
+	srv := mockservertest.NewServer(t)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "conform.yaml")
+	require.NoError(t, os.WriteFile(config, []byte("target: http://127.0.0.1:1\ncontrol: "+srv.URL+"\nallow-skips: true\n"+
+		"run: ^(login\\.create\\.fresh|social\\.login\\.redirect)$\nheader:\n  - 'X-Team: qa'\n  - 'X-Env: staging'\njson: "+filepath.Join(dir, "r.json")+"\n"), 0o600))
+	code, out, errOut := runCLI(t, "conform", "--config", config, "--target", srv.URL)
+	require.Equal(t, exitOK, code, "%s\n%s", out, errOut)
+	data, err := os.ReadFile(filepath.Join(dir, "r.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"allow_skips": true`)
+
+	require.NoError(t, os.WriteFile(config, []byte("targte: x\n"), 0o600))
+	code, _, errOut = runCLI(t, "conform", "--config", config)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, `unknown key "targte"`)
+}
