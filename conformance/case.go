@@ -8,8 +8,13 @@
 // WARNING (only SHOULDs violated), SKIPPED (with the reason) or REVIEW (a person must judge).
 //
 // Check runs a plan and returns a report (the `idflows conform` command); Run does the same
-// inside `go test`. The suite knows nothing about the mock: it only needs a base URL and,
-// optionally, capabilities (inbox, clock, seeding, isolation).
+// inside `go test`, one subtest per case (see ExampleRun). The suite knows nothing about the
+// mock: it needs a Target — a base URL and, optionally, capabilities (an inbox, the mock's
+// clock, seeding and isolation) and provisioned Accounts.
+//
+// A run's outcome (report.Summary.Outcome) is PASS only when something passed and nothing was
+// left unverified; a preflight stops a run whose target, control plane or inbox does not
+// answer, and a breaker one whose target stops answering.
 package conformance
 
 import (
