@@ -20,6 +20,9 @@ var secretKeys = map[string]bool{
 	"lookup_secrets": true, "secret": true,
 }
 
+// secretNodes are the ids of UI text and image nodes whose content is a secret.
+var secretNodes = map[string]bool{"totp_secret_key": true, "totp_qr": true, "lookup_secret_codes": true}
+
 var secretHeaders = map[string]bool{"Authorization": true, "Cookie": true, "Set-Cookie": true}
 
 // redactHeader redacts h for evidence, and every value of a header the target's extra headers
@@ -133,6 +136,15 @@ func redactValue(v any) any {
 		// are secrets there too.
 		if name, _ := node["name"].(string); secretKeys[name] && node["value"] != nil {
 			node["value"] = redacted
+		}
+		// Text and image nodes show secrets too: the TOTP secret, its QR code, recovery codes.
+		if id, _ := node["id"].(string); secretNodes[id] {
+			if text, ok := node["text"].(map[string]any); ok && text["text"] != nil {
+				text["text"] = redacted
+			}
+			if node["src"] != nil {
+				node["src"] = redacted
+			}
 		}
 	case []any:
 		for i := range node {

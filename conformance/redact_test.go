@@ -10,9 +10,12 @@ import (
 func TestRedactBody(t *testing.T) {
 	in := `{"method":"password","body":{"identifier":"jane@acme.com","password":"hunter2-secret","csrf_token":"tok-123"},
 		"session":{"token":"avnl_ses_abc"},"error":{"code":"AVNOLOGY_AUTH_001"},"code":"123456","totp_code":"654321",
-		"ui":{"nodes":[{"attributes":{"name":"csrf_token","value":"tok-123"}},{"attributes":{"name":"identifier","value":"jane@acme.com"}}]}}`
+		"ui":{"nodes":[{"attributes":{"name":"csrf_token","value":"tok-123"}},{"attributes":{"name":"identifier","value":"jane@acme.com"}},
+		{"attributes":{"id":"totp_secret_key","node_type":"text","text":{"id":"1050017","text":"JBSWY3DPEHPK3PXPSECRET"}}},
+		{"attributes":{"id":"totp_qr","node_type":"img","src":"data:image/png;base64,QRQRQRSECRET"}},
+		{"attributes":{"id":"lookup_secret_codes","node_type":"text","text":{"text":"k7d2m9xq, p3n8r5tw"}}}]}}`
 	out := redactBody([]byte(in))
-	for _, secret := range []string{"hunter2-secret", "tok-123", "avnl_ses_abc", "123456", "654321"} {
+	for _, secret := range []string{"hunter2-secret", "tok-123", "avnl_ses_abc", "123456", "654321", "JBSWY3DPEHPK3PXPSECRET", "QRQRQRSECRET", "k7d2m9xq"} {
 		assert.NotContains(t, out, secret)
 	}
 	for _, evidence := range []string{"jane@acme.com", "AVNOLOGY_AUTH_001", "identifier", "password", "csrf_token"} {
