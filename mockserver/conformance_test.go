@@ -76,6 +76,8 @@ func TestConformanceCatchesFaults(t *testing.T) {
 		mockserver.FaultCodeLoginSkipsMFA: {"mfa.login.code-second-factor"},
 		mockserver.FaultCORSAnyOrigin:     {"security.cors.foreign-origin"},
 		mockserver.FaultCacheableSecrets:  {"security.cache.no-store"},
+		mockserver.FaultWrongMessageIDs:   {"registration.duplicate-email", "verification.code.success", "settings.profile.update"},
+		mockserver.FaultWrongRetryAfter:   {"security.lockout", "security.rate-limit.login", "mfa.login.second-factor-lockout"},
 	} {
 		t.Run("fault="+string(fault), func(t *testing.T) {
 			srv := mockservertest.NewServer(t, mockservertest.WithFault(fault))

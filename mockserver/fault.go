@@ -36,6 +36,8 @@ const (
 	FaultCodeLoginSkipsMFA = deviation.CodeLoginSkipsMFA
 	FaultCORSAnyOrigin     = deviation.CORSAnyOrigin
 	FaultCacheableSecrets  = deviation.CacheableSecrets
+	FaultWrongMessageIDs   = deviation.WrongMessageIDs
+	FaultWrongRetryAfter   = deviation.WrongRetryAfter
 )
 
 // Faults describes every fault by name.
@@ -71,7 +73,8 @@ func WithFault(faults ...Fault) Option {
 func (s *Server) deviate(next http.Handler) http.Handler {
 	f := s.opts.faults
 	if !f.Has(deviation.WrongCode) && !f.Has(deviation.WrongStatus) && !f.Has(deviation.MissingField) &&
-		!f.Has(deviation.UndeclaredField) && !f.Has(deviation.MissingRequestID) && !f.Has(deviation.WrongContentType) {
+		!f.Has(deviation.UndeclaredField) && !f.Has(deviation.MissingRequestID) && !f.Has(deviation.WrongContentType) &&
+		!f.Has(deviation.WrongMessageIDs) && !f.Has(deviation.WrongRetryAfter) {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -114,9 +117,17 @@ func (s *Server) deviate(next http.Handler) http.Handler {
 				body, _ = json.Marshal(doc)
 			}
 		}
+		if f.Has(deviation.WrongMessageIDs) {
+			for _, id := range []string{"4000005", "1080002", "1050001"} {
+				body = bytes.ReplaceAll(body, []byte(`"id":"`+id+`"`), []byte(`"id":"9`+id[1:]+`"`))
+			}
+		}
 		dst := w.Header()
 		for k, v := range rec.header {
 			dst[k] = v
+		}
+		if f.Has(deviation.WrongRetryAfter) && dst.Get("Retry-After") != "" {
+			dst.Set("Retry-After", "3600")
 		}
 		dst.Set("Content-Length", strconv.Itoa(len(body)))
 		if f.Has(deviation.MissingRequestID) {

@@ -33,6 +33,8 @@ const (
 	CodeLoginSkipsMFA Kind = "code-login-skips-mfa" // an emailed code alone signs an MFA identity in
 	CORSAnyOrigin     Kind = "cors-any-origin"      // every origin may read answers with credentials
 	CacheableSecrets  Kind = "cacheable-secrets"    // no Cache-Control: no-store on tokens and secrets
+	WrongMessageIDs   Kind = "wrong-message-ids"    // documented message ids (4000005, 1080002, 1050001) change
+	WrongRetryAfter   Kind = "wrong-retry-after"    // Retry-After is an hour, whatever is left
 )
 
 // All lists every deviation with what it does.
@@ -56,6 +58,8 @@ var All = map[Kind]string{
 	CodeLoginSkipsMFA: "sign an identity with a second factor in at aal1 with an emailed code alone",
 	CORSAnyOrigin:     "let any origin read answers with credentials",
 	CacheableSecrets:  "leave Cache-Control: no-store off answers that carry tokens and secrets",
+	WrongMessageIDs:   "answer other ids where the documented messages 4000005, 1080002 and 1050001 belong",
+	WrongRetryAfter:   "answer Retry-After: 3600 on every 423 and 429, whatever time is left",
 }
 
 // Names returns every deviation's name, sorted.
