@@ -120,7 +120,10 @@ type engine struct {
 func newEngine(target Target) (*engine, error) {
 	base, err := url.Parse(strings.TrimRight(target.BaseURL, "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("target %q is not an http(s) URL", target.BaseURL)
+		return nil, fmt.Errorf("target %q is not an http(s) URL", report.Sanitize(target.BaseURL))
+	}
+	if base.User != nil { // every report and log line quotes the target's URL
+		return nil, fmt.Errorf("the target URL carries credentials, which would end up in every report: give a gateway's basic auth as a header (--header \"Authorization: Basic …\"), which is redacted")
 	}
 	flows, err := contract.Flows()
 	if err != nil {

@@ -89,6 +89,7 @@ func TestConformUsageErrors(t *testing.T) {
 		"bad header":         {"conform", "--target", closed, "--header", "no colon"},
 		"bad parallel":       {"conform", "--target", closed, "--parallel", "0"},
 		"half a party":       {"conform", "--target", closed, "--webauthn-rp-id", "localhost"},
+		"credentials in URL": {"conform", "--target", "https://user:secret@id.example.com"},
 	} {
 		t.Run("case="+name, func(t *testing.T) {
 			code, _, errOut := runCLI(t, args...)
