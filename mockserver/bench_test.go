@@ -1,9 +1,11 @@
 package mockserver_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/avnology/idflows/mockserver"
@@ -65,4 +67,51 @@ func BenchmarkLiveFlowMemory(b *testing.B) {
 		perFlow = float64(after.HeapAlloc-before.HeapAlloc) / flows
 	}
 	b.ReportMetric(perFlow, "B/flow")
+}
+
+// BenchmarkGetSettingsFlow measures getSettingsFlow of a signed-in identity with no second
+// factor, whose flow offers TOTP enrolment (a QR code), through the whole handler.
+func BenchmarkGetSettingsFlow(b *testing.B) {
+	srv, err := mockserver.New(mockserver.DefaultConfig(), mockserver.WithLogger(discardLogger()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	token, flowID := settingsFlowFor(b, srv)
+	req := httptest.NewRequest(http.MethodGet, "/v1/flows/settings/"+flowID, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+}
+
+// settingsFlowFor signs jane in and opens a settings flow, returning the session token and the
+// flow's id.
+func settingsFlowFor(b *testing.B, h http.Handler) (token, flowID string) {
+	b.Helper()
+	call := func(method, path, body, token string) map[string]any {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		var out map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil || w.Code != http.StatusOK {
+			b.Fatalf("%s %s: %d %s", method, path, w.Code, w.Body)
+		}
+		return out
+	}
+	f := call(http.MethodGet, "/v1/flows/login", "", "")
+	done := call(http.MethodPost, "/v1/flows/login/"+f["id"].(string)+":submit",
+		`{"method":"password","body":{"identifier":"jane@acme.com","password":"`+personaPassword+`","csrf_token":"`+csrfOf(f)+`"}}`, "")
+	token = done["session"].(map[string]any)["token"].(string)
+	return token, call(http.MethodGet, "/v1/flows/settings", "", token)["id"].(string)
 }

@@ -123,6 +123,9 @@ type Flow struct {
 	// but not yet confirmed, and the codes the current answer shows (never stored: they are
 	// shown once, REQ-SET-007).
 	PendingTOTP   string
+	// PendingTOTPQR is the QR image of PendingTOTP's otpauth:// URI as a data: URI, made once
+	// per secret and outside the tenant's lock (a PNG costs milliseconds).
+	PendingTOTPQR string
 	PendingLookup []string
 	ShownLookup   []string
 	// CodeFailures counts wrong codes submitted to this flow.

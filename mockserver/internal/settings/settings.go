@@ -62,34 +62,68 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 	if err := s.ReturnTo.Check(returnTo); err != nil {
 		return Created{}, err
 	}
-	var out Created
+	var (
+		out   Created
+		f     flow.Flow
+		ident identity.Identity
+	)
 	err := w.Store.Update(ctx, func(tx *store.Tx) error {
-		ses, ident, e := auth.Resolve(tx, req, false)
+		ses, id, e := auth.Resolve(tx, req, false)
 		if e != nil {
 			return e
 		}
-		if ident.HasSecondFactor() && ses.AAL != session.AAL2 && !ses.Recovery && !w.Deviations.Has(deviation.StepUpNotEnforced) {
+		if id.HasSecondFactor() && ses.AAL != session.AAL2 && !ses.Recovery && !w.Deviations.Has(deviation.StepUpNotEnforced) {
 			return s.stepUp(url.Values{"aal": {"aal2"}}, "aal2", "Your session must be at aal2 to change settings: complete your second factor.")
 		}
-		var csrf string
-		csrf, out.MintedCSRF = req.CSRFToken(func() string { return ids.Token(w.IDs, 32) })
-		flow, err := s.Open(tx, w, ident, csrf, returnTo)
-		out.Flow, out.CSRFToken = flow, csrf
+		var err error
+		out.CSRFToken, out.MintedCSRF = req.CSRFToken(func() string { return ids.Token(w.IDs, 32) })
+		f, err = s.store(tx, w, id, out.CSRFToken, returnTo)
+		ident = id
 		return err
 	})
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	out.Flow = s.render(s.withQR(ctx, w, f, ident), ident)
+	return out, nil
 }
 
-// Open stores a new settings flow for ident and returns it rendered: the flow a settings page
-// opens, or the one a recovery continues with (REQ-REC-004).
+// withQR gives f the QR image of its pending TOTP secret, made outside the tenant's lock and
+// kept on the flow, so each secret's PNG is encoded once.
+func (s *Service) withQR(ctx context.Context, w *tenant.World, f flow.Flow, ident identity.Identity) flow.Flow {
+	if f.PendingTOTP == "" || f.PendingTOTPQR != "" || ident.TOTPSecret != "" {
+		return f
+	}
+	f.PendingTOTPQR = totpQR(s.Issuer, ident.Traits.Email, f.PendingTOTP)
+	_ = w.Store.Update(ctx, func(tx *store.Tx) error {
+		if cur, ok := tx.Flow(f.ID); ok && cur.PendingTOTP == f.PendingTOTP {
+			cur.PendingTOTPQR = f.PendingTOTPQR
+			tx.PutFlow(cur)
+		}
+		return nil
+	})
+	return f
+}
+
+// Open stores a new settings flow for ident and returns it rendered: the one a recovery
+// continues with (REQ-REC-004).
 func (s *Service) Open(tx *store.Tx, w *tenant.World, ident identity.Identity, csrfToken, returnTo string) (api.SettingsFlow, error) {
+	f, err := s.store(tx, w, ident, csrfToken, returnTo)
+	if err != nil {
+		return api.SettingsFlow{}, err
+	}
+	return s.render(f, ident), nil
+}
+
+// store makes and stores a new settings flow for ident.
+func (s *Service) store(tx *store.Tx, w *tenant.World, ident identity.Identity, csrfToken, returnTo string) (flow.Flow, error) {
 	f := flow.New(ids.UUID(w.IDs), flow.Settings, tx.Now, s.FlowLifetime)
 	f.CSRFToken, f.ReturnTo, f.IdentityID = csrfToken, returnTo, ident.ID
 	if err := s.prepare(w, &f, ident); err != nil {
-		return api.SettingsFlow{}, err
+		return flow.Flow{}, err
 	}
 	tx.PutFlow(f)
-	return s.render(f, ident), nil
+	return f, nil
 }
 
 // prepare gives a new settings flow what its sections offer: a TOTP secret to enrol when the
@@ -103,16 +137,19 @@ func (s *Service) prepare(w *tenant.World, f *flow.Flow, ident identity.Identity
 
 // Get returns the caller's settings flow; anyone else's is not found (REQ-SET-002).
 func (s *Service) Get(ctx context.Context, w *tenant.World, req request.Request, id string) (api.SettingsFlow, error) {
-	var out api.SettingsFlow
+	var (
+		f     flow.Flow
+		ident identity.Identity
+	)
 	err := w.Store.Update(ctx, func(tx *store.Tx) error {
-		_, ident, f, err := s.load(tx, w, req, id)
-		if err != nil {
-			return err
-		}
-		out = s.render(f, ident)
-		return nil
+		var err error
+		_, ident, f, err = s.load(tx, w, req, id)
+		return err
 	})
-	return out, err
+	if err != nil {
+		return api.SettingsFlow{}, err
+	}
+	return s.render(s.withQR(ctx, w, f, ident), ident), nil // rendered outside the lock
 }
 
 // load resolves the caller and their flow: 401 without a session, 404 for a flow that is not
@@ -140,7 +177,10 @@ func (s *Service) load(tx *store.Tx, w *tenant.World, req request.Request, id st
 func (s *Service) render(f flow.Flow, ident identity.Identity) api.SettingsFlow {
 	v := ui.SettingsView{Identity: ident}
 	if f.PendingTOTP != "" && ident.TOTPSecret == "" {
-		v.TOTPQR = totpQR(s.Issuer, ident.Traits.Email, f.PendingTOTP)
+		v.TOTPQR = f.PendingTOTPQR
+		if v.TOTPQR == "" { // a secret minted by this very submit (after an unlink)
+			v.TOTPQR = totpQR(s.Issuer, ident.Traits.Email, f.PendingTOTP)
+		}
 	}
 	return s.Render.Settings(f, v)
 }
