@@ -122,7 +122,7 @@ type Flow struct {
 	// Settings: a TOTP secret shown but not yet confirmed with a code, lookup codes generated
 	// but not yet confirmed, and the codes the current answer shows (never stored: they are
 	// shown once, REQ-SET-007).
-	PendingTOTP   string
+	PendingTOTP string
 	// PendingTOTPQR is the QR image of PendingTOTP's otpauth:// URI as a data: URI, made once
 	// per secret and outside the tenant's lock (a PNG costs milliseconds).
 	PendingTOTPQR string
