@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/avnology/idflows/gen/control"
@@ -113,11 +112,11 @@ func (c *controlAPI) SeedIdentity(ctx context.Context, req control.SeedIdentityR
 			ident.LockedUntil = tx.Now.Add(lockedFor)
 		}
 		if _, exists := tx.Identity(ident.ID); exists {
-			return apierr.New(http.StatusConflict, apierr.DuplicateAccount, "An identity with this id already exists.")
+			return apierr.New(apierr.DuplicateAccount, "An identity with this id already exists.")
 		}
 		if err := tx.PutIdentity(ident); err != nil {
 			if errors.Is(err, store.ErrDuplicate) {
-				return apierr.New(http.StatusConflict, apierr.DuplicateAccount, "An account with this email or username already exists.")
+				return apierr.New(apierr.DuplicateAccount, "An account with this email or username already exists.")
 			}
 			return err
 		}

@@ -27,7 +27,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		e = apierr.OverCapacity("Every tenant of the mock is in use; retry when one has been idle.",
 			s.cfg.MaxTenants, int(math.Ceil(busy.RetryAfter.Seconds())))
 	case errors.Is(err, flow.ErrTransition):
-		e = apierr.New(http.StatusBadRequest, apierr.MethodNotEnabled, "This method is not offered in the flow's current state.")
+		e = apierr.New(apierr.MethodNotEnabled, "This method is not offered in the flow's current state.")
 	case errors.Is(err, store.ErrFull):
 		var full *store.FullError
 		errors.As(err, &full)

@@ -10,7 +10,7 @@ import (
 // forced builds a realistic error for a code forced by Prefer or a fault: the details a client
 // expects of that code are filled in (REQ-ERR-004, REQ-ERR-006).
 func forced(status int, code, baseURL string) *apierr.Error {
-	e := apierr.New(status, api.ErrorCode(code), "Forced by the mock: "+code+".")
+	e := apierr.AtStatus(status, api.ErrorCode(code), "Forced by the mock: "+code+".")
 	switch {
 	case status == http.StatusLocked:
 		e.WithRetryAfter(900)

@@ -44,19 +44,19 @@ func (s *Server) controlRefusal(r *http.Request, hosts map[string]bool) *apierr.
 	case ctl.Disabled:
 		return apierr.NotFoundError()
 	case !hosts[strings.ToLower(r.Host)] && !loopbackHost(r.Host):
-		return apierr.New(http.StatusForbidden, apierr.InsufficientPermissions, "The control plane does not answer this Host.")
+		return apierr.New(apierr.InsufficientPermissions, "The control plane does not answer this Host.")
 	}
 	if ctl.Token != "" {
 		got := r.Header.Get("X-Mock-Token")
 		if got == "" {
-			return apierr.New(http.StatusUnauthorized, apierr.SessionInvalid, "The control plane needs the X-Mock-Token header.")
+			return apierr.New(apierr.SessionInvalid, "The control plane needs the X-Mock-Token header.")
 		}
 		if subtle.ConstantTimeCompare([]byte(got), []byte(ctl.Token)) != 1 {
-			return apierr.New(http.StatusForbidden, apierr.InsufficientPermissions, "The X-Mock-Token header is wrong.")
+			return apierr.New(apierr.InsufficientPermissions, "The X-Mock-Token header is wrong.")
 		}
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions && !jsonContentType(r) {
-		return apierr.New(http.StatusUnsupportedMediaType, apierr.InvalidRequest, "Control-plane calls that change state need Content-Type: application/json.")
+		return apierr.UnsupportedMediaType("Control-plane calls that change state need Content-Type: application/json.")
 	}
 	return nil
 }

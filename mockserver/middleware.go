@@ -162,7 +162,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		max := s.cfg.MaxBodyBytes
 		tooLarge := func() {
-			s.writeError(w, r, apierr.New(http.StatusRequestEntityTooLarge, apierr.InvalidRequest, fmt.Sprintf("The request body is larger than %d bytes.", max)))
+			s.writeError(w, r, apierr.TooLarge(fmt.Sprintf("The request body is larger than %d bytes.", max)))
 		}
 		if r.ContentLength > max {
 			tooLarge()

@@ -179,7 +179,7 @@ func (s *Server) routes() http.Handler {
 		control.ChiServerOptions{BaseRouter: r, ErrorHandlerFunc: badParam})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.writeError(w, r, apierr.NotFoundError()) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, apierr.New(http.StatusMethodNotAllowed, apierr.InvalidRequest, "The method is not allowed on this path."))
+		s.writeError(w, r, apierr.MethodNotAllowed("The method is not allowed on this path."))
 	})
 	// Outermost first.
 	var h http.Handler = r

@@ -42,15 +42,15 @@ func (s *Server) validate(next http.Handler) http.Handler {
 		route, params, err := ctr.FindRoute(r)
 		switch {
 		case errors.Is(err, routers.ErrMethodNotAllowed):
-			s.writeError(w, r, apierr.New(http.StatusMethodNotAllowed, apierr.InvalidRequest, "The method "+r.Method+" is not allowed on this path."))
+			s.writeError(w, r, apierr.MethodNotAllowed("The method "+r.Method+" is not allowed on this path."))
 			return
 		case err != nil:
-			s.writeError(w, r, apierr.New(http.StatusNotFound, apierr.NotFound, "No operation matches "+r.Method+" "+r.URL.Path+"."))
+			s.writeError(w, r, apierr.New(apierr.NotFound, "No operation matches "+r.Method+" "+r.URL.Path+"."))
 			return
 		}
 		c.operationID = route.Operation.OperationID
 		if route.Operation.RequestBody != nil && !jsonContent(r) {
-			s.writeError(w, r, apierr.New(http.StatusUnsupportedMediaType, apierr.InvalidRequest, "The request body must be application/json."))
+			s.writeError(w, r, apierr.UnsupportedMediaType("The request body must be application/json."))
 			return
 		}
 		input, err := contract.ValidateRequest(r.Context(), r, route, params, c.body)

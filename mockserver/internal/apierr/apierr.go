@@ -55,8 +55,33 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
 
-// New returns an error with an empty details object.
-func New(status int, code api.ErrorCode, message string) *Error {
+// New returns the error code with its status — the one the contract's x-codes table gives it,
+// so no call site picks a status — and an empty details object.
+func New(code api.ErrorCode, message string) *Error {
+	return &Error{Status: StatusOf(code), Code: code, Message: message}
+}
+
+// The three transport answers that carry _902 with a status of their own (the contract's
+// x-codes: "also with 405, 413 and 415").
+
+// MethodNotAllowed is 405 _902.
+func MethodNotAllowed(message string) *Error {
+	return &Error{Status: http.StatusMethodNotAllowed, Code: InvalidRequest, Message: message}
+}
+
+// TooLarge is 413 _902.
+func TooLarge(message string) *Error {
+	return &Error{Status: http.StatusRequestEntityTooLarge, Code: InvalidRequest, Message: message}
+}
+
+// UnsupportedMediaType is 415 _902.
+func UnsupportedMediaType(message string) *Error {
+	return &Error{Status: http.StatusUnsupportedMediaType, Code: InvalidRequest, Message: message}
+}
+
+// AtStatus is code answered with a status an operation documents for it (a forced error of
+// the Prefer header or the control plane, which names its (status, code) pair).
+func AtStatus(status int, code api.ErrorCode, message string) *Error {
 	return &Error{Status: status, Code: code, Message: message}
 }
 
@@ -78,7 +103,7 @@ func (e *Error) RetryAt(now, t time.Time) *Error {
 // OverCapacity is 429 _021 for a mock that holds as much as it may: limit is the bound that
 // was met, retryAfter the seconds until a retry may succeed.
 func OverCapacity(message string, limit, retryAfter int) *Error {
-	e := New(http.StatusTooManyRequests, RateLimited, message).WithRetryAfter(retryAfter)
+	e := New(RateLimited, message).WithRetryAfter(retryAfter)
 	remaining := 0
 	e.Details.Limit, e.Details.Remaining = &limit, &remaining
 	return e
@@ -86,7 +111,7 @@ func OverCapacity(message string, limit, retryAfter int) *Error {
 
 // Invalid is 400 _902 with the given field errors.
 func Invalid(message string, fields ...api.FieldError) *Error {
-	e := New(http.StatusBadRequest, InvalidRequest, message)
+	e := New(InvalidRequest, message)
 	if len(fields) > 0 {
 		e.Details.FieldErrors = &fields
 	}
@@ -100,27 +125,27 @@ func Field(field, message string) api.FieldError {
 
 // NotFoundError is 404 _901.
 func NotFoundError() *Error {
-	return New(http.StatusNotFound, NotFound, "The requested resource was not found.")
+	return New(NotFound, "The requested resource was not found.")
 }
 
 // Unauthenticated is 401 _005.
 func Unauthenticated() *Error {
-	return New(http.StatusUnauthorized, SessionInvalid, "The session is invalid, revoked or missing.")
+	return New(SessionInvalid, "The session is invalid, revoked or missing.")
 }
 
 // Expired is 401 _004.
 func Expired() *Error {
-	return New(http.StatusUnauthorized, SessionExpired, "The session has expired.")
+	return New(SessionExpired, "The session has expired.")
 }
 
 // CSRF is 403 _015.
 func CSRF() *Error {
-	return New(http.StatusForbidden, CSRFViolation, "The CSRF token is missing or does not match.")
+	return New(CSRFViolation, "The CSRF token is missing or does not match.")
 }
 
 // InternalError is 500 _900; its message never carries internals.
 func InternalError() *Error {
-	return New(http.StatusInternalServerError, Internal, "An internal error occurred. Quote the request id when reporting it.")
+	return New(Internal, "An internal error occurred. Quote the request id when reporting it.")
 }
 
 // Lookup is the answer to a flow lookup (store.Tx.UsableFlow): nil for a usable flow, 404 _901
@@ -138,7 +163,7 @@ func Lookup(flowType, flowID, fresh string, found bool) *Error {
 
 // ExpiredFlow is 400 _009 for an expired or consumed flow, with a fresh flow to use instead.
 func ExpiredFlow(flowType, flowID, useFlowID string) *Error {
-	e := New(http.StatusBadRequest, FlowExpired, "The "+flowType+" flow has expired or was already used. Start a new one.")
+	e := New(FlowExpired, "The "+flowType+" flow has expired or was already used. Start a new one.")
 	e.Details.FlowId = &flowID
 	if useFlowID != "" {
 		e.Details.UseFlowId = &useFlowID

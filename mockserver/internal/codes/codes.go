@@ -107,13 +107,13 @@ func Verify(f *flow.Flow, value string, now time.Time, e Errors) *apierr.Error {
 	switch outcome {
 	case Exhausted:
 		f.Consumed = true
-		return apierr.New(http.StatusBadRequest, apierr.FlowExpired, "Too many wrong codes: start again with a new flow.")
+		return apierr.New(apierr.FlowExpired, "Too many wrong codes: start again with a new flow.")
 	case Expired:
 		f.AddFieldMessage("code", ui.ErrCodeExpired)
-		return apierr.New(http.StatusBadRequest, e.Expired, "The code has expired; ask for a new one.")
+		return apierr.New(e.Expired, "The code has expired; ask for a new one.")
 	case Wrong:
 		f.AddFieldMessage("code", e.Invalid)
-		err := apierr.New(http.StatusBadRequest, e.Wrong, "The code is invalid or has already been used.")
+		err := apierr.New(e.Wrong, "The code is invalid or has already been used.")
 		err.Details.AttemptsRemaining = &remaining
 		return err
 	}

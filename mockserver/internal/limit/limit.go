@@ -23,7 +23,7 @@ func Hit(tx *store.Tx, key string, max int, window time.Duration, message string
 	if allowed {
 		return h, nil
 	}
-	e := apierr.New(http.StatusTooManyRequests, apierr.RateLimited, message).RetryAt(tx.Now, resetAt)
+	e := apierr.New(apierr.RateLimited, message).RetryAt(tx.Now, resetAt)
 	e.Details.Limit, e.Details.Remaining = &max, &remaining
 	for k, v := range h {
 		e.Header[k] = v

@@ -83,7 +83,7 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 		case p.AAL == "aal2" && !hasSession:
 			return apierr.Unauthenticated()
 		case hasSession && !p.Refresh && !stepUp:
-			return apierr.New(http.StatusBadRequest, apierr.SessionAlreadyExists, "A session already exists. Log out first, or ask for refresh=true or aal=aal2.")
+			return apierr.New(apierr.SessionAlreadyExists, "A session already exists. Log out first, or ask for refresh=true or aal=aal2.")
 		}
 		f := flow.New(ids.UUID(w.IDs), flow.Login, tx.Now, s.FlowLifetime)
 		f.CSRFToken, out.MintedCSRF = req.CSRFToken(func() string { return ids.Token(w.IDs, 32) })
@@ -260,7 +260,7 @@ func (s *Service) decode(w *tenant.World, req request.Request, body api.LoginSub
 }
 
 func notEnabled(method string) *apierr.Error {
-	return apierr.New(http.StatusBadRequest, apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", method))
+	return apierr.New(apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", method))
 }
 
 // password is the first factor (REQ-LOGIN-002 … REQ-LOGIN-005, REQ-LOGIN-007).
@@ -293,7 +293,7 @@ func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f
 		return nil, e
 	}
 	if ident.State != identity.StateActive {
-		return nil, apierr.New(http.StatusForbidden, apierr.AccountDisabled, "This account is disabled.")
+		return nil, apierr.New(apierr.AccountDisabled, "This account is disabled.")
 	}
 	ident.FailedPasswords = 0 // never FailedSecondFactors: a password is not a second factor (REQ-SEC-001)
 	if w.Deviations.Has(deviation.SecondFactorReset) {
@@ -380,7 +380,7 @@ func (s *Service) secondFactor(tx *store.Tx, w *tenant.World, req request.Reques
 			return nil, s.locked(tx, f, ident)
 		}
 		f.AddFieldMessage(map[string]string{"totp": "totp_code", "lookup_secret": "lookup_secret", "webauthn": "webauthn_login"}[method], ui.ErrCodeInvalid)
-		e := apierr.New(http.StatusBadRequest, apierr.InvalidCode, "The code is invalid or has already been used.")
+		e := apierr.New(apierr.InvalidCode, "The code is invalid or has already been used.")
 		e.Details.AttemptsRemaining = &remaining
 		e.ContinueFlow = ui.AsFlow(s.render(tx, *f))
 		return nil, e
@@ -428,7 +428,7 @@ func (s *Service) code(tx *store.Tx, w *tenant.World, req request.Request, f *fl
 			return nil, s.locked(tx, f, ident)
 		}
 		if ident.State != identity.StateActive {
-			return nil, apierr.New(http.StatusForbidden, apierr.AccountDisabled, "This account is disabled.")
+			return nil, apierr.New(apierr.AccountDisabled, "This account is disabled.")
 		}
 		f.Active = "code"
 		m := auth.Method("code", session.AAL1, tx.Now)
@@ -483,7 +483,7 @@ func (s *Service) passkeyLogin(tx *store.Tx, w *tenant.World, req request.Reques
 		return nil, s.locked(tx, f, ident)
 	}
 	if ident.State != identity.StateActive {
-		return nil, apierr.New(http.StatusForbidden, apierr.AccountDisabled, "This account is disabled.")
+		return nil, apierr.New(apierr.AccountDisabled, "This account is disabled.")
 	}
 	ident.WebAuthn = used.WebAuthn // the new signature counter
 	ident.FailedSecondFactors = 0  // a completed aal2 sign-in
@@ -561,7 +561,7 @@ func (s *Service) countSecondFactorFailure(tx *store.Tx, f *flow.Flow, ident *id
 // locked is 423 _002 until the later of the password lock and the second-factor lock ends.
 func (s *Service) locked(tx *store.Tx, f *flow.Flow, ident identity.Identity) *apierr.Error {
 	f.Messages = []flow.Message{ui.ErrLocked}
-	e := apierr.New(http.StatusLocked, apierr.AccountLocked, "The account is temporarily locked. Try again later.")
+	e := apierr.New(apierr.AccountLocked, "The account is temporarily locked. Try again later.")
 	until := ident.LockedUntil
 	if ident.SecondFactorLockedUntil.After(until) {
 		until = ident.SecondFactorLockedUntil
@@ -573,7 +573,7 @@ func (s *Service) locked(tx *store.Tx, f *flow.Flow, ident identity.Identity) *a
 // (REQ-LOGIN-003): the same code, message and re-rendered flow.
 func (s *Service) invalidCredentials(tx *store.Tx, f *flow.Flow) *apierr.Error {
 	f.Messages = []flow.Message{ui.ErrCredentials}
-	e := apierr.New(http.StatusUnauthorized, apierr.InvalidCredentials, "The provided credentials are invalid.")
+	e := apierr.New(apierr.InvalidCredentials, "The provided credentials are invalid.")
 	e.ContinueFlow = ui.AsFlow(s.render(tx, *f))
 	return e
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/avnology/idflows/gen/api"
@@ -59,7 +58,7 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 	var out Created
 	err := w.Store.Update(ctx, func(tx *store.Tx) error {
 		if _, ok := auth.Peek(tx, req); ok {
-			return apierr.New(http.StatusBadRequest, apierr.SessionAlreadyExists, "A session already exists. Log out before registering another account.")
+			return apierr.New(apierr.SessionAlreadyExists, "A session already exists. Log out before registering another account.")
 		}
 		f := flow.New(ids.UUID(w.IDs), flow.Registration, tx.Now, s.FlowLifetime)
 		f.CSRFToken, out.MintedCSRF = req.CSRFToken(func() string { return ids.Token(w.IDs, 32) })
@@ -148,7 +147,7 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 			}
 			res, err = s.passkey(tx, w, req, &f, v.Body)
 		default:
-			err = apierr.New(http.StatusBadRequest, apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", method))
+			err = apierr.New(apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", method))
 		}
 		tx.PutFlow(f)
 		if err != nil {
@@ -173,9 +172,9 @@ func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f
 	if v := identity.CheckPassword(body.Password, traits.Email); v != nil {
 		if v.Breached {
 			return Result{}, s.rejected(f, "password", ui.ErrPasswordLeak,
-				apierr.New(http.StatusBadRequest, apierr.PasswordBreached, "The password has been found in a data breach."))
+				apierr.New(apierr.PasswordBreached, "The password has been found in a data breach."))
 		}
-		e := apierr.New(http.StatusBadRequest, apierr.PasswordTooWeak, "The password is too weak.")
+		e := apierr.New(apierr.PasswordTooWeak, "The password is too weak.")
 		reason := v.Reason
 		e.Details.Reason = &reason
 		return Result{}, s.rejected(f, "password", ui.ErrPasswordWeak, e)
@@ -195,7 +194,7 @@ func (s *Service) passkey(tx *store.Tx, w *tenant.World, req request.Request, f 
 	traits := Traits(body.Traits)
 	f.SetValue("traits.email", traits.Email)
 	if s.Passkeys == nil || f.NewIdentityID == "" {
-		return Result{}, apierr.New(http.StatusBadRequest, apierr.MethodNotEnabled, `The method "webauthn" is not enabled for this flow.`)
+		return Result{}, apierr.New(apierr.MethodNotEnabled, `The method "webauthn" is not enabled for this flow.`)
 	}
 	if err := s.available(tx, f, traits); err != nil {
 		return Result{}, err
@@ -262,7 +261,7 @@ func (s *Service) code(tx *store.Tx, w *tenant.World, req request.Request, f *fl
 func (s *Service) available(tx *store.Tx, f *flow.Flow, traits identity.Traits) error {
 	if _, taken := tx.IdentityByIdentifier(traits.Email); taken {
 		return s.rejected(f, "traits.email", ui.ErrAccountExists,
-			apierr.New(http.StatusConflict, apierr.DuplicateAccount, "An account with this email already exists."))
+			apierr.New(apierr.DuplicateAccount, "An account with this email already exists."))
 	}
 	return nil
 }
@@ -285,7 +284,7 @@ func (s *Service) beginRegistration(w *tenant.World, f *flow.Flow) error {
 func (s *Service) create(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, ident identity.Identity, m session.Method) (Result, error) {
 	if err := tx.PutIdentity(ident); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
-			return Result{}, apierr.New(http.StatusConflict, apierr.DuplicateAccount, "An account with this email already exists.")
+			return Result{}, apierr.New(apierr.DuplicateAccount, "An account with this email already exists.")
 		}
 		return Result{}, err
 	}

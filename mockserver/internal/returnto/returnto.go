@@ -2,7 +2,6 @@
 package returnto
 
 import (
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -39,6 +38,6 @@ func (a AllowList) Check(returnTo string) *apierr.Error {
 	if o := origin(returnTo); o != "" && a.origins[o] {
 		return nil
 	}
-	e := apierr.New(http.StatusBadRequest, apierr.ReturnToNotAllowed, "The return_to URL is not on the allow-list.")
+	e := apierr.New(apierr.ReturnToNotAllowed, "The return_to URL is not on the allow-list.")
 	return e
 }

@@ -10,7 +10,6 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 	"time"
@@ -224,7 +223,7 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 		ident.UpdatedAt = tx.Now
 		if err := tx.PutIdentity(ident); err != nil {
 			if errors.Is(err, store.ErrDuplicate) {
-				return apierr.New(http.StatusConflict, apierr.DuplicateAccount, "An account with this email already exists.")
+				return apierr.New(apierr.DuplicateAccount, "An account with this email already exists.")
 			}
 			return err
 		}
@@ -276,7 +275,7 @@ func (s *Service) apply(c *change, method string, body api.SettingsSubmitRequest
 		}
 		return s.webauthn(c, v.Body)
 	default: // oidc: the mock has no social provider
-		return apierr.New(http.StatusBadRequest, apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", method))
+		return apierr.New(apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", method))
 	}
 }
 
@@ -299,7 +298,7 @@ func (s *Service) secondFactorChange(c *change) error {
 
 // stepUp is the 403 _102 answer, pointing at the login flow that lifts the restriction.
 func (s *Service) stepUp(q url.Values, aal, message string) *apierr.Error {
-	e := apierr.New(http.StatusForbidden, apierr.StepUpRequired, message)
+	e := apierr.New(apierr.StepUpRequired, message)
 	required := api.AuthenticatorAssuranceLevel(aal)
 	loginURL := s.BaseURL + "/v1/flows/login?" + q.Encode()
 	e.Details.RequiredAal, e.Details.LoginUrl = &required, &loginURL
@@ -314,7 +313,7 @@ func (s *Service) profile(c *change, traits identity.Traits) error {
 		}
 		if other, taken := c.tx.IdentityByIdentifier(traits.Email); taken && other.ID != c.ident.ID {
 			c.f.AddFieldMessage("traits.email", ui.ErrAccountExists)
-			return apierr.New(http.StatusConflict, apierr.DuplicateAccount, "An account with this email already exists.")
+			return apierr.New(apierr.DuplicateAccount, "An account with this email already exists.")
 		}
 		c.ident.EmailVerified, c.ident.VerifiedAt = false, time.Time{}
 	}
@@ -329,10 +328,10 @@ func (s *Service) password(c *change, password string) error {
 	if v := identity.CheckPassword(password, c.ident.Traits.Email); v != nil {
 		if v.Breached {
 			c.f.AddFieldMessage("password", ui.ErrPasswordLeak)
-			return apierr.New(http.StatusBadRequest, apierr.PasswordBreached, "The password has been found in a data breach.")
+			return apierr.New(apierr.PasswordBreached, "The password has been found in a data breach.")
 		}
 		c.f.AddFieldMessage("password", ui.ErrPasswordWeak)
-		e := apierr.New(http.StatusBadRequest, apierr.PasswordTooWeak, "The password is too weak.")
+		e := apierr.New(apierr.PasswordTooWeak, "The password is too weak.")
 		reason := v.Reason
 		e.Details.Reason = &reason
 		return e
@@ -363,7 +362,7 @@ func (s *Service) totp(c *change, b api.SettingsTotpBody) error {
 	}
 	if c.ident.TOTPSecret != "" {
 		c.f.AddFieldMessage("totp_code", ui.ErrTOTPEnrolled)
-		return apierr.New(http.StatusConflict, apierr.FactorEnrolled, "An authenticator app is already set up; unlink it first.")
+		return apierr.New(apierr.FactorEnrolled, "An authenticator app is already set up; unlink it first.")
 	}
 	// Enrolment codes obey the second factor's attempt rule (REQ-SEC-001): once
 	// attempts_remaining reached 0, the next code is refused, right or wrong, and the flow with
@@ -381,7 +380,7 @@ func (s *Service) totp(c *change, b api.SettingsTotpBody) error {
 	if !ok {
 		c.f.CodeFailures++
 		c.f.AddFieldMessage("totp_code", ui.ErrCodeInvalid)
-		e := apierr.New(http.StatusBadRequest, apierr.InvalidCode, "The code is invalid.")
+		e := apierr.New(apierr.InvalidCode, "The code is invalid.")
 		remaining := max(codes.MaxAttempts-c.f.CodeFailures, 0)
 		e.Details.AttemptsRemaining = &remaining
 		return e
@@ -440,7 +439,7 @@ func (s *Service) lookup(c *change, b api.SettingsLookupSecretBody) error {
 // webauthn registers a passkey or removes one (REQ-SET-008, REQ-SET-009).
 func (s *Service) webauthn(c *change, b api.SettingsWebauthnBody) error {
 	if s.Passkeys == nil {
-		return apierr.New(http.StatusBadRequest, apierr.MethodNotEnabled, `The method "webauthn" is not enabled for this flow.`)
+		return apierr.New(apierr.MethodNotEnabled, `The method "webauthn" is not enabled for this flow.`)
 	}
 	if (b.WebauthnRegister != nil) == (b.WebauthnRemove != nil) {
 		return apierr.Invalid("Send either webauthn_register or webauthn_remove.", apierr.Field("body", "exactly one of webauthn_register and webauthn_remove"))
