@@ -12,7 +12,6 @@ import (
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/codes"
-	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/request"
@@ -87,7 +86,7 @@ func (e *Engine) Submit(ctx context.Context, w *tenant.World, req request.Reques
 		if err != nil {
 			return err
 		}
-		if !f.CSRFMatches(b.CSRF, req.CSRFCookie) && !w.Deviations.Has(deviation.CSRFNotEnforced) {
+		if !f.CSRFMatches(b.CSRF, req.CSRFCookie) && w.Rules.EnforceCSRF {
 			return apierr.CSRF()
 		}
 		f.ClearMessages()

@@ -12,7 +12,6 @@ import (
 	"github.com/avnology/idflows/gen/api"
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
-	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/limit"
@@ -61,7 +60,7 @@ func Send(tx *store.Tx, w *tenant.World, f *flow.Flow, address, identityID strin
 // on the identity it names, never the string the client typed — which may be another address
 // that merely looks the same. An unknown address is returned as typed (it receives nothing).
 func Recipient(w *tenant.World, typed string, ident identity.Identity, known bool) string {
-	if !known || w.Deviations.Has(deviation.UnicodeFolding) {
+	if !known || !w.Rules.ASCIIAddresses {
 		return typed
 	}
 	return ident.Traits.Email

@@ -93,3 +93,37 @@ func Parse(list string) (Set, error) {
 	}
 	return s, nil
 }
+
+// Rules are the rules of a real identity provider that a deviation can relax. The kernel reads
+// them — "does this world enforce CSRF?" — instead of asking which deviations are on. Made once
+// per world by RulesOf; the zero value relaxes everything, so always use RulesOf.
+type Rules struct {
+	EnforceCSRF            bool // submits need the flow's CSRF token (REQ-CSRF-002)
+	ExpireFlows            bool // expired flows answer _009 (REQ-FLOW-003)
+	RevokeOnLogout         bool // logout ends the session (REQ-SES-004)
+	UniformCredentialError bool // an unknown identifier reads like a wrong password (REQ-LOGIN-003)
+	RaiseAAL               bool // a second factor raises the session to aal2 (REQ-LOGIN-009)
+	EnforceStepUp          bool // settings need aal2 and a recent sign-in (REQ-STEPUP-001, -002)
+	RefuseTOTPReplay       bool // a TOTP code works once (REQ-LOGIN-010)
+	KeepSecondFactorCount  bool // a password does not reset wrong second-factor codes (REQ-SEC-001)
+	ASCIIAddresses         bool // addresses match in ASCII only; codes go to the stored one (REQ-SEC-002)
+	GuardSecondFactors     bool // removing a second factor needs aal2 (REQ-SEC-003)
+	CodeLoginAsksSecond    bool // a code login of an MFA identity asks for the second factor (REQ-SEC-004)
+}
+
+// RulesOf is the rules a world with the deviations s keeps.
+func RulesOf(s Set) Rules {
+	return Rules{
+		EnforceCSRF:            !s.Has(CSRFNotEnforced),
+		ExpireFlows:            !s.Has(ExpiryIgnored),
+		RevokeOnLogout:         !s.Has(LogoutNotRevoking),
+		UniformCredentialError: !s.Has(EnumerationLeak),
+		RaiseAAL:               !s.Has(AALNotRaised),
+		EnforceStepUp:          !s.Has(StepUpNotEnforced),
+		RefuseTOTPReplay:       !s.Has(TOTPReplay),
+		KeepSecondFactorCount:  !s.Has(SecondFactorReset),
+		ASCIIAddresses:         !s.Has(UnicodeFolding),
+		GuardSecondFactors:     !s.Has(RecoveryStripsMFA),
+		CodeLoginAsksSecond:    !s.Has(CodeLoginSkipsMFA),
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/auth"
 	"github.com/avnology/idflows/mockserver/internal/codes"
-	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/limit"
@@ -189,7 +188,7 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 		if err != nil {
 			return err
 		}
-		if !f.CSRFMatches(csrf, req.CSRFCookie) && !w.Deviations.Has(deviation.CSRFNotEnforced) {
+		if !f.CSRFMatches(csrf, req.CSRFCookie) && w.Rules.EnforceCSRF {
 			return apierr.CSRF()
 		}
 		f.ClearMessages()
@@ -287,7 +286,7 @@ func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f
 			}
 		}
 		e := s.invalidCredentials(tx, f)
-		if !found && w.Deviations.Has(deviation.EnumerationLeak) {
+		if !found && !w.Rules.UniformCredentialError {
 			e.Message = "No account exists with this identifier."
 		}
 		return nil, e
@@ -296,7 +295,7 @@ func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f
 		return nil, apierr.New(apierr.AccountDisabled, "This account is disabled.")
 	}
 	ident.FailedPasswords = 0 // never FailedSecondFactors: a password is not a second factor (REQ-SEC-001)
-	if w.Deviations.Has(deviation.SecondFactorReset) {
+	if !w.Rules.KeepSecondFactorCount {
 		ident.FailedSecondFactors = 0
 	}
 	_ = tx.PutIdentity(ident)
@@ -347,7 +346,7 @@ func (s *Service) secondFactor(tx *store.Tx, w *tenant.World, req request.Reques
 		}
 		var step int64
 		last := ident.TOTPLastStep
-		if w.Deviations.Has(deviation.TOTPReplay) {
+		if !w.Rules.RefuseTOTPReplay {
 			last = 0
 		}
 		if step, good = identity.MatchTOTP(ident.TOTPSecret, code, tx.Now, last); good {
@@ -435,7 +434,7 @@ func (s *Service) code(tx *store.Tx, w *tenant.World, req request.Request, f *fl
 		if f.SessionID != "" {
 			return s.reauthenticate(tx, f, ident, m, nil)
 		}
-		if ident.HasSecondFactor() && !w.Deviations.Has(deviation.CodeLoginSkipsMFA) {
+		if ident.HasSecondFactor() && w.Rules.CodeLoginAsksSecond {
 			return s.awaitSecondFactor(tx, w, f, ident, m, nil)
 		}
 		return s.done(tx, f, auth.Issue(tx, w.IDs, ident, m, req, s.SessionLifetime, false), ident, nil), nil
@@ -511,7 +510,7 @@ func (s *Service) reauthenticate(tx *store.Tx, f *flow.Flow, ident identity.Iden
 // strong is a completed method that brings aal2 — unless the aal-not-raised fault is on.
 func strong(w *tenant.World, method string, at time.Time) session.Method {
 	m := auth.Method(method, session.AAL2, at)
-	if w.Deviations.Has(deviation.AALNotRaised) {
+	if !w.Rules.RaiseAAL {
 		m.AAL = session.AAL1
 	}
 	return m

@@ -13,7 +13,6 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/auth"
 	"github.com/avnology/idflows/mockserver/internal/codes"
-	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/passkey"
@@ -122,7 +121,7 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 		if err != nil {
 			return err
 		}
-		if !f.CSRFMatches(csrf, req.CSRFCookie) && !w.Deviations.Has(deviation.CSRFNotEnforced) {
+		if !f.CSRFMatches(csrf, req.CSRFCookie) && w.Rules.EnforceCSRF {
 			return apierr.CSRF()
 		}
 		f.ClearMessages()

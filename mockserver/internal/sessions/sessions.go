@@ -9,7 +9,6 @@ import (
 	"github.com/avnology/idflows/gen/api"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/auth"
-	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/session"
 	"github.com/avnology/idflows/mockserver/internal/store"
@@ -37,7 +36,7 @@ func Logout(ctx context.Context, w *tenant.World, req request.Request) error {
 		if err != nil {
 			return err
 		}
-		ses.Revoked = !w.Deviations.Has(deviation.LogoutNotRevoking)
+		ses.Revoked = w.Rules.RevokeOnLogout
 		tx.PutSession(ses)
 		return nil
 	})

@@ -19,7 +19,6 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/auth"
 	"github.com/avnology/idflows/mockserver/internal/codes"
-	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/passkey"
@@ -71,7 +70,7 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 		if e != nil {
 			return e
 		}
-		if id.HasSecondFactor() && ses.AAL != session.AAL2 && !ses.Recovery && !w.Deviations.Has(deviation.StepUpNotEnforced) {
+		if id.HasSecondFactor() && ses.AAL != session.AAL2 && !ses.Recovery && w.Rules.EnforceStepUp {
 			return s.stepUp(url.Values{"aal": {"aal2"}}, "aal2", "Your session must be at aal2 to change settings: complete your second factor.")
 		}
 		var err error
@@ -207,7 +206,7 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 		if err != nil {
 			return err
 		}
-		if !f.CSRFMatches(csrf, req.CSRFCookie) && !w.Deviations.Has(deviation.CSRFNotEnforced) {
+		if !f.CSRFMatches(csrf, req.CSRFCookie) && w.Rules.EnforceCSRF {
 			return apierr.CSRF()
 		}
 		f.ClearMessages()
@@ -281,7 +280,7 @@ func (s *Service) apply(c *change, method string, body api.SettingsSubmitRequest
 
 // privileged refuses a privileged change on a session authenticated too long ago (REQ-STEPUP-002).
 func (s *Service) privileged(c *change) error {
-	if c.ses.Privileged(c.tx.Now) || c.w.Deviations.Has(deviation.StepUpNotEnforced) {
+	if c.ses.Privileged(c.tx.Now) || !c.w.Rules.EnforceStepUp {
 		return nil
 	}
 	return s.stepUp(url.Values{"refresh": {"true"}}, c.ses.AAL, "This change needs a recent sign-in: sign in again and retry.")
@@ -290,7 +289,7 @@ func (s *Service) privileged(c *change) error {
 // secondFactorChange refuses to remove or replace a second factor on a session below aal2 —
 // in practice a recovery session, which proves control of the mailbox only (REQ-SEC-003).
 func (s *Service) secondFactorChange(c *change) error {
-	if c.ses.AAL == session.AAL2 || c.w.Deviations.Has(deviation.RecoveryStripsMFA) {
+	if c.ses.AAL == session.AAL2 || !c.w.Rules.GuardSecondFactors {
 		return nil
 	}
 	return s.stepUp(url.Values{"aal": {"aal2"}}, "aal2", "Removing or replacing a second factor needs your second factor: sign in at aal2.")

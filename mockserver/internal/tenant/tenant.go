@@ -27,8 +27,9 @@ type World struct {
 	Outbox  *outbox.Outbox
 	Faults  *Faults
 	Journal *Journal
-	// Deviations are deliberate contract breaches (mockserver.WithFault); empty in normal use.
-	Deviations deviation.Set
+	// Rules are the provider's rules this world keeps: all of them, unless the mock was built to
+	// break the contract on purpose (mockserver.WithFault).
+	Rules deviation.Rules
 }
 
 // Config says how worlds are made.
@@ -162,16 +163,17 @@ func (r *Registry) Len() int {
 func (r *Registry) newWorld(name string) *World {
 	clk := clock.NewOffset(r.cfg.Clock)
 	st := store.New(r.cfg.Limits, r.cfg.Budget, clk.Now)
-	st.KeepExpiredFlows = r.cfg.Deviations.Has(deviation.ExpiryIgnored)
-	st.FoldUnicode = r.cfg.Deviations.Has(deviation.UnicodeFolding)
+	rules := deviation.RulesOf(r.cfg.Deviations)
+	st.KeepExpiredFlows = !rules.ExpireFlows
+	st.FoldUnicode = !rules.ASCIIAddresses
 	return &World{
-		Deviations: r.cfg.Deviations,
-		Name:       name,
-		Store:      st,
-		Clock:      clk,
-		IDs:        r.cfg.IDs(name),
-		Outbox:     &outbox.Outbox{Max: 1000},
-		Faults:     &Faults{},
-		Journal:    NewJournal(1000),
+		Rules:   rules,
+		Name:    name,
+		Store:   st,
+		Clock:   clk,
+		IDs:     r.cfg.IDs(name),
+		Outbox:  &outbox.Outbox{Max: 1000},
+		Faults:  &Faults{},
+		Journal: NewJournal(1000),
 	}
 }
