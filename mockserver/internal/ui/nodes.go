@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"sync"
 
 	"github.com/avnology/idflows/gen/api"
 	"github.com/avnology/idflows/mockserver/internal/flow"
@@ -27,7 +28,59 @@ type input struct {
 	onclick      api.UiNodeInputAttributesOnclickTrigger
 }
 
+// staticInputs caches the rendered form of inputs that look the same in every flow (a
+// password field, a submit button): rendering a node means a JSON encoding, and most of a
+// flow's nodes never change. Keys come from the code's own node definitions, so the cache
+// stays small.
+var staticInputs sync.Map // staticKey → api.UiNode
+
+type staticKey struct {
+	group, name, typ, value, autocomplete, pattern, onclick string
+	required                                                bool
+	maxlength                                               int
+	labelID, labelText                                      string
+}
+
 func (in input) node(f flow.Flow) api.UiNode {
+	key, static := in.staticKey(f)
+	if static {
+		if n, ok := staticInputs.Load(key); ok {
+			return n.(api.UiNode)
+		}
+	}
+	n := in.render(f)
+	if static {
+		staticInputs.Store(key, n)
+	}
+	return n
+}
+
+// staticKey identifies an input whose node does not depend on the flow: no value typed into
+// it, no message on it, no hidden per-flow value (a CSRF token, a WebAuthn challenge), and a
+// label without context.
+func (in input) staticKey(f flow.Flow) (staticKey, bool) {
+	value, isString := in.value.(string)
+	if in.value != nil && !isString || in.typ == api.UiNodeInputAttributesTypeHidden && value != "" {
+		return staticKey{}, false
+	}
+	if _, typed := f.Values[in.name]; typed || len(f.FieldMessages[in.name]) > 0 {
+		return staticKey{}, false
+	}
+	k := staticKey{group: string(in.group), name: in.name, typ: string(in.typ), value: value, autocomplete: string(in.autocomplete),
+		pattern: in.pattern, onclick: string(in.onclick), required: in.required, maxlength: in.maxlength}
+	if in.value == nil {
+		k.value = "\x00nil" // no value differs from an empty one
+	}
+	if in.label != nil {
+		if in.label.Context != nil {
+			return staticKey{}, false
+		}
+		k.labelID, k.labelText = in.label.ID, in.label.Text
+	}
+	return k, true
+}
+
+func (in input) render(f flow.Flow) api.UiNode {
 	attrs := api.UiNodeInputAttributes{
 		NodeType: api.UiNodeInputAttributesNodeTypeInput,
 		Name:     in.name,
