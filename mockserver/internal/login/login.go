@@ -74,7 +74,11 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 	if err := s.ReturnTo.Check(p.ReturnTo); err != nil {
 		return Created{}, err
 	}
-	var out Created
+	var (
+		out    Created
+		f      flow.Flow
+		second ui.SecondFactors
+	)
 	err := w.Store.Update(ctx, func(tx *store.Tx) error {
 		ses, hasSession := auth.Peek(tx, req)
 		stepUp := p.AAL == "aal2" || p.AAL == "aal3" || p.AAL == "highest_available"
@@ -84,7 +88,7 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 		case hasSession && !p.Refresh && !stepUp:
 			return apierr.New(apierr.SessionAlreadyExists, "A session already exists. Log out first, or ask for refresh=true or aal=aal2.")
 		}
-		f := flow.New(ids.UUID(w.IDs), flow.Login, tx.Now, s.FlowLifetime)
+		f = flow.New(ids.UUID(w.IDs), flow.Login, tx.Now, s.FlowLifetime)
 		f.CSRFToken, out.MintedCSRF = req.CSRFToken(func() string { return ids.Token(w.IDs, 32) })
 		f.ReturnTo, f.LoginChallenge, f.OrganizationID = p.ReturnTo, p.LoginChallenge, p.OrganizationID
 		f.Refresh, f.RequestedAAL = p.Refresh, "aal1"
@@ -103,18 +107,27 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 			return err
 		}
 		tx.PutFlow(f)
-		out.Flow, out.CSRFToken = s.render(tx, f), f.CSRFToken
+		second = secondFactors(tx, f)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	out.Flow, out.CSRFToken = s.Render.Login(f, second), f.CSRFToken // rendered outside the lock
+	return out, nil
 }
 
 func (s *Service) render(tx *store.Tx, f flow.Flow) api.LoginFlow {
-	var second ui.SecondFactors
-	if ident, ok := tx.Identity(f.IdentityID); ok {
-		second = ui.SecondFactors{TOTP: ident.TOTPSecret != "", LookupSecret: len(ident.LookupSecrets) > 0, WebAuthn: len(ident.WebAuthn) > 0}
+	return s.Render.Login(f, secondFactors(tx, f))
+}
+
+// secondFactors are the second factors the flow's awaited identity can use.
+func secondFactors(tx *store.Tx, f flow.Flow) ui.SecondFactors {
+	ident, ok := tx.Identity(f.IdentityID)
+	if !ok {
+		return ui.SecondFactors{}
 	}
-	return s.Render.Login(f, second)
+	return ui.SecondFactors{TOTP: ident.TOTPSecret != "", LookupSecret: len(ident.LookupSecrets) > 0, WebAuthn: len(ident.WebAuthn) > 0}
 }
 
 // beginAssertion starts the flow's WebAuthn ceremony: a second factor for the awaited
@@ -134,10 +147,13 @@ func (s *Service) beginAssertion(w *tenant.World, f *flow.Flow, awaited *identit
 
 // Get returns a login flow (REQ-FLOW-003, REQ-FLOW-005).
 func (s *Service) Get(ctx context.Context, w *tenant.World, id string) (api.LoginFlow, error) {
-	var out api.LoginFlow
+	var (
+		f      flow.Flow
+		second ui.SecondFactors
+	)
 	err := w.Store.Update(ctx, func(tx *store.Tx) error {
-		f, err := s.usable(tx, w, id)
-		if err != nil {
+		var err error
+		if f, err = s.usable(tx, w, id); err != nil {
 			return err
 		}
 		if f.WebAuthnOptions == "" && f.IdentityID == "" { // a flow offered in place of an expired one
@@ -146,10 +162,13 @@ func (s *Service) Get(ctx context.Context, w *tenant.World, id string) (api.Logi
 			}
 			tx.PutFlow(f)
 		}
-		out = s.render(tx, f)
+		second = secondFactors(tx, f)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return api.LoginFlow{}, err
+	}
+	return s.Render.Login(f, second), nil // rendered outside the lock
 }
 
 // usable loads a flow that can still be used, or answers 404 / 400 _009 with a fresh flow.
