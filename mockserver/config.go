@@ -41,6 +41,9 @@ type Config struct {
 	PasswordHashIterations uint32
 	// MaxBodyBytes caps request bodies (413 beyond).
 	MaxBodyBytes int64
+	// LoginLimit is how many login submits one identifier may make per minute (D9: 10 by
+	// default; a load test raises it — the suite checks the documented 10).
+	LoginLimit int
 	// SessionLifetime is how long a session lives (24 h by default).
 	SessionLifetime time.Duration
 	// FlowLifetimes override the documented lifetime of a flow type ("login", "registration", …).

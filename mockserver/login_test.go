@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/avnology/idflows/mockserver"
 	"github.com/avnology/idflows/mockserver/mockservertest"
 )
 
@@ -245,4 +246,19 @@ func totpCode(t *testing.T, srv *mockservertest.Server, identityID string) strin
 	r := newBrowser(t, srv).do(http.MethodGet, "/_mock/identities/"+identityID+"/totp", nil)
 	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
 	return r.str("code")
+}
+
+// The login rate limit is configurable (D9): a load test raises it; 10 is the default the
+// suite checks.
+func TestLoginLimitIsConfigurable(t *testing.T) {
+	cfg := mockserver.DefaultConfig()
+	cfg.LoginLimit = 2
+	srv := mockservertest.NewServer(t, mockservertest.WithConfig(cfg))
+	b := newBrowser(t, srv)
+	for range 2 {
+		assert.Equal(t, http.StatusUnauthorized, b.login("jane@acme.com", "wrong-password-1").status)
+	}
+	r := b.login("jane@acme.com", "wrong-password-1")
+	assert.Equal(t, http.StatusTooManyRequests, r.status)
+	assert.Equal(t, "2", r.header.Get("X-RateLimit-Limit"))
 }

@@ -115,7 +115,11 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		}
 		return flow.DefaultLifetimes[t]
 	}
-	s.login = &login.Service{Render: render, ReturnTo: allow, Policy: login.DefaultPolicy, FlowLifetime: lifetime(flow.Login), SessionLifetime: cfg.SessionLifetime,
+	policy := login.DefaultPolicy
+	if cfg.LoginLimit > 0 {
+		policy.SubmitsPerMin = cfg.LoginLimit
+	}
+	s.login = &login.Service{Render: render, ReturnTo: allow, Policy: policy, FlowLifetime: lifetime(flow.Login), SessionLifetime: cfg.SessionLifetime,
 		DummyHash: s.hasher(ids.Random{}).Hash("not a password anyone has"), Passkeys: rp}
 	s.registration = &registration.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Registration), SessionLifetime: cfg.SessionLifetime, Passkeys: rp}
 	s.settings = &settings.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Settings),

@@ -63,6 +63,9 @@ func TestMockFlagErrors(t *testing.T) {
 		{"mock", "--flow-lifetimes", "login=soon"},
 		{"mock", "--flow-lifetimes", "checkout=5m"},
 		{"mock", "--config", "/nonexistent.yaml"},
+		{"mock", "--login-limit", "0"},
+		{"mock", "--max-flows", "many"},
+		{"mock", "--shutdown-grace", "soon"},
 	} {
 		code, _, stderr := runCLI(t, args...)
 		assert.Equal(t, exitUsage, code, "%v", args)

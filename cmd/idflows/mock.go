@@ -48,6 +48,8 @@ type mockSettings struct {
 	MaxFlows      string `yaml:"max_flows"`
 	MaxSessions   string `yaml:"max_sessions"`
 	MaxIdentities string `yaml:"max_identities"`
+	// LoginLimit is login submits per identifier per minute (10, as documented).
+	LoginLimit string `yaml:"login_limit"`
 	// Faults is flag-only: a mock that breaks the contract must never come from a shared file.
 	Faults string `yaml:"-"`
 }
@@ -76,6 +78,7 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	maxFlows := fs.String("max-flows", "", "most flows of all tenants together (env IDFLOWS_MAX_FLOWS; default 500000)")
 	maxSessions := fs.String("max-sessions", "", "most sessions of all tenants together (env IDFLOWS_MAX_SESSIONS; default 500000)")
 	maxIdentities := fs.String("max-identities", "", "most identities of all tenants together (env IDFLOWS_MAX_IDENTITIES; default 100000)")
+	loginLimit := fs.String("login-limit", "", "login submits per identifier per minute (env IDFLOWS_LOGIN_LIMIT; default 10, as documented — raise it for load tests)")
 	faults := fs.String("fault", "", "break the contract on purpose, to test a conformance suite: comma-separated "+strings.Join(faultNames(), ","))
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: idflows mock [flags]\n\nRuns the stateful mock of the Avnology ID flow API with its control plane under /_mock/.")
@@ -124,6 +127,7 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	pick(&set.MaxFlows, *maxFlows, "IDFLOWS_MAX_FLOWS")
 	pick(&set.MaxSessions, *maxSessions, "IDFLOWS_MAX_SESSIONS")
 	pick(&set.MaxIdentities, *maxIdentities, "IDFLOWS_MAX_IDENTITIES")
+	pick(&set.LoginLimit, *loginLimit, "IDFLOWS_LOGIN_LIMIT")
 	noControlValue := os.Getenv("IDFLOWS_NO_CONTROL")
 	if *noControl {
 		noControlValue = "true"
@@ -371,6 +375,13 @@ func capacity(set mockSettings, cfg *mockserver.Config) (time.Duration, error) {
 			return 0, fmt.Errorf("%s %q: want a positive whole number", b.flag, b.value)
 		}
 		*b.dst = n
+	}
+	if set.LoginLimit != "" {
+		n, err := strconv.Atoi(set.LoginLimit)
+		if err != nil || n < 1 {
+			return 0, fmt.Errorf("--login-limit %q: want a positive whole number", set.LoginLimit)
+		}
+		cfg.LoginLimit = n
 	}
 	if set.MaxTenants != "" {
 		n, err := strconv.Atoi(set.MaxTenants)
