@@ -1,0 +1,137 @@
+// Command journey drives password-login journeys against the mock — create a login flow,
+// submit a persona's password, ask whoami with the session — from many goroutines for a
+// while, and prints journeys per second and latency percentiles. wrk drives single requests;
+// a journey needs each connection's state, so it is a Go client. Loopback targets only.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+func main() {
+	target := flag.String("target", "http://127.0.0.1:4481", "the mock's base URL (loopback only)")
+	conns := flag.Int("c", 50, "concurrent journeys")
+	duration := flag.Duration("d", 10*time.Second, "how long")
+	flag.Parse()
+	if u, err := url.Parse(*target); err != nil || !loopback(u.Hostname()) {
+		fmt.Fprintln(os.Stderr, "journey: --target must be a loopback URL")
+		os.Exit(2)
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *conns}}
+	deadline := time.Now().Add(*duration)
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		failures  int
+		wg        sync.WaitGroup
+	)
+	for range *conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				start := time.Now()
+				err := journey(client, *target)
+				mu.Lock()
+				if err != nil {
+					failures++
+				} else {
+					latencies = append(latencies, time.Since(start))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	slices.Sort(latencies)
+	pct := func(p float64) time.Duration {
+		if len(latencies) == 0 {
+			return 0
+		}
+		return latencies[int(p*float64(len(latencies)-1))].Round(10 * time.Microsecond)
+	}
+	fmt.Printf("%-28s %10.2f journeys/s   p50 %s  p99 %s  (%d journeys, %d failed)\n", "password-login journey",
+		float64(len(latencies))/duration.Seconds(), pct(0.50), pct(0.99), len(latencies), failures)
+}
+
+// journey is create → submit password → whoami; any unexpected answer is an error.
+func journey(c *http.Client, base string) error {
+	var flow struct {
+		ID string `json:"id"`
+		UI struct {
+			Nodes []struct {
+				Attributes struct {
+					Name  string `json:"name"`
+					Value any    `json:"value"`
+				} `json:"attributes"`
+			} `json:"nodes"`
+		} `json:"ui"`
+	}
+	if err := call(c, http.MethodGet, base+"/v1/flows/login", "", "", &flow); err != nil {
+		return err
+	}
+	csrf := ""
+	for _, n := range flow.UI.Nodes {
+		if n.Attributes.Name == "csrf_token" {
+			csrf, _ = n.Attributes.Value.(string)
+		}
+	}
+	var done struct {
+		Session struct {
+			Token string `json:"token"`
+		} `json:"session"`
+	}
+	body := `{"method":"password","body":{"identifier":"jane@acme.com","password":"Secure-Passw0rd!","csrf_token":"` + csrf + `"}}`
+	if err := call(c, http.MethodPost, base+"/v1/flows/login/"+flow.ID+":submit", body, "", &done); err != nil {
+		return err
+	}
+	return call(c, http.MethodGet, base+"/v1/sessions/whoami", "", done.Session.Token, nil)
+}
+
+func call(c *http.Client, method, url, body, token string, into any) error {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s: %d", method, url, resp.StatusCode)
+	}
+	if into != nil {
+		return json.Unmarshal(data, into)
+	}
+	return nil
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
