@@ -17,6 +17,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/store"
+	"github.com/avnology/idflows/mockserver/internal/submit"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 )
 
@@ -80,20 +81,12 @@ type Body struct {
 type Passed func(tx *store.Tx, f *flow.Flow, ident identity.Identity) error
 
 // Submit runs one step and returns the flow as it now is, with the rate-limit headers of a send.
-func (e *Engine) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, b Body, passed Passed) (out flow.Flow, headers http.Header, err error) {
-	err = w.Store.Update(ctx, func(tx *store.Tx) error {
-		f, err := e.usable(tx, w, id)
-		if err != nil {
-			return err
-		}
-		if !f.CSRFMatches(b.CSRF, req.CSRFCookie) && w.Rules.EnforceCSRF {
-			return apierr.CSRF()
-		}
-		f.ClearMessages()
-		err = e.step(tx, w, &f, b, passed, &headers)
-		tx.PutFlow(f) // a counted wrong code survives the error
-		out = f
-		return err
+func (e *Engine) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, b Body, passed Passed) (flow.Flow, http.Header, error) {
+	var headers http.Header
+	load := func(tx *store.Tx) (flow.Flow, error) { return e.usable(tx, w, id) }
+	out, err := submit.Run(ctx, w, submit.CSRF{Token: b.CSRF, Cookie: req.CSRFCookie}, load, func(tx *store.Tx, f *flow.Flow) (flow.Flow, error) {
+		err := e.step(tx, w, f, b, passed, &headers)
+		return *f, err
 	})
 	return out, headers, err
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/session"
 	"github.com/avnology/idflows/mockserver/internal/store"
+	"github.com/avnology/idflows/mockserver/internal/submit"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 	"github.com/avnology/idflows/mockserver/internal/ui"
 )
@@ -200,26 +201,13 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 		return Result{}, err
 	}
 	raw, _ := body.MarshalJSON()
-	csrf := flow.EnvelopeCSRF(raw)
-	var out Result
-	err = w.Store.Update(ctx, func(tx *store.Tx) error {
-		f, err := s.usable(tx, w, id)
-		if err != nil {
-			return err
-		}
-		if !f.CSRFMatches(csrf, req.CSRFCookie) && w.Rules.EnforceCSRF {
-			return apierr.CSRF()
-		}
-		f.ClearMessages()
-		res, err := run(tx, &f)
-		tx.PutFlow(f) // counters, messages and state survive a failed submit
-		if err != nil {
-			return err
-		}
-		out = *res
-		return nil
-	})
-	return out, err
+	csrf := submit.CSRF{Token: flow.EnvelopeCSRF(raw), Cookie: req.CSRFCookie}
+	load := func(tx *store.Tx) (flow.Flow, error) { return s.usable(tx, w, id) }
+	res, err := submit.Run(ctx, w, csrf, load, submit.Act[*Result](run))
+	if err != nil || res == nil {
+		return Result{}, err
+	}
+	return *res, nil
 }
 
 func (s *Service) decode(w *tenant.World, req request.Request, body api.LoginSubmitRequest) (apply, error) {

@@ -20,6 +20,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/session"
 	"github.com/avnology/idflows/mockserver/internal/store"
+	"github.com/avnology/idflows/mockserver/internal/submit"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 	"github.com/avnology/idflows/mockserver/internal/ui"
 )
@@ -114,48 +115,31 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 		return Result{}, apierr.Invalid("The request body is invalid.", apierr.Field("method", "required"))
 	}
 	raw, _ := body.MarshalJSON()
-	csrf := flow.EnvelopeCSRF(raw)
-	var out Result
-	err = w.Store.Update(ctx, func(tx *store.Tx) error {
-		f, err := s.usable(tx, w, id)
-		if err != nil {
-			return err
-		}
-		if !f.CSRFMatches(csrf, req.CSRFCookie) && w.Rules.EnforceCSRF {
-			return apierr.CSRF()
-		}
-		f.ClearMessages()
-		var res Result
+	csrf := submit.CSRF{Token: flow.EnvelopeCSRF(raw), Cookie: req.CSRFCookie}
+	load := func(tx *store.Tx) (flow.Flow, error) { return s.usable(tx, w, id) }
+	return submit.Run(ctx, w, csrf, load, func(tx *store.Tx, f *flow.Flow) (Result, error) {
 		switch method {
 		case "password":
-			v, verr := body.AsRegistrationPasswordSubmit()
-			if verr != nil {
-				return apierr.Invalid("The request body is invalid.")
+			v, err := body.AsRegistrationPasswordSubmit()
+			if err != nil {
+				return Result{}, apierr.Invalid("The request body is invalid.")
 			}
-			res, err = s.password(tx, w, req, &f, v.Body)
+			return s.password(tx, w, req, f, v.Body)
 		case "code":
-			v, verr := body.AsRegistrationCodeSubmit()
-			if verr != nil {
-				return apierr.Invalid("The request body is invalid.")
+			v, err := body.AsRegistrationCodeSubmit()
+			if err != nil {
+				return Result{}, apierr.Invalid("The request body is invalid.")
 			}
-			res, err = s.code(tx, w, req, &f, v.Body)
+			return s.code(tx, w, req, f, v.Body)
 		case "webauthn":
-			v, verr := body.AsRegistrationWebauthnSubmit()
-			if verr != nil {
-				return apierr.Invalid("The request body is invalid.")
+			v, err := body.AsRegistrationWebauthnSubmit()
+			if err != nil {
+				return Result{}, apierr.Invalid("The request body is invalid.")
 			}
-			res, err = s.passkey(tx, w, req, &f, v.Body)
-		default:
-			err = apierr.New(apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", method))
+			return s.passkey(tx, w, req, f, v.Body)
 		}
-		tx.PutFlow(f)
-		if err != nil {
-			return err
-		}
-		out = res
-		return nil
+		return Result{}, apierr.New(apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", method))
 	})
-	return out, err
 }
 
 // password creates the identity and signs it in (REQ-REG-002 … REQ-REG-004).

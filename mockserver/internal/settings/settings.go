@@ -27,6 +27,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/session"
 	"github.com/avnology/idflows/mockserver/internal/store"
+	"github.com/avnology/idflows/mockserver/internal/submit"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 	"github.com/avnology/idflows/mockserver/internal/ui"
 )
@@ -199,46 +200,41 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 		return api.SettingsSubmitResult{}, apierr.Invalid("The request body is invalid.", apierr.Field("method", "required"))
 	}
 	raw, _ := body.MarshalJSON()
-	csrf := flow.EnvelopeCSRF(raw)
-	var out api.SettingsSubmitResult
-	err = w.Store.Update(ctx, func(tx *store.Tx) error {
-		ses, ident, f, err := s.load(tx, w, req, id)
-		if err != nil {
-			return err
-		}
-		if !f.CSRFMatches(csrf, req.CSRFCookie) && w.Rules.EnforceCSRF {
-			return apierr.CSRF()
-		}
-		f.ClearMessages()
-		c := &change{tx: tx, w: w, ses: ses, ident: &ident, f: &f}
+	csrf := submit.CSRF{Token: flow.EnvelopeCSRF(raw), Cookie: req.CSRFCookie}
+	var (
+		ses   session.Session
+		ident identity.Identity
+	)
+	load := func(tx *store.Tx) (flow.Flow, error) {
+		var f flow.Flow
+		var err error
+		ses, ident, f, err = s.load(tx, w, req, id)
+		return f, err
+	}
+	return submit.Run(ctx, w, csrf, load, func(tx *store.Tx, f *flow.Flow) (api.SettingsSubmitResult, error) {
+		c := &change{tx: tx, w: w, ses: ses, ident: &ident, f: f}
 		if err := s.apply(c, method, body); err != nil {
-			tx.PutFlow(f)
 			var e *apierr.Error
 			if errors.As(err, &e) && e.ContinueFlow == nil && e.Status < 500 && e.Code != apierr.StepUpRequired && e.Code != apierr.FlowExpired {
-				e.ContinueFlow = ui.AsFlow(s.render(f, ident))
+				e.ContinueFlow = ui.AsFlow(s.render(*f, ident))
 			}
-			return err
+			return api.SettingsSubmitResult{}, err
 		}
 		ident.UpdatedAt = tx.Now
 		if err := tx.PutIdentity(ident); err != nil {
 			if errors.Is(err, store.ErrDuplicate) {
-				return apierr.New(apierr.DuplicateAccount, "An account with this email already exists.")
+				return api.SettingsSubmitResult{}, apierr.New(apierr.DuplicateAccount, "An account with this email already exists.")
 			}
-			return err
+			return api.SettingsSubmitResult{}, err
 		}
 		if err := f.MoveTo(flow.Success); err != nil {
-			return err
+			return api.SettingsSubmitResult{}, err
 		}
 		f.Messages = []flow.Message{ui.InfoSaved}
-		shown := f.ShownLookup
-		f.ShownLookup = nil // codes are shown in this answer only (REQ-SET-007)
-		tx.PutFlow(f)
-		f.ShownLookup = shown
-		cf := s.render(f, ident)
-		out = api.SettingsSubmitResult{ContinueFlow: &cf, ReturnTo: nonEmpty(f.ReturnTo)}
-		return nil
+		cf := s.render(*f, ident)
+		f.ShownLookup = nil // the codes are shown in this answer only, never stored (REQ-SET-007)
+		return api.SettingsSubmitResult{ContinueFlow: &cf, ReturnTo: nonEmpty(f.ReturnTo)}, nil
 	})
-	return out, err
 }
 
 func (s *Service) apply(c *change, method string, body api.SettingsSubmitRequest) error {
