@@ -31,18 +31,18 @@ func (b boundedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = &boundedBody{rc: resp.Body, left: b.max}
+	resp.Body = &boundedBody{rc: resp.Body, left: b.max, max: b.max}
 	return resp, nil
 }
 
 type boundedBody struct {
-	rc   io.ReadCloser
-	left int64
+	rc        io.ReadCloser
+	left, max int64
 }
 
 func (b *boundedBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
-		return 0, fmt.Errorf("the answer is larger than %d bytes", maxCapabilityBody)
+		return 0, fmt.Errorf("the answer is larger than %d bytes", b.max)
 	}
 	if int64(len(p)) > b.left {
 		p = p[:b.left]
