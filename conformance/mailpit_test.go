@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -34,4 +35,20 @@ func TestMailpitInbox(t *testing.T) {
 
 	_, err = Mailpit{BaseURL: srv.URL + "/nope"}.Codes(t.Context(), Scope{}, "jane@example.com")
 	assert.Error(t, err)
+}
+
+// An inbox that answers without end cannot exhaust the suite: its answers are cut off.
+func TestMailpitAnswersAreBounded(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"messages":[`))
+		chunk := []byte(strings.Repeat(`{"ID":"m"},`, 6000))
+		for range 128 { // 8 MiB of a list that never ends
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	_, err := Mailpit{BaseURL: srv.URL}.Codes(t.Context(), Scope{}, "jane@example.com")
+	assert.ErrorContains(t, err, "larger than 4194304 bytes")
 }
