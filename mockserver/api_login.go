@@ -37,7 +37,11 @@ func (a *flowAPI) GetLoginFlow(ctx context.Context, req api.GetLoginFlowRequestO
 
 func (a *flowAPI) SubmitLoginFlow(ctx context.Context, req api.SubmitLoginFlowRequestObject) (api.SubmitLoginFlowResponseObject, error) {
 	c := callFrom(ctx)
-	out, err := a.s.login.Submit(ctx, c.world, c.req, req.FlowId, *req.Body)
+	var cmd login.Command
+	if err := decodeOnce(c, &cmd); err != nil {
+		return nil, err
+	}
+	out, err := a.s.login.Submit(ctx, c.world, c.req, req.FlowId, cmd)
 	if err != nil {
 		return nil, err
 	}

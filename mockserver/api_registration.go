@@ -31,7 +31,11 @@ func (a *flowAPI) GetRegistrationFlow(ctx context.Context, req api.GetRegistrati
 
 func (a *flowAPI) SubmitRegistrationFlow(ctx context.Context, req api.SubmitRegistrationFlowRequestObject) (api.SubmitRegistrationFlowResponseObject, error) {
 	c := callFrom(ctx)
-	out, err := a.s.registration.Submit(ctx, c.world, c.req, req.FlowId, *req.Body)
+	var cmd registration.Command
+	if err := decodeOnce(c, &cmd); err != nil {
+		return nil, err
+	}
+	out, err := a.s.registration.Submit(ctx, c.world, c.req, req.FlowId, cmd)
 	if err != nil {
 		return nil, err
 	}

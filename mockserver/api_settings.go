@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"context"
+	"github.com/avnology/idflows/mockserver/internal/settings"
 
 	"github.com/avnology/idflows/gen/api"
 )
@@ -27,7 +28,11 @@ func (a *flowAPI) GetSettingsFlow(ctx context.Context, req api.GetSettingsFlowRe
 
 func (a *flowAPI) SubmitSettingsFlow(ctx context.Context, req api.SubmitSettingsFlowRequestObject) (api.SubmitSettingsFlowResponseObject, error) {
 	c := callFrom(ctx)
-	out, err := a.s.settings.Submit(ctx, c.world, c.req, req.FlowId, *req.Body)
+	var cmd settings.Command
+	if err := decodeOnce(c, &cmd); err != nil {
+		return nil, err
+	}
+	out, err := a.s.settings.Submit(ctx, c.world, c.req, req.FlowId, cmd)
 	if err != nil {
 		return nil, err
 	}

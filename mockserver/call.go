@@ -2,6 +2,8 @@ package mockserver
 
 import (
 	"context"
+	"encoding/json"
+	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"net/http"
 	"time"
 
@@ -50,3 +52,13 @@ func (s *Server) cookie(name, value string, maxAge time.Duration) *http.Cookie {
 
 // setCookie adds a Set-Cookie header to the response.
 func (c *call) setCookie(ck *http.Cookie) { c.header.Add("Set-Cookie", ck.String()) }
+
+// decodeOnce decodes the request body — read once, bounded and validated against the contract
+// by the middleware — into a flow's command. It is the one decode of a submit the flows see:
+// they get commands, never the generated request unions.
+func decodeOnce(c *call, cmd any) error {
+	if err := json.Unmarshal(c.body, cmd); err != nil {
+		return apierr.Invalid("The request body is invalid.", apierr.Field("body", err.Error()))
+	}
+	return nil
+}

@@ -1,9 +1,6 @@
 package flow
 
-import (
-	"crypto/subtle"
-	"encoding/json"
-)
+import "crypto/subtle"
 
 // CSRFMatches reports whether a submit's body token, and its avnl_csrf cookie when present,
 // equal the flow's token (REQ-CSRF-002, REQ-CSRF-003).
@@ -12,15 +9,4 @@ func (f *Flow) CSRFMatches(bodyToken, cookieToken string) bool {
 		return false
 	}
 	return cookieToken == "" || subtle.ConstantTimeCompare([]byte(cookieToken), []byte(f.CSRFToken)) == 1
-}
-
-// EnvelopeCSRF reads body.csrf_token out of a submit envelope, whatever its method.
-func EnvelopeCSRF(envelope []byte) string {
-	var v struct {
-		Body struct {
-			CSRFToken string `json:"csrf_token"`
-		} `json:"body"`
-	}
-	_ = json.Unmarshal(envelope, &v) // the envelope was validated against the contract
-	return v.Body.CSRFToken
 }

@@ -191,78 +191,57 @@ type Result struct {
 	RateLimit http.Header
 }
 
-// apply runs a decoded submit against its flow.
-type apply func(tx *store.Tx, f *flow.Flow) (*Result, error)
+// Command is a login submit, decoded once from the validated request: the method, the CSRF
+// token every body carries, and the fields of whichever method it is.
+type Command struct {
+	Method string `json:"method"`
+	Body   Fields `json:"body"`
+}
+
+// Fields are the body fields of every login method (D4); a method reads its own.
+type Fields struct {
+	CSRFToken     string `json:"csrf_token"`
+	Identifier    string `json:"identifier"`
+	Password      string `json:"password"`
+	TOTPCode      string `json:"totp_code"`
+	LookupSecret  string `json:"lookup_secret"`
+	WebAuthnLogin string `json:"webauthn_login"`
+	Code          string `json:"code"`
+}
 
 // Submit runs one login method against a flow.
-func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, body api.LoginSubmitRequest) (Result, error) {
-	run, err := s.decode(w, req, body)
-	if err != nil {
-		return Result{}, err
-	}
-	raw, _ := body.MarshalJSON()
-	csrf := submit.CSRF{Token: flow.EnvelopeCSRF(raw), Cookie: req.CSRFCookie}
+func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, cmd Command) (Result, error) {
+	csrf := submit.CSRF{Token: cmd.Body.CSRFToken, Cookie: req.CSRFCookie}
 	load := func(tx *store.Tx) (flow.Flow, error) { return s.usable(tx, w, id) }
-	res, err := submit.Run(ctx, w, csrf, load, submit.Act[*Result](run))
+	res, err := submit.Run(ctx, w, csrf, load, func(tx *store.Tx, f *flow.Flow) (*Result, error) {
+		return s.method(tx, w, req, f, cmd)
+	})
 	if err != nil || res == nil {
 		return Result{}, err
 	}
 	return *res, nil
 }
 
-func (s *Service) decode(w *tenant.World, req request.Request, body api.LoginSubmitRequest) (apply, error) {
-	method, err := body.Discriminator()
-	if err != nil {
-		return nil, apierr.Invalid("The request body is invalid.", apierr.Field("method", "required"))
-	}
-	switch method {
+// method runs the command's method on the flow.
+func (s *Service) method(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, cmd Command) (*Result, error) {
+	b := cmd.Body
+	switch cmd.Method {
 	case "password":
-		v, err := body.AsLoginPasswordSubmit()
-		if err != nil {
-			return nil, apierr.Invalid("The request body is invalid.")
-		}
-		return func(tx *store.Tx, f *flow.Flow) (*Result, error) {
-			return s.password(tx, w, req, f, v.Body.Identifier, v.Body.Password)
-		}, nil
+		return s.password(tx, w, req, f, b.Identifier, b.Password)
 	case "totp":
-		v, err := body.AsLoginTotpSubmit()
-		if err != nil {
-			return nil, apierr.Invalid("The request body is invalid.")
-		}
-		return func(tx *store.Tx, f *flow.Flow) (*Result, error) {
-			return s.secondFactor(tx, w, req, f, "totp", v.Body.TotpCode)
-		}, nil
+		return s.secondFactor(tx, w, req, f, "totp", b.TOTPCode)
 	case "lookup_secret":
-		v, err := body.AsLoginLookupSecretSubmit()
-		if err != nil {
-			return nil, apierr.Invalid("The request body is invalid.")
-		}
-		return func(tx *store.Tx, f *flow.Flow) (*Result, error) {
-			return s.secondFactor(tx, w, req, f, "lookup_secret", v.Body.LookupSecret)
-		}, nil
+		return s.secondFactor(tx, w, req, f, "lookup_secret", b.LookupSecret)
 	case "webauthn":
-		v, err := body.AsLoginWebauthnSubmit()
-		if err != nil {
-			return nil, apierr.Invalid("The request body is invalid.")
+		if f.RequestedAAL == "aal2" && f.IdentityID != "" {
+			return s.secondFactor(tx, w, req, f, "webauthn", b.WebAuthnLogin)
 		}
-		return func(tx *store.Tx, f *flow.Flow) (*Result, error) {
-			if f.RequestedAAL == "aal2" && f.IdentityID != "" {
-				return s.secondFactor(tx, w, req, f, "webauthn", v.Body.WebauthnLogin)
-			}
-			return s.passkeyLogin(tx, w, req, f, v.Body.WebauthnLogin)
-		}, nil
+		return s.passkeyLogin(tx, w, req, f, b.WebAuthnLogin)
 	case "code":
-		v, err := body.AsLoginCodeSubmit()
-		if err != nil {
-			return nil, apierr.Invalid("The request body is invalid.")
-		}
-		return func(tx *store.Tx, f *flow.Flow) (*Result, error) {
-			return s.code(tx, w, req, f, deref(v.Body.Identifier), deref(v.Body.Code))
-		}, nil
-	default:
-		// oidc is in the contract but not offered by this flow (REQ-FLOW-009).
-		return func(*store.Tx, *flow.Flow) (*Result, error) { return nil, notEnabled(method) }, nil
+		return s.code(tx, w, req, f, b.Identifier, b.Code)
 	}
+	// oidc is in the contract but not offered by this flow (REQ-FLOW-009).
+	return nil, notEnabled(cmd.Method)
 }
 
 func notEnabled(method string) *apierr.Error {
@@ -460,13 +439,6 @@ func (s *Service) code(tx *store.Tx, w *tenant.World, req request.Request, f *fl
 		return &Result{Body: api.LoginSubmitResult{ContinueFlow: &cf}, RateLimit: headers}, nil
 	}
 	return nil, apierr.Invalid("Send identifier to get a code, or code to use one.", apierr.Field("body", "one of identifier and code is required"))
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // passkeyLogin signs in with a discoverable credential and no identifier: one step, aal2

@@ -108,37 +108,38 @@ type Result struct {
 	SessionExpires time.Time
 }
 
+// Command is a registration submit, decoded once from the validated request.
+type Command struct {
+	Method string `json:"method"`
+	Body   Fields `json:"body"`
+}
+
+// Fields are the body fields of every registration method (D4); a method reads its own.
+type Fields struct {
+	CSRFToken                   string      `json:"csrf_token"`
+	Traits                      *api.Traits `json:"traits"`
+	Password                    string      `json:"password"`
+	Code                        *string     `json:"code"`
+	WebauthnRegister            string      `json:"webauthn_register"`
+	WebauthnRegisterDisplayname *string     `json:"webauthn_register_displayname"`
+}
+
 // Submit runs one registration method against a flow.
-func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, body api.RegistrationSubmitRequest) (Result, error) {
-	method, err := body.Discriminator()
-	if err != nil {
-		return Result{}, apierr.Invalid("The request body is invalid.", apierr.Field("method", "required"))
-	}
-	raw, _ := body.MarshalJSON()
-	csrf := submit.CSRF{Token: flow.EnvelopeCSRF(raw), Cookie: req.CSRFCookie}
+func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, cmd Command) (Result, error) {
+	b := cmd.Body
+	csrf := submit.CSRF{Token: b.CSRFToken, Cookie: req.CSRFCookie}
 	load := func(tx *store.Tx) (flow.Flow, error) { return s.usable(tx, w, id) }
 	return submit.Run(ctx, w, csrf, load, func(tx *store.Tx, f *flow.Flow) (Result, error) {
-		switch method {
-		case "password":
-			v, err := body.AsRegistrationPasswordSubmit()
-			if err != nil {
-				return Result{}, apierr.Invalid("The request body is invalid.")
-			}
-			return s.password(tx, w, req, f, v.Body)
-		case "code":
-			v, err := body.AsRegistrationCodeSubmit()
-			if err != nil {
-				return Result{}, apierr.Invalid("The request body is invalid.")
-			}
-			return s.code(tx, w, req, f, v.Body)
-		case "webauthn":
-			v, err := body.AsRegistrationWebauthnSubmit()
-			if err != nil {
-				return Result{}, apierr.Invalid("The request body is invalid.")
-			}
-			return s.passkey(tx, w, req, f, v.Body)
+		switch {
+		case cmd.Method == "code":
+			return s.code(tx, w, req, f, api.RegistrationCodeBody{Traits: b.Traits, Code: b.Code})
+		case b.Traits == nil: // the contract requires traits of the other methods
+		case cmd.Method == "password":
+			return s.password(tx, w, req, f, api.RegistrationPasswordBody{Traits: *b.Traits, Password: b.Password})
+		case cmd.Method == "webauthn":
+			return s.passkey(tx, w, req, f, api.RegistrationWebauthnBody{Traits: *b.Traits, WebauthnRegister: b.WebauthnRegister, WebauthnRegisterDisplayname: b.WebauthnRegisterDisplayname})
 		}
-		return Result{}, apierr.New(apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", method))
+		return Result{}, apierr.New(apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", cmd.Method))
 	})
 }
 

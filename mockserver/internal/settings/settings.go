@@ -193,14 +193,31 @@ type change struct {
 	f     *flow.Flow
 }
 
+// Command is a settings submit, decoded once from the validated request.
+type Command struct {
+	Method string `json:"method"`
+	Body   Fields `json:"body"`
+}
+
+// Fields are the body fields of every settings method (D4); a method reads its own.
+type Fields struct {
+	CSRFToken                   string      `json:"csrf_token"`
+	Traits                      *api.Traits `json:"traits"`
+	Password                    string      `json:"password"`
+	TotpCode                    *string     `json:"totp_code"`
+	TotpUnlink                  *bool       `json:"totp_unlink"`
+	LookupSecretReveal          *bool       `json:"lookup_secret_reveal"`
+	LookupSecretRegenerate      *bool       `json:"lookup_secret_regenerate"`
+	LookupSecretConfirm         *bool       `json:"lookup_secret_confirm"`
+	LookupSecretDisable         *bool       `json:"lookup_secret_disable"`
+	WebauthnRegister            *string     `json:"webauthn_register"`
+	WebauthnRegisterDisplayname *string     `json:"webauthn_register_displayname"`
+	WebauthnRemove              *string     `json:"webauthn_remove"`
+}
+
 // Submit saves one section (REQ-SET-003 … REQ-SET-009, REQ-STEPUP-002).
-func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, body api.SettingsSubmitRequest) (api.SettingsSubmitResult, error) {
-	method, err := body.Discriminator()
-	if err != nil {
-		return api.SettingsSubmitResult{}, apierr.Invalid("The request body is invalid.", apierr.Field("method", "required"))
-	}
-	raw, _ := body.MarshalJSON()
-	csrf := submit.CSRF{Token: flow.EnvelopeCSRF(raw), Cookie: req.CSRFCookie}
+func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, cmd Command) (api.SettingsSubmitResult, error) {
+	csrf := submit.CSRF{Token: cmd.Body.CSRFToken, Cookie: req.CSRFCookie}
 	var (
 		ses   session.Session
 		ident identity.Identity
@@ -213,7 +230,7 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 	}
 	return submit.Run(ctx, w, csrf, load, func(tx *store.Tx, f *flow.Flow) (api.SettingsSubmitResult, error) {
 		c := &change{tx: tx, w: w, ses: ses, ident: &ident, f: f}
-		if err := s.apply(c, method, body); err != nil {
+		if err := s.apply(c, cmd); err != nil {
 			var e *apierr.Error
 			if errors.As(err, &e) && e.ContinueFlow == nil && e.Status < 500 && e.Code != apierr.StepUpRequired && e.Code != apierr.FlowExpired {
 				e.ContinueFlow = ui.AsFlow(s.render(*f, ident))
@@ -237,41 +254,23 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 	})
 }
 
-func (s *Service) apply(c *change, method string, body api.SettingsSubmitRequest) error {
-	switch method {
-	case "profile":
-		v, err := body.AsSettingsProfileSubmit()
-		if err != nil {
-			return apierr.Invalid("The request body is invalid.")
-		}
-		return s.profile(c, registration.Traits(v.Body.Traits))
-	case "password":
-		v, err := body.AsSettingsPasswordSubmit()
-		if err != nil {
-			return apierr.Invalid("The request body is invalid.")
-		}
-		return s.password(c, v.Body.Password)
-	case "totp":
-		v, err := body.AsSettingsTotpSubmit()
-		if err != nil {
-			return apierr.Invalid("The request body is invalid.")
-		}
-		return s.totp(c, v.Body)
-	case "lookup_secret":
-		v, err := body.AsSettingsLookupSecretSubmit()
-		if err != nil {
-			return apierr.Invalid("The request body is invalid.")
-		}
-		return s.lookup(c, v.Body)
-	case "webauthn":
-		v, err := body.AsSettingsWebauthnSubmit()
-		if err != nil {
-			return apierr.Invalid("The request body is invalid.")
-		}
-		return s.webauthn(c, v.Body)
-	default: // oidc: the mock has no social provider
-		return apierr.New(apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", method))
+func (s *Service) apply(c *change, cmd Command) error {
+	b := cmd.Body
+	switch {
+	case cmd.Method == "profile" && b.Traits != nil:
+		return s.profile(c, registration.Traits(*b.Traits))
+	case cmd.Method == "password":
+		return s.password(c, b.Password)
+	case cmd.Method == "totp":
+		return s.totp(c, api.SettingsTotpBody{TotpCode: b.TotpCode, TotpUnlink: b.TotpUnlink})
+	case cmd.Method == "lookup_secret":
+		return s.lookup(c, api.SettingsLookupSecretBody{LookupSecretReveal: b.LookupSecretReveal, LookupSecretRegenerate: b.LookupSecretRegenerate,
+			LookupSecretConfirm: b.LookupSecretConfirm, LookupSecretDisable: b.LookupSecretDisable})
+	case cmd.Method == "webauthn":
+		return s.webauthn(c, api.SettingsWebauthnBody{WebauthnRegister: b.WebauthnRegister, WebauthnRegisterDisplayname: b.WebauthnRegisterDisplayname, WebauthnRemove: b.WebauthnRemove})
 	}
+	// oidc: the mock has no social provider
+	return apierr.New(apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", cmd.Method))
 }
 
 // privileged refuses a privileged change on a session authenticated too long ago (REQ-STEPUP-002).
