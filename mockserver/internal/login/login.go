@@ -191,12 +191,8 @@ type Result struct {
 	RateLimit http.Header
 }
 
-// Command is a login submit, decoded once from the validated request: the method, the CSRF
-// token every body carries, and the fields of whichever method it is.
-type Command struct {
-	Method string `json:"method"`
-	Body   Fields `json:"body"`
-}
+// Command is a login submit, decoded once from the validated request.
+type Command = submit.Command[Fields]
 
 // Fields are the body fields of every login method (D4); a method reads its own.
 type Fields struct {

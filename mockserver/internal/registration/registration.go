@@ -109,10 +109,7 @@ type Result struct {
 }
 
 // Command is a registration submit, decoded once from the validated request.
-type Command struct {
-	Method string `json:"method"`
-	Body   Fields `json:"body"`
-}
+type Command = submit.Command[Fields]
 
 // Fields are the body fields of every registration method (D4); a method reads its own.
 type Fields struct {

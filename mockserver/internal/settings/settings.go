@@ -194,10 +194,7 @@ type change struct {
 }
 
 // Command is a settings submit, decoded once from the validated request.
-type Command struct {
-	Method string `json:"method"`
-	Body   Fields `json:"body"`
-}
+type Command = submit.Command[Fields]
 
 // Fields are the body fields of every settings method (D4); a method reads its own.
 type Fields struct {

@@ -14,6 +14,13 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 )
 
+// Command is a submit decoded once from the validated request: its method and the fields of
+// its body. F is one struct per flow type, holding the fields of every method it offers.
+type Command[F any] struct {
+	Method string `json:"method"`
+	Body   F      `json:"body"`
+}
+
 // CSRF is what a submit brings to prove it comes from the flow's own page: the token in its
 // body, and the avnl_csrf cookie when the client has one (REQ-CSRF-002, REQ-CSRF-003).
 type CSRF struct {
