@@ -16,6 +16,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/passkey"
+	"github.com/avnology/idflows/mockserver/internal/password"
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/session"
@@ -150,15 +151,10 @@ func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f
 	if err := s.available(tx, f, traits); err != nil {
 		return Result{}, err
 	}
-	if v := identity.CheckPassword(body.Password, traits.Email); v != nil {
-		if v.Breached {
-			return Result{}, s.rejected(f, "password", ui.ErrPasswordLeak,
-				apierr.New(apierr.PasswordBreached, "The password has been found in a data breach."))
-		}
-		e := apierr.New(apierr.PasswordTooWeak, "The password is too weak.")
-		reason := v.Reason
-		e.Details.Reason = &reason
-		return Result{}, s.rejected(f, "password", ui.ErrPasswordWeak, e)
+	if e := password.Refuse(f, body.Password, traits.Email); e != nil {
+		f.Messages = f.FieldMessages["password"]
+		e.ContinueFlow = ui.AsFlow(s.Render.Registration(*f))
+		return Result{}, e
 	}
 	ident := identity.Identity{
 		ID:     "usr_" + ids.UUID(w.IDs),

@@ -22,6 +22,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/passkey"
+	"github.com/avnology/idflows/mockserver/internal/password"
 	"github.com/avnology/idflows/mockserver/internal/registration"
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/returnto"
@@ -312,22 +313,14 @@ func (s *Service) profile(c *change, traits identity.Traits) error {
 	return nil
 }
 
-func (s *Service) password(c *change, password string) error {
+func (s *Service) password(c *change, newPassword string) error {
 	if err := s.privileged(c); err != nil {
 		return err
 	}
-	if v := identity.CheckPassword(password, c.ident.Traits.Email); v != nil {
-		if v.Breached {
-			c.f.AddFieldMessage("password", ui.ErrPasswordLeak)
-			return apierr.New(apierr.PasswordBreached, "The password has been found in a data breach.")
-		}
-		c.f.AddFieldMessage("password", ui.ErrPasswordWeak)
-		e := apierr.New(apierr.PasswordTooWeak, "The password is too weak.")
-		reason := v.Reason
-		e.Details.Reason = &reason
+	if e := password.Refuse(c.f, newPassword, c.ident.Traits.Email); e != nil {
 		return e
 	}
-	c.ident.PasswordHash = s.Hasher(c.w.IDs).Hash(password)
+	c.ident.PasswordHash = s.Hasher(c.w.IDs).Hash(newPassword)
 	return nil
 }
 
