@@ -81,7 +81,9 @@ func init() {
 				}
 				fresh := a.GetFlow("settings", f.ID)
 				r := a.Submit(f, "totp", map[string]any{"totp_code": t.totpCode(secret, fresh, "issued_at")})
-				t.checkAt(r.Seq, r.Status >= 400, "the right code after attempts_remaining reached 0 was accepted (HTTP %d); it must be refused (REQ-SEC-001)", r.Status)
+				if t.ExpectError(r, 400, "AVNOLOGY_AUTH_009", "the right code after attempts_remaining reached 0 (REQ-SEC-001)") {
+					t.checkAt(r.Seq, r.Str("error.details.use_flow_id") != "", "the refusal should offer a fresh flow in details.use_flow_id (REQ-SEC-001)")
+				}
 			}},
 		Case{ID: "security.addresses.ascii-only", Title: "Addresses match after ASCII lower-casing only; a look-alike address reaches no account, and codes go to the stored address",
 			Profile: ProfileSecurity, Requirements: []string{"submitLoginFlow", "submitRecoveryFlow", "REQ-SEC-002", "REQ-LOGIN-003"}, Needs: []Capability{NeedInbox},

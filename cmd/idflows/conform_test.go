@@ -3,10 +3,15 @@ package main
 import (
 	"encoding/json"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -185,11 +190,29 @@ func TestConformConfigFile(t *testing.T) {
 	config := filepath.Join(dir, "conform.yaml")
 	require.NoError(t, os.WriteFile(config, []byte("target: http://127.0.0.1:1\ncontrol: "+srv.URL+"\nallow-skips: true\n"+
 		"run: ^(login\\.create\\.fresh|social\\.login\\.redirect)$\nheader:\n  - 'X-Team: qa'\n  - 'X-Env: staging'\njson: "+filepath.Join(dir, "r.json")+"\n"), 0o600))
-	code, out, errOut := runCLI(t, "conform", "--config", config, "--target", srv.URL)
+	// The mock sits behind a recording proxy, so the headers the file lists can be seen arriving.
+	var mu sync.Mutex
+	seen := http.Header{}
+	target, _ := url.Parse(srv.URL)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		for _, k := range []string{"X-Team", "X-Env"} {
+			if v := r.Header.Get(k); v != "" {
+				seen.Set(k, v)
+			}
+		}
+		mu.Unlock()
+		httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	code, out, errOut := runCLI(t, "conform", "--config", config, "--target", proxy.URL)
 	require.Equal(t, exitOK, code, "%s\n%s", out, errOut)
 	data, err := os.ReadFile(filepath.Join(dir, "r.json"))
 	require.NoError(t, err)
 	assert.Contains(t, string(data), `"allow_skips": true`)
+	mu.Lock()
+	assert.Equal(t, http.Header{"X-Team": {"qa"}, "X-Env": {"staging"}}, seen, "a list repeats the flag")
+	mu.Unlock()
 
 	require.NoError(t, os.WriteFile(config, []byte("targte: x\n"), 0o600))
 	code, _, errOut = runCLI(t, "conform", "--config", config)

@@ -67,20 +67,16 @@ type htmlView struct {
 	States       []chip
 }
 
-// problemView is a problem with the text of the requirement it breaks, when the report has it.
+// problemView is a problem with the line of the requirement it breaks.
 type problemView struct {
 	Problem
-	Text string
+	Line string
 }
 
 func problemViews(r *Report) []problemView {
 	var out []problemView
 	for _, p := range Problems(r, Case.Counts) {
-		v := problemView{Problem: p}
-		if req, ok := r.Requirements[p.Requirement]; ok {
-			v.Text = req.Severity + ": " + req.Text
-		}
-		out = append(out, v)
+		out = append(out, problemView{Problem: p, Line: r.requirementLine(p.Requirement)})
 	}
 	return out
 }

@@ -38,7 +38,6 @@ func Line(c Case) string {
 type Problem struct {
 	Key         string   // what went wrong, without the case-specific wording
 	Details     []string // what the cases expected instead, or how they put it (distinct)
-	Severity    string   // MUST or SHOULD
 	Requirement string   // the REQ id it breaks
 	Cases       []string // the ids of the cases that show it, in report order
 	Example     Case     // the first of them
@@ -60,7 +59,7 @@ func Problems(r *Report, match func(Case) bool) []Problem {
 			if !ok {
 				i = len(out)
 				index[key] = i
-				out = append(out, Problem{Key: key, Severity: f.Severity, Requirement: f.Requirement, Example: c, Finding: f})
+				out = append(out, Problem{Key: key, Requirement: f.Requirement, Example: c, Finding: f})
 			}
 			if detail != "" && !slices.Contains(out[i].Details, detail) {
 				out[i].Details = append(out[i].Details, detail)
@@ -190,10 +189,8 @@ func Human(w io.Writer, r *Report) error {
 				continue
 			}
 			p.f("\n[%d] %s — %d %s\n", i+1, pr.Key, len(pr.Cases), plural(len(pr.Cases), "case", "cases"))
-			if req, ok := r.Requirements[pr.Requirement]; ok {
-				p.f("    %s %s: %s\n", pr.Requirement, req.Severity, req.Text)
-			} else if pr.Requirement != "" {
-				p.f("    %s\n", pr.Requirement)
+			if line := r.requirementLine(pr.Requirement); line != "" {
+				p.f("    %s\n", line)
 			}
 			for _, d := range pr.Details[:min(len(pr.Details), 3)] {
 				p.f("    · %s\n", d)
@@ -269,6 +266,14 @@ func Human(w io.Writer, r *Report) error {
 		p.f("%s (exit %d): %s\n", s.Outcome, s.Outcome.ExitCode(), s.Reason)
 	}
 	return p.err
+}
+
+// requirementLine is "REQ-… MUST: text", or just the id when the report lacks its text.
+func (r *Report) requirementLine(id string) string {
+	if req, ok := r.Requirements[id]; ok {
+		return id + " " + req.Severity + ": " + req.Text
+	}
+	return id
 }
 
 // errorCodeOf is the error code in a (redacted) response body, "" when none.

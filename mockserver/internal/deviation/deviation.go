@@ -109,6 +109,8 @@ type Rules struct {
 	ASCIIAddresses         bool // addresses match in ASCII only; codes go to the stored one (REQ-SEC-002)
 	GuardSecondFactors     bool // removing a second factor needs aal2 (REQ-SEC-003)
 	CodeLoginAsksSecond    bool // a code login of an MFA identity asks for the second factor (REQ-SEC-004)
+	CORSOnlyConfigured     bool // only configured origins read answers with credentials (REQ-CSRF-005)
+	NoStore                bool // answers carry Cache-Control: no-store (REQ-SEC-005)
 }
 
 // RulesOf is the rules a world with the deviations s keeps.
@@ -125,5 +127,7 @@ func RulesOf(s Set) Rules {
 		ASCIIAddresses:         !s.Has(UnicodeFolding),
 		GuardSecondFactors:     !s.Has(RecoveryStripsMFA),
 		CodeLoginAsksSecond:    !s.Has(CodeLoginSkipsMFA),
+		CORSOnlyConfigured:     !s.Has(CORSAnyOrigin),
+		NoStore:                !s.Has(CacheableSecrets),
 	}
 }

@@ -39,38 +39,35 @@ func (b *Budget) Usage() (flows, sessions, identities int64) {
 	return b.flows.Load(), b.sessions.Load(), b.identities.Load()
 }
 
-// take counts one more item against max, or reports false (counting nothing) when at max.
-func take(n *atomic.Int64, max int64) bool {
+type kind int
+
+const (
+	kindFlows kind = iota
+	kindSessions
+	kindIdentities
+)
+
+// take counts one more item of a kind, or says which bound it would pass (counting nothing).
+func (b *Budget) take(k kind) *FullError {
+	if b == nil {
+		return nil
+	}
+	n, max, what := &b.flows, b.MaxFlows, "flows"
+	switch k {
+	case kindSessions:
+		n, max, what = &b.sessions, b.MaxSessions, "sessions"
+	case kindIdentities:
+		n, max, what = &b.identities, b.MaxIdentities, "identities"
+	}
 	for {
 		cur := n.Load()
 		if max > 0 && cur >= max {
-			return false
+			return &FullError{What: what, Limit: max}
 		}
 		if n.CompareAndSwap(cur, cur+1) {
-			return true
+			return nil
 		}
 	}
-}
-
-func (b *Budget) takeFlow() *FullError {
-	if b == nil || take(&b.flows, b.MaxFlows) {
-		return nil
-	}
-	return &FullError{"flows", b.MaxFlows}
-}
-
-func (b *Budget) takeSession() *FullError {
-	if b == nil || take(&b.sessions, b.MaxSessions) {
-		return nil
-	}
-	return &FullError{"sessions", b.MaxSessions}
-}
-
-func (b *Budget) takeIdentity() *FullError {
-	if b == nil || take(&b.identities, b.MaxIdentities) {
-		return nil
-	}
-	return &FullError{"identities", b.MaxIdentities}
 }
 
 func (b *Budget) release(flows, sessions, identities int) {

@@ -79,7 +79,7 @@ func (s *Store) reset() {
 	s.windows = map[string]*window{}
 }
 
-// Reset drops everything, giving its share of the budget back.
+// Reset drops everything, giving its share of the budget back (a reset tenant, or a dropped one).
 func (s *Store) Reset() {
 	s.mu.Lock()
 	s.budget.release(len(s.flows), len(s.sessions), len(s.identities))
@@ -136,14 +136,6 @@ func (s *Store) sweep(now time.Time) {
 	}
 }
 
-// Release gives the store's share of the budget back: the tenant is being dropped.
-func (s *Store) Release() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.budget.release(len(s.flows), len(s.sessions), len(s.identities))
-	s.reset()
-}
-
 // Counts reports how many flows, sessions and identities the store holds.
 func (s *Store) Counts() (flows, sessions, identities int) {
 	s.mu.Lock()
@@ -195,7 +187,7 @@ func (tx *Tx) PutIdentity(i identity.Identity) error {
 	if old, ok := tx.s.identities[i.ID]; ok {
 		delete(tx.s.byEmail, identity.NormalizeEmail(old.Traits.Email))
 		delete(tx.s.byUsername, identity.NormalizeEmail(old.Username))
-	} else if full := tx.s.budget.takeIdentity(); full != nil {
+	} else if full := tx.s.budget.take(kindIdentities); full != nil {
 		tx.full = full
 		return full
 	}
@@ -245,7 +237,7 @@ func (tx *Tx) PutFlow(f flow.Flow) {
 		delete(tx.s.flows, oldest.Value.(flow.Flow).ID)
 		tx.s.budget.release(1, 0, 0)
 	}
-	if full := tx.s.budget.takeFlow(); full != nil {
+	if full := tx.s.budget.take(kindFlows); full != nil {
 		tx.full = full
 		return
 	}
@@ -284,7 +276,7 @@ func (tx *Tx) PutSession(ses session.Session) {
 		delete(tx.s.byToken, old.Token)
 		tx.s.budget.release(0, 1, 0)
 	}
-	if full := tx.s.budget.takeSession(); full != nil {
+	if full := tx.s.budget.take(kindSessions); full != nil {
 		tx.full = full
 		return
 	}

@@ -140,7 +140,7 @@ func TestBudgetIsSharedAndNeverEvicts(t *testing.T) {
 		return tx.PutIdentity(identity.Identity{ID: "i2", Traits: identity.Traits{Email: "b@x.test"}})
 	}), store.ErrFull)
 
-	b.Release() // a dropped tenant gives its share back
+	b.Reset() // a dropped tenant gives its share back
 	require.NoError(t, put(b, "b2"))
 	clk.Advance(3 * time.Hour) // a's flows expire and are swept past the grace
 	require.NoError(t, b.Update(t.Context(), func(*store.Tx) error { return nil }))

@@ -87,19 +87,19 @@ func (r *Registry) Get(name string) (*World, error) {
 	}
 	w := r.newWorld(name)
 	if err := r.cfg.Seed(w); err != nil {
-		w.Store.Release()
+		w.Store.Reset()
 		return nil, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.cfg.Clock.Now()
 	if el, ok := r.byKey[name]; ok { // another request made it meanwhile
-		w.Store.Release()
+		w.Store.Reset()
 		r.touch(el, now)
 		return el.Value.(*entry).world, nil
 	}
 	if err := r.makeRoom(now); err != nil {
-		w.Store.Release()
+		w.Store.Reset()
 		return nil, err
 	}
 	r.byKey[name] = r.lru.PushFront(&entry{world: w, lastUsed: now})
@@ -137,7 +137,7 @@ func (r *Registry) makeRoom(now time.Time) error {
 		}
 		r.lru.Remove(el)
 		delete(r.byKey, e.world.Name)
-		e.world.Store.Release()
+		e.world.Store.Reset()
 		return nil
 	}
 	return &ErrTooManyTenants{RetryAfter: r.cfg.MinIdle}
