@@ -3,12 +3,15 @@ package mockserver
 import (
 	"context"
 	"encoding/json"
-	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"net/http"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3filter"
+
+	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
+	"github.com/avnology/idflows/openapi/contract"
 )
 
 // call is one request as the layers of the mock share it.
@@ -20,6 +23,11 @@ type call struct {
 	header      http.Header // the response's headers, for cookies set by handlers
 	errorCode   string      // the error code answered, for the journal
 	body        []byte      // the request body, read once and bounded by limitBody
+	// The operation chi matched, with its path parameters, and the request as validated (what
+	// a response is checked against).
+	operation *contract.Operation
+	params    map[string]string
+	validated *openapi3filter.RequestValidationInput
 }
 
 type callKey struct{}

@@ -2,6 +2,8 @@ package mockserver
 
 import (
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/avnology/idflows/gen/api"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
@@ -29,4 +31,49 @@ func forced(status int, code, baseURL string) *apierr.Error {
 		e.Details.Reason = &reason
 	}
 	return e
+}
+
+// forceError answers a documented error on purpose (after validation: a forced error is still
+// an answer to a valid request): `Prefer: error=AVNOLOGY_AUTH_102` on the request, or a fault
+// armed through the control plane for the operation. Only codes the operation lists are
+// honoured; an armed fault may add latency first.
+func (s *Server) forceError(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e := s.forcedError(r, callFrom(r.Context())); e != nil {
+			s.writeError(w, r, e)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// forcedError is the error forced on the call, if any.
+func (s *Server) forcedError(r *http.Request, c *call) *apierr.Error {
+	if c.world == nil {
+		return nil
+	}
+	var code string
+	if fault, ok := c.world.Faults.Take(c.operationID); ok {
+		if fault.Latency > 0 {
+			select {
+			case <-time.After(fault.Latency):
+			case <-r.Context().Done():
+			}
+		}
+		code = fault.ErrorCode
+	}
+	for _, pref := range strings.Split(r.Header.Get("Prefer"), ",") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(pref), "error="); ok {
+			code = v
+		}
+	}
+	if code == "" {
+		return nil
+	}
+	for _, pair := range c.operation.Pairs {
+		if pair.Code == code {
+			return forced(pair.Status, code, s.cfg.BaseURL)
+		}
+	}
+	return nil
 }

@@ -7,11 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/avnology/idflows/fixtures"
 	"github.com/avnology/idflows/gen/api"
-	"github.com/avnology/idflows/gen/control"
 	"github.com/avnology/idflows/mockserver/clock"
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
@@ -164,37 +161,4 @@ func (s *Server) Tenant(name string) (*clock.Offset, error) {
 		return nil, err
 	}
 	return w.Clock, nil
-}
-
-func (s *Server) routes() http.Handler {
-	r := chi.NewRouter()
-	badParam := func(w http.ResponseWriter, r *http.Request, err error) {
-		s.writeError(w, r, apierr.Invalid("The request is invalid.", apierr.Field("request", err.Error())))
-	}
-	strictErrors := func(w http.ResponseWriter, r *http.Request, err error) { s.writeError(w, r, err) }
-	badBody := func(w http.ResponseWriter, r *http.Request, err error) {
-		s.writeError(w, r, apierr.Invalid("The request body is invalid.", apierr.Field("body", err.Error())))
-	}
-	api.HandlerWithOptions(
-		api.NewStrictHandlerWithOptions(&flowAPI{s}, nil, api.StrictHTTPServerOptions{RequestErrorHandlerFunc: badBody, ResponseErrorHandlerFunc: strictErrors}),
-		api.ChiServerOptions{BaseRouter: r, ErrorHandlerFunc: badParam})
-	control.HandlerWithOptions(
-		control.NewStrictHandlerWithOptions(&controlAPI{s}, nil, control.StrictHTTPServerOptions{RequestErrorHandlerFunc: badBody, ResponseErrorHandlerFunc: strictErrors}),
-		control.ChiServerOptions{BaseRouter: r, ErrorHandlerFunc: badParam})
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.writeError(w, r, apierr.NotFoundError()) })
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, apierr.MethodNotAllowed("The method is not allowed on this path."))
-	})
-	// Outermost first.
-	var h http.Handler = r
-	h = s.validate(h)
-	h = s.limitBody(h)
-	h = s.tenant(h)
-	h = s.guardControl(h)
-	h = s.cors(h)
-	h = s.noStore(h)
-	h = s.recoverer(h)
-	h = s.requestID(h)
-	h = s.deviate(h)
-	return h
 }

@@ -1,19 +1,15 @@
 package mockserver
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"mime"
 	"net/http"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/avnology/idflows/gen/api"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
@@ -30,30 +26,17 @@ func loadContracts() (flows, control *contract.Contract, err error) {
 	return flows, control, nil
 }
 
-// validate routes the request in its contract and checks it (REQ-ERR-003, REQ-ERR-005); it then
-// applies a forced error (Prefer header or an armed fault) of that operation.
+// validate checks the request against its operation (REQ-ERR-003, REQ-ERR-005): a JSON body
+// where one is expected (415 otherwise), nesting at most contract.MaxDepth, and the schema of
+// every parameter and the body (400 _902 with field_errors).
 func (s *Server) validate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := callFrom(r.Context())
-		ctr := s.flows
-		if strings.HasPrefix(r.URL.Path, "/_mock/") {
-			ctr = s.control
-		}
-		route, params, err := ctr.FindRoute(r)
-		switch {
-		case errors.Is(err, routers.ErrMethodNotAllowed):
-			s.writeError(w, r, apierr.MethodNotAllowed("The method "+r.Method+" is not allowed on this path."))
-			return
-		case err != nil:
-			s.writeError(w, r, apierr.New(apierr.NotFound, "No operation matches "+r.Method+" "+r.URL.Path+"."))
-			return
-		}
-		c.operationID = route.Operation.OperationID
-		if route.Operation.RequestBody != nil && !jsonContent(r) {
+		if c.operation.Op.RequestBody != nil && !jsonContent(r) {
 			s.writeError(w, r, apierr.UnsupportedMediaType("The request body must be application/json."))
 			return
 		}
-		input, err := contract.ValidateRequest(r.Context(), r, route, params, c.body)
+		input, err := contract.ValidateRequest(r.Context(), r, c.operation.Route, c.params, c.body)
 		if errors.Is(err, contract.ErrTooDeep) {
 			s.writeError(w, r, apierr.Invalid("The request body is invalid.", apierr.Field("body", fmt.Sprintf("JSON may nest at most %d levels deep", contract.MaxDepth))))
 			return
@@ -62,14 +45,7 @@ func (s *Server) validate(next http.Handler) http.Handler {
 			s.writeError(w, r, apierr.Invalid("The request is invalid.", fieldErrors(err)...))
 			return
 		}
-		if e := s.forcedError(r, c, ctr); e != nil {
-			s.writeError(w, r, e)
-			return
-		}
-		if s.opts.strictResponses {
-			s.checkResponse(w, r, input, ctr, next)
-			return
-		}
+		c.validated = input
 		next.ServeHTTP(w, r)
 	})
 }
@@ -142,87 +118,4 @@ func prefixOr(s, fallback string) string {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
-}
-
-// checkResponse validates what the handler wrote before it reaches the client; a response the
-// contract does not allow becomes a 500 _900 and an error log.
-func (s *Server) checkResponse(w http.ResponseWriter, r *http.Request, input *openapi3filter.RequestValidationInput, ctr *contract.Contract, next http.Handler) {
-	rec := &recorder{header: http.Header{}, status: http.StatusOK}
-	next.ServeHTTP(rec, r)
-	for k, v := range w.Header() { // headers set before the handler (request id, CORS)
-		if _, ok := rec.header[k]; !ok {
-			rec.header[k] = v
-		}
-	}
-	err := ctr.ValidateResponse(context.WithoutCancel(r.Context()), input, rec.status, rec.header, rec.body.Bytes(), callFrom(r.Context()).errorCode)
-	if err != nil {
-		s.log.ErrorContext(r.Context(), "response violates the contract", "operation", input.Route.Operation.OperationID, "status", rec.status, "error", err)
-		for k := range w.Header() {
-			if k != "X-Request-Id" && k != "Cache-Control" && !strings.HasPrefix(k, "Access-Control-") {
-				w.Header().Del(k)
-			}
-		}
-		s.writeError(w, r, apierr.InternalError())
-		return
-	}
-	dst := w.Header()
-	for k, v := range rec.header {
-		dst[k] = v
-	}
-	w.WriteHeader(rec.status)
-	_, _ = w.Write(rec.body.Bytes())
-}
-
-// recorder holds a response until it is checked.
-type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-	wrote  bool
-}
-
-func (r *recorder) Header() http.Header { return r.header }
-func (r *recorder) WriteHeader(status int) {
-	if !r.wrote {
-		r.status, r.wrote = status, true
-	}
-}
-func (r *recorder) Write(b []byte) (int, error) {
-	r.WriteHeader(http.StatusOK)
-	return r.body.Write(b)
-}
-
-// forcedError answers a documented error on purpose: `Prefer: error=AVNOLOGY_AUTH_102` on the
-// request, or a fault armed through the control plane. Only codes the operation lists are
-// honoured; a fault may add latency first.
-func (s *Server) forcedError(r *http.Request, c *call, ctr *contract.Contract) *apierr.Error {
-	if ctr == s.control || c.world == nil {
-		return nil
-	}
-	var code string
-	if fault, ok := c.world.Faults.Take(c.operationID); ok {
-		if fault.Latency > 0 {
-			select {
-			case <-time.After(fault.Latency):
-			case <-r.Context().Done():
-			}
-		}
-		code = fault.ErrorCode
-	}
-	for _, pref := range strings.Split(r.Header.Get("Prefer"), ",") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(pref), "error="); ok {
-			code = v
-		}
-	}
-	if code == "" {
-		return nil
-	}
-	if op := ctr.Operation(c.operationID); op != nil {
-		for _, pair := range op.Pairs {
-			if pair.Code == code {
-				return forced(pair.Status, code, s.cfg.BaseURL)
-			}
-		}
-	}
-	return nil
 }

@@ -44,6 +44,9 @@ type Operation struct {
 	Path   string
 	Pairs  []Pair // from x-error-codes, sorted
 	Op     *openapi3.Operation
+	// Route is the operation as request and response validation take it, so a server that
+	// routes requests itself validates them without routing them again.
+	Route *routers.Route
 }
 
 // Contract is a compiled contract. It is safe for concurrent use.
@@ -52,6 +55,8 @@ type Contract struct {
 	router routers.Router
 	ops    map[string]*Operation
 	order  []string
+	// byPath finds an operation by method and path template ("GET /v1/flows/login/{flow_id}").
+	byPath map[string]*Operation
 }
 
 // New compiles doc. The router ignores the document's servers: requests are matched on their
@@ -63,11 +68,12 @@ func New(doc *openapi3.T) (*Contract, error) {
 	if err != nil {
 		return nil, fmt.Errorf("router: %w", err)
 	}
-	c := &Contract{Doc: doc, router: router, ops: map[string]*Operation{}}
+	c := &Contract{Doc: doc, router: router, ops: map[string]*Operation{}, byPath: map[string]*Operation{}}
 	for _, path := range doc.Paths.InMatchingOrder() {
 		item := doc.Paths.Value(path)
 		for method, op := range item.Operations() {
-			o := &Operation{ID: op.OperationID, Method: method, Path: path, Op: op}
+			o := &Operation{ID: op.OperationID, Method: method, Path: path, Op: op,
+				Route: &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op}}
 			list, _ := op.Extensions["x-error-codes"].([]any)
 			for _, entry := range list {
 				if m, ok := entry.(map[string]any); ok {
@@ -83,6 +89,7 @@ func New(doc *openapi3.T) (*Contract, error) {
 				return strings.Compare(a.Code, b.Code)
 			})
 			c.ops[o.ID] = o
+			c.byPath[method+" "+path] = o
 			c.order = append(c.order, o.ID)
 		}
 	}
@@ -114,6 +121,16 @@ func compile(load func() (*openapi3.T, error)) (*Contract, error) {
 func (c *Contract) FindRoute(r *http.Request) (*routers.Route, map[string]string, error) {
 	return c.router.FindRoute(r)
 }
+
+// OperationAt returns the operation of a method on a path template as the document spells it
+// ("/v1/flows/login/{flow_id}:submit"), or nil: how a server that routes with the same
+// templates learns which operation it matched.
+func (c *Contract) OperationAt(method, pathTemplate string) *Operation {
+	return c.byPath[method+" "+pathTemplate]
+}
+
+// HasPath reports whether the document has the path template.
+func (c *Contract) HasPath(pathTemplate string) bool { return c.Doc.Paths.Value(pathTemplate) != nil }
 
 // Operation returns the operation with the given operationId, or nil.
 func (c *Contract) Operation(id string) *Operation { return c.ops[id] }
