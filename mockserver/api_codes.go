@@ -2,11 +2,11 @@ package mockserver
 
 import (
 	"context"
-	"time"
 
 	"github.com/avnology/idflows/gen/api"
-	"github.com/avnology/idflows/mockserver/internal/apierr"
+	"github.com/avnology/idflows/mockserver/internal/auth"
 	"github.com/avnology/idflows/mockserver/internal/codeflow"
+	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/request"
 )
 
@@ -32,26 +32,24 @@ func (a *flowAPI) GetRecoveryFlow(ctx context.Context, req api.GetRecoveryFlowRe
 
 func (a *flowAPI) SubmitRecoveryFlow(ctx context.Context, req api.SubmitRecoveryFlowRequestObject) (api.SubmitRecoveryFlowResponseObject, error) {
 	c := callFrom(ctx)
-	v, err := req.Body.AsRecoveryCodeSubmit()
-	if err != nil {
-		return nil, apierr.Invalid("The request body is invalid.")
+	var cmd codeflow.Command
+	if err := decodeOnce(c, &cmd); err != nil {
+		return nil, err
 	}
-	res, err := a.s.recovery.Submit(ctx, c.world, c.req, req.FlowId, codeflow.Body{
-		Email: string(deref(v.Body.Email)), Code: deref(v.Body.Code), CSRF: deref(v.Body.CsrfToken)})
+	d, err := a.s.recovery.Submit(ctx, c.world, c.req, req.FlowId, cmd)
 	if err != nil {
 		return nil, err
 	}
-	for k, vals := range res.RateLimit {
-		c.header[k] = vals
-	}
+	c.addHeaders(d.Outcome.RateLimit)
 	var out api.RecoverySubmitResult
 	var next api.RecoveryContinueFlow
-	if res.Settings != nil {
-		c.setCookie(a.s.cookie(request.SessionCookie, res.SessionToken, time.Duration(res.SessionExpires)*time.Second))
-		out.Session = res.Session
-		err = next.FromSettingsFlow(*res.Settings)
+	if o := d.Outcome; o.Session != nil && o.Next != nil { // rendered outside the lock
+		c.setCookie(a.s.cookie(request.SessionCookie, o.Session.Token, o.Session.ExpiresAt.Sub(c.world.Clock.Now())))
+		ses := auth.Session(*o.Session, o.Identity, true)
+		out.Session = &ses
+		err = next.FromSettingsFlow(a.s.settings.Show(*o.Next, o.Identity))
 	} else {
-		err = next.FromRecoveryFlow(a.s.render.Recovery(res.Flow))
+		err = next.FromRecoveryFlow(a.s.render.Recovery(d.Flow))
 	}
 	if err != nil {
 		return nil, err
@@ -80,21 +78,18 @@ func (a *flowAPI) GetVerificationFlow(ctx context.Context, req api.GetVerificati
 
 func (a *flowAPI) SubmitVerificationFlow(ctx context.Context, req api.SubmitVerificationFlowRequestObject) (api.SubmitVerificationFlowResponseObject, error) {
 	c := callFrom(ctx)
-	v, err := req.Body.AsVerificationCodeSubmit()
-	if err != nil {
-		return nil, apierr.Invalid("The request body is invalid.")
+	var cmd codeflow.Command
+	if err := decodeOnce(c, &cmd); err != nil {
+		return nil, err
 	}
-	f, headers, err := a.s.verification.Submit(ctx, c.world, c.req, req.FlowId, codeflow.Body{
-		Email: string(deref(v.Body.Email)), Code: deref(v.Body.Code), CSRF: deref(v.Body.CsrfToken)})
+	d, err := a.s.verification.Submit(ctx, c.world, c.req, req.FlowId, cmd)
 	if err != nil {
 		return nil, err
 	}
-	for k, vals := range headers {
-		c.header[k] = vals
-	}
-	out := api.VerificationSubmitResult{ContinueFlow: a.s.render.Verification(f)}
-	if f.ReturnTo != "" && f.State == "passed_challenge" {
-		out.ReturnTo = &f.ReturnTo
+	c.addHeaders(d.Outcome.RateLimit)
+	out := api.VerificationSubmitResult{ContinueFlow: a.s.render.Verification(d.Flow)}
+	if d.Flow.ReturnTo != "" && d.Flow.State() == flow.PassedChallenge {
+		out.ReturnTo = &d.Flow.ReturnTo
 	}
 	return api.SubmitVerificationFlow200JSONResponse(out), nil
 }

@@ -45,9 +45,7 @@ func (a *flowAPI) SubmitLoginFlow(ctx context.Context, req api.SubmitLoginFlowRe
 	if err != nil {
 		return nil, err
 	}
-	for k, v := range out.RateLimit {
-		c.header[k] = v
-	}
+	c.addHeaders(out.RateLimit)
 	if out.SessionToken != "" {
 		c.setCookie(a.s.cookie(request.SessionCookie, out.SessionToken, out.SessionExpires.Sub(c.world.Clock.Now())))
 	}

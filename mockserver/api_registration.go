@@ -39,6 +39,7 @@ func (a *flowAPI) SubmitRegistrationFlow(ctx context.Context, req api.SubmitRegi
 	if err != nil {
 		return nil, err
 	}
+	c.addHeaders(out.RateLimit)
 	if out.SessionToken != "" {
 		c.setCookie(a.s.cookie(request.SessionCookie, out.SessionToken, out.SessionExpires.Sub(c.world.Clock.Now())))
 	}

@@ -46,8 +46,8 @@ type Server struct {
 	login        *login.Service
 	registration *registration.Service
 	settings     *settings.Service
-	recovery     *recovery.Service
-	verification *verification.Service
+	recovery     *codeflow.Engine
+	verification *codeflow.Engine
 	render       ui.Renderer
 	handler      http.Handler
 }
@@ -122,16 +122,16 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.settings = &settings.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Settings),
 		BaseURL: cfg.BaseURL, Issuer: "Avnology ID (idflows mock)", Passkeys: rp}
 	s.render = render
-	s.recovery = &recovery.Service{Settings: s.settings, Engine: &codeflow.Engine{ReturnTo: allow, FlowLifetime: lifetime(flow.Recovery),
+	s.recovery = recovery.New(&codeflow.Engine{Type: flow.Recovery, ReturnTo: allow, FlowLifetime: lifetime(flow.Recovery),
 		AsFlow: func(f flow.Flow) *api.Flow { return ui.AsFlow(render.Recovery(f)) },
-		Rules: codeflow.Rules{Type: flow.Recovery, Sent: ui.InfoRecoverySent,
+		Steps: codes.Steps{Sent: ui.InfoRecoverySent, Asks: "email",
 			Errors:  codes.Errors{Wrong: apierr.InvalidRecoveryCode, Expired: apierr.RecoveryCodeExpired, Invalid: ui.ErrRecoveryCode},
-			Message: codes.Message{Template: "recovery_code", Subject: "Recover access to your account", Text: "Your recovery code is %s. It expires in 15 minutes."}}}}
-	s.verification = &verification.Service{Engine: &codeflow.Engine{ReturnTo: allow, FlowLifetime: lifetime(flow.Verification),
+			Message: codes.Message{Template: "recovery_code", Subject: "Recover access to your account", Text: "Your recovery code is %s. It expires in 15 minutes."}}}, s.settings)
+	s.verification = verification.New(&codeflow.Engine{Type: flow.Verification, ReturnTo: allow, FlowLifetime: lifetime(flow.Verification),
 		AsFlow: func(f flow.Flow) *api.Flow { return ui.AsFlow(render.Verification(f)) },
-		Rules: codeflow.Rules{Type: flow.Verification, Sent: ui.InfoVerificationSent,
+		Steps: codes.Steps{Sent: ui.InfoVerificationSent, Asks: "email",
 			Errors:  codes.Errors{Wrong: apierr.InvalidVerificationCode, Expired: apierr.CodeExpired, Invalid: ui.ErrVerificationCode},
-			Message: codes.Message{Template: "verification_code", Subject: "Verify your email address", Text: "Your verification code is %s. It expires in 15 minutes."}}}}
+			Message: codes.Message{Template: "verification_code", Subject: "Verify your email address", Text: "Your verification code is %s. It expires in 15 minutes."}}})
 	s.budget = &store.Budget{MaxFlows: cfg.Capacity.Flows, MaxSessions: cfg.Capacity.Sessions, MaxIdentities: cfg.Capacity.Identities}
 	s.personaHashes = s.hashPersonas(o.idSource("personas"))
 	s.tenants = tenant.NewRegistry(tenant.Config{

@@ -5,7 +5,7 @@ package codeflow
 
 import (
 	"context"
-	"net/http"
+	"sync"
 	"time"
 
 	"github.com/avnology/idflows/gen/api"
@@ -14,28 +14,27 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/codes"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/kernel"
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/store"
-	"github.com/avnology/idflows/mockserver/internal/submit"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 )
 
-// Rules are what differs between recovery and verification.
-type Rules struct {
-	Type    flow.Type
-	Message codes.Message // what the email says
-	Sent    flow.Message  // the flow's message after a send
-	codes.Errors
-}
-
 // Engine runs code flows of one type.
 type Engine struct {
-	Rules
+	Type  flow.Type
+	Steps codes.Steps
+	// Passed is what a correct code does, inside the submit's transaction, for the identity
+	// the code was sent to; its outcome moves the flow to passed_challenge.
+	Passed       func(st *kernel.Step, ident identity.Identity) (kernel.Outcome, error)
 	ReturnTo     returnto.AllowList
 	FlowLifetime time.Duration
 	// AsFlow renders a flow for an error's continue_flow.
 	AsFlow func(flow.Flow) *api.Flow
+
+	once sync.Once
+	typ  *kernel.Type[Fields, struct{}]
 }
 
 // Create makes a flow in show_form (REQ-REC-001, REQ-VER-001); minted says whether the CSRF
@@ -71,65 +70,63 @@ func (e *Engine) usable(tx *store.Tx, w *tenant.World, id string) (flow.Flow, er
 	return f, nil
 }
 
-// Body is a submit of the code method: step 1 sends email, step 2 sends code.
-type Body struct {
-	Email, Code, CSRF string
+// Command is a submit, decoded once from the validated request.
+type Command = kernel.Command[Fields]
+
+// Fields are the code method's: step 1 sends email, step 2 sends code.
+type Fields struct {
+	CSRFToken string `json:"csrf_token"`
+	Email     string `json:"email"`
+	Code      string `json:"code"`
 }
 
-// Passed is what a correct code does, inside the submit's transaction, for the identity the
-// code was sent to.
-type Passed func(tx *store.Tx, f *flow.Flow, ident identity.Identity) error
+// CSRF is the token the form carried.
+func (f Fields) CSRF() string { return f.CSRFToken }
 
-// Submit runs one step and returns the flow as it now is, with the rate-limit headers of a send.
-func (e *Engine) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, b Body, passed Passed) (flow.Flow, http.Header, error) {
-	var headers http.Header
-	load := func(tx *store.Tx) (flow.Flow, error) { return e.usable(tx, w, id) }
-	out, err := submit.Run(ctx, w, submit.CSRF{Token: b.CSRF, Cookie: req.CSRFCookie}, load, func(tx *store.Tx, f *flow.Flow) (flow.Flow, error) {
-		err := e.step(tx, w, f, b, passed, &headers)
-		return *f, err
+// Submit runs one step of the code method.
+func (e *Engine) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, cmd Command) (kernel.Done[struct{}], error) {
+	return kernel.Run(ctx, e.flowType(), w, req, id, cmd)
+}
+
+// flowType declares the flow type to the kernel: the code method is its one method.
+func (e *Engine) flowType() *kernel.Type[Fields, struct{}] {
+	e.once.Do(func() {
+		e.typ = &kernel.Type[Fields, struct{}]{
+			Flow:    e.Type,
+			Methods: map[string]kernel.Method[Fields]{"code": {Run: e.code}},
+			Load: func(st *kernel.Step, id string) (err error) {
+				*st.Flow, err = e.usable(st.Tx, st.World, id)
+				return err
+			},
+			View: func(*kernel.Step) struct{} { return struct{}{} },
+			Render: func(f flow.Flow, _ struct{}) *api.Flow {
+				if e.AsFlow == nil {
+					return nil
+				}
+				return e.AsFlow(f)
+			},
+		}
 	})
-	return out, headers, err
+	return e.typ
 }
 
-func (e *Engine) step(tx *store.Tx, w *tenant.World, f *flow.Flow, b Body, passed Passed, headers *http.Header) error {
-	if f.State == flow.PassedChallenge { // done: it still shows its outcome, but takes nothing more
-		return apierr.ExpiredFlow(string(e.Type), f.ID, "")
+func (e *Engine) code(st *kernel.Step, b Fields) (kernel.Outcome, error) {
+	f := st.Flow
+	if f.State() == flow.PassedChallenge { // done: it still shows its outcome, but takes nothing more
+		return kernel.Outcome{}, apierr.ExpiredFlow(string(e.Type), f.ID, "")
 	}
 	switch {
 	case b.Email != "":
-		ident, known := tx.IdentityByIdentifier(b.Email)
-		h, err := codes.Send(tx, w, f, codes.Recipient(w, b.Email, ident, known), ident.ID, e.Message, known)
-		if err != nil {
-			return err
-		}
-		*headers = h
-		if err := f.MoveTo(flow.SentEmail); err != nil {
-			return err
-		}
-		f.Messages = []flow.Message{e.Sent}
-		return nil
+		ident, known := st.Tx.IdentityByIdentifier(b.Email)
+		return e.Steps.Send(st, codes.Recipient(st.World, b.Email, ident, known), ident.ID, known)
 	case b.Code != "":
-		if f.State != flow.SentEmail {
-			return apierr.Invalid("Ask for a code first.", apierr.Field("body.email", "required before a code"))
+		if err := e.Steps.Check(st, b.Code); err != nil {
+			return kernel.Outcome{}, err
 		}
-		if err := codes.Verify(f, b.Code, tx.Now, e.Errors); err != nil {
-			if err.Code != apierr.FlowExpired {
-				return e.withFlow(*f, err)
-			}
-			return err
-		}
-		ident, _ := tx.Identity(f.CodeIdentityID)
-		if err := f.MoveTo(flow.PassedChallenge); err != nil {
-			return err
-		}
-		return passed(tx, f, ident)
+		ident, _ := st.Tx.Identity(f.CodeIdentityID)
+		o, err := e.Passed(st, ident)
+		o.To = flow.PassedChallenge
+		return o, err
 	}
-	return apierr.Invalid("Send email to get a code, or code to use one.", apierr.Field("body", "one of email and code is required"))
-}
-
-func (e *Engine) withFlow(f flow.Flow, err *apierr.Error) *apierr.Error {
-	if e.AsFlow != nil {
-		err.ContinueFlow = e.AsFlow(f)
-	}
-	return err
+	return kernel.Outcome{}, e.Steps.Missing()
 }

@@ -94,9 +94,10 @@ type Message struct {
 
 // Flow is the state every flow type shares; type-specific fields are zero where unused.
 type Flow struct {
-	ID        string
-	Type      Type
-	State     State
+	ID   string
+	Type Type
+	// state moves only through MoveTo, so along the flow type's machine.
+	state     State
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 	ReturnTo  string
@@ -155,8 +156,11 @@ type Flow struct {
 
 // New returns a flow of type t in its initial state, living lifetime.
 func New(id string, t Type, now time.Time, lifetime time.Duration) Flow {
-	return Flow{ID: id, Type: t, State: Machines[t].Initial, IssuedAt: now, ExpiresAt: now.Add(lifetime)}
+	return Flow{ID: id, Type: t, state: Machines[t].Initial, IssuedAt: now, ExpiresAt: now.Add(lifetime)}
 }
+
+// State is the flow's state.
+func (f Flow) State() State { return f.state }
 
 // Usable reports whether the flow can still be submitted at now (REQ-FLOW-003, REQ-FLOW-004).
 func (f *Flow) Usable(now time.Time) bool { return !f.Consumed && now.Before(f.ExpiresAt) }
@@ -165,15 +169,34 @@ func (f *Flow) Usable(now time.Time) bool { return !f.Consumed && now.Before(f.E
 // the method submitted is not offered in the flow's state (REQ-FLOW-009).
 var ErrTransition = errors.New("flow: transition not allowed")
 
-// MoveTo moves the flow to state to, if its machine allows it.
+// MoveTo moves the flow to state to — a self-loop too — if its machine declares the move.
 func (f *Flow) MoveTo(to State) error {
-	for _, tr := range Machines[f.Type].Transitions {
-		if tr.From == f.State && tr.To == to {
-			f.State = to
-			return nil
+	if !Allowed(f.Type, f.state, to) {
+		return fmt.Errorf("%w: a %s flow cannot move from %s to %s", ErrTransition, f.Type, f.state, to)
+	}
+	f.state = to
+	return nil
+}
+
+// Allowed reports whether a flow of type t may move from one state to another.
+func Allowed(t Type, from, to State) bool {
+	for _, tr := range Machines[t].Transitions {
+		if tr.From == from && tr.To == to {
+			return true
 		}
 	}
-	return fmt.Errorf("%w: a %s flow cannot move from %s to %s", ErrTransition, f.Type, f.State, to)
+	return false
+}
+
+// Walk moves a new flow along the given states, each move through MoveTo: how a test puts a
+// flow in a state, which only declared moves can reach.
+func (f *Flow) Walk(states ...State) error {
+	for _, s := range states {
+		if err := f.MoveTo(s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ClearMessages drops the messages of the last submit before the next one is answered.

@@ -35,7 +35,7 @@ func TestStateMachinesMatchTheirDiagrams(t *testing.T) {
 func TestMoveToFollowsTheTable(t *testing.T) {
 	now := time.Date(2026, 4, 8, 12, 0, 0, 0, time.UTC)
 	f := flow.New("id", flow.Recovery, now, time.Hour)
-	assert.Equal(t, flow.ShowForm, f.State)
+	assert.Equal(t, flow.ShowForm, f.State())
 	assert.Error(t, f.MoveTo(flow.PassedChallenge), "cannot skip sent_email")
 	require.NoError(t, f.MoveTo(flow.SentEmail))
 	require.NoError(t, f.MoveTo(flow.PassedChallenge))

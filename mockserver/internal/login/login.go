@@ -4,8 +4,8 @@ package login
 
 import (
 	"context"
-	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/avnology/idflows/gen/api"
@@ -15,13 +15,13 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/codes"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/kernel"
 	"github.com/avnology/idflows/mockserver/internal/limit"
 	"github.com/avnology/idflows/mockserver/internal/passkey"
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/session"
 	"github.com/avnology/idflows/mockserver/internal/store"
-	"github.com/avnology/idflows/mockserver/internal/submit"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 	"github.com/avnology/idflows/mockserver/internal/ui"
 )
@@ -52,6 +52,9 @@ type Service struct {
 	DummyHash string
 	// Passkeys is the WebAuthn relying party.
 	Passkeys *passkey.RP
+
+	once sync.Once
+	typ  *kernel.Type[Fields, ui.SecondFactors]
 }
 
 // CreateParams are createLoginFlow's query parameters.
@@ -104,7 +107,7 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 				f.Messages = []flow.Message{ui.InfoReauth}
 			}
 		}
-		if err := s.beginAssertion(w, &f, awaited); err != nil {
+		if err := s.Passkeys.StartLogin(w.IDs, &f, awaited); err != nil {
 			return err
 		}
 		tx.PutFlow(f)
@@ -118,10 +121,6 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 	return out, nil
 }
 
-func (s *Service) render(tx *store.Tx, f flow.Flow) api.LoginFlow {
-	return s.Render.Login(f, secondFactors(tx, f))
-}
-
 // secondFactors are the second factors the flow's awaited identity can use.
 func secondFactors(tx *store.Tx, f flow.Flow) ui.SecondFactors {
 	ident, ok := tx.Identity(f.IdentityID)
@@ -129,21 +128,6 @@ func secondFactors(tx *store.Tx, f flow.Flow) ui.SecondFactors {
 		return ui.SecondFactors{}
 	}
 	return ui.SecondFactors{TOTP: ident.TOTPSecret != "", LookupSecret: len(ident.LookupSecrets) > 0, WebAuthn: len(ident.WebAuthn) > 0}
-}
-
-// beginAssertion starts the flow's WebAuthn ceremony: a second factor for the awaited
-// identity, or a passkey login for anyone (REQ-LOGIN-011).
-func (s *Service) beginAssertion(w *tenant.World, f *flow.Flow, awaited *identity.Identity) error {
-	f.WebAuthnOptions, f.WebAuthnSession = "", nil
-	if s.Passkeys == nil || awaited != nil && len(awaited.WebAuthn) == 0 {
-		return nil
-	}
-	c, err := s.Passkeys.BeginLogin(w.IDs, awaited)
-	if err != nil {
-		return err
-	}
-	f.WebAuthnOptions, f.WebAuthnSession = c.Options, c.Session
-	return nil
 }
 
 // Get returns a login flow (REQ-FLOW-003, REQ-FLOW-005).
@@ -158,7 +142,7 @@ func (s *Service) Get(ctx context.Context, w *tenant.World, id string) (api.Logi
 			return err
 		}
 		if f.WebAuthnOptions == "" && f.IdentityID == "" { // a flow offered in place of an expired one
-			if err := s.beginAssertion(w, &f, nil); err != nil {
+			if err := s.Passkeys.StartLogin(w.IDs, &f, nil); err != nil {
 				return err
 			}
 			tx.PutFlow(f)
@@ -192,7 +176,7 @@ type Result struct {
 }
 
 // Command is a login submit, decoded once from the validated request.
-type Command = submit.Command[Fields]
+type Command = kernel.Command[Fields]
 
 // Fields are the body fields of every login method (D4); a method reads its own.
 type Fields struct {
@@ -205,281 +189,296 @@ type Fields struct {
 	Code          string `json:"code"`
 }
 
+// CSRF is the token the form carried.
+func (f Fields) CSRF() string { return f.CSRFToken }
+
 // Submit runs one login method against a flow.
 func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, cmd Command) (Result, error) {
-	csrf := submit.CSRF{Token: cmd.Body.CSRFToken, Cookie: req.CSRFCookie}
-	load := func(tx *store.Tx) (flow.Flow, error) { return s.usable(tx, w, id) }
-	res, err := submit.Run(ctx, w, csrf, load, func(tx *store.Tx, f *flow.Flow) (*Result, error) {
-		return s.method(tx, w, req, f, cmd)
-	})
-	if err != nil || res == nil {
+	d, err := kernel.Run(ctx, s.flowType(), w, req, id, cmd)
+	if err != nil {
 		return Result{}, err
 	}
-	return *res, nil
-}
-
-// method runs the command's method on the flow.
-func (s *Service) method(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, cmd Command) (*Result, error) {
-	b := cmd.Body
-	switch cmd.Method {
-	case "password":
-		return s.password(tx, w, req, f, b.Identifier, b.Password)
-	case "totp":
-		return s.secondFactor(tx, w, req, f, "totp", b.TOTPCode)
-	case "lookup_secret":
-		return s.secondFactor(tx, w, req, f, "lookup_secret", b.LookupSecret)
-	case "webauthn":
-		if f.RequestedAAL == "aal2" && f.IdentityID != "" {
-			return s.secondFactor(tx, w, req, f, "webauthn", b.WebAuthnLogin)
-		}
-		return s.passkeyLogin(tx, w, req, f, b.WebAuthnLogin)
-	case "code":
-		return s.code(tx, w, req, f, b.Identifier, b.Code)
+	o := d.Outcome
+	res := Result{RateLimit: o.RateLimit}
+	if o.Session == nil { // the flow goes on: a code was sent, or a second factor is due
+		cf := s.Render.Login(d.Flow, d.View)
+		res.Body.ContinueFlow = &cf
+		return res, nil
 	}
-	// oidc is in the contract but not offered by this flow (REQ-FLOW-009).
-	return nil, notEnabled(cmd.Method)
+	out := auth.Session(*o.Session, o.Identity, true)
+	res.Body.Session, res.SessionToken, res.SessionExpires = &out, o.Session.Token, o.Session.ExpiresAt
+	if d.Flow.ReturnTo != "" {
+		rt := d.Flow.ReturnTo
+		res.Body.ReturnTo = &rt
+	}
+	return res, nil
 }
 
-func notEnabled(method string) *apierr.Error {
-	return apierr.New(apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", method))
+// flowType declares the login flow to the kernel: its methods, and which step offers which —
+// first factors until one succeeded for an identity with a second factor, then second factors
+// only (REQ-LOGIN-002, REQ-SEC-004). oidc is in the contract but not offered (REQ-FLOW-009).
+func (s *Service) flowType() *kernel.Type[Fields, ui.SecondFactors] {
+	s.once.Do(func() {
+		first := func(f *flow.Flow) bool { return !awaitsSecondFactor(f) }
+		s.typ = &kernel.Type[Fields, ui.SecondFactors]{
+			Flow: flow.Login,
+			Methods: map[string]kernel.Method[Fields]{
+				"password":      {Run: s.password, Offered: first},
+				"code":          {Run: s.code, Offered: first},
+				"totp":          {Run: s.totp, Offered: awaitsSecondFactor},
+				"lookup_secret": {Run: s.lookupSecret, Offered: awaitsSecondFactor},
+				"webauthn":      {Run: s.webauthn},
+			},
+			Load: func(st *kernel.Step, id string) (err error) {
+				*st.Flow, err = s.usable(st.Tx, st.World, id)
+				return err
+			},
+			View:   func(st *kernel.Step) ui.SecondFactors { return secondFactors(st.Tx, *st.Flow) },
+			Render: func(f flow.Flow, v ui.SecondFactors) *api.Flow { return ui.AsFlow(s.Render.Login(f, v)) },
+		}
+	})
+	return s.typ
 }
+
+// awaitsSecondFactor reports whether the flow completed a first factor and waits for a second.
+func awaitsSecondFactor(f *flow.Flow) bool { return f.RequestedAAL == "aal2" && f.IdentityID != "" }
 
 // password is the first factor (REQ-LOGIN-002 … REQ-LOGIN-005, REQ-LOGIN-007).
-func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, identifier, password string) (*Result, error) {
-	if f.RequestedAAL == "aal2" && f.IdentityID != "" {
-		return nil, notEnabled("password")
-	}
-	f.SetValue("identifier", identifier)
-	headers, over := limit.Hit(tx, "login:"+identity.NormalizeEmail(identifier), s.Policy.SubmitsPerMin, time.Minute, "Too many login attempts. Try again later.")
+func (s *Service) password(st *kernel.Step, b Fields) (kernel.Outcome, error) {
+	tx, f := st.Tx, st.Flow
+	f.SetValue("identifier", b.Identifier)
+	headers, over := limit.Hit(tx, "login:"+identity.NormalizeEmail(b.Identifier), s.Policy.SubmitsPerMin, time.Minute, "Too many login attempts. Try again later.")
 	if over != nil {
-		return nil, over
+		return kernel.Outcome{}, over
 	}
-	ident, found := tx.IdentityByIdentifier(identifier)
+	ident, found := tx.IdentityByIdentifier(b.Identifier)
 	if found && ident.Locked(tx.Now) {
-		return nil, s.locked(tx, f, ident)
+		return kernel.Outcome{}, s.locked(tx, f, ident)
 	}
 	if !found {
-		identity.Verify(s.DummyHash, password)
+		identity.Verify(s.DummyHash, b.Password)
 	}
-	if !found || !identity.Verify(ident.PasswordHash, password) {
+	if !found || !identity.Verify(ident.PasswordHash, b.Password) {
 		if found {
 			if err := s.countFailure(tx, f, &ident); err != nil {
-				return nil, err
+				return kernel.Outcome{}, err
 			}
 		}
-		e := s.invalidCredentials(tx, f)
-		if !found && !w.Rules.UniformCredentialError {
+		e := invalidCredentials(f)
+		if !found && !st.World.Rules.UniformCredentialError {
 			e.Message = "No account exists with this identifier."
 		}
-		return nil, e
+		return kernel.Outcome{}, e
 	}
 	if ident.State != identity.StateActive {
-		return nil, apierr.New(apierr.AccountDisabled, "This account is disabled.")
+		return kernel.Outcome{}, disabled()
 	}
 	ident.FailedPasswords = 0 // never FailedSecondFactors: a password is not a second factor (REQ-SEC-001)
-	if !w.Rules.KeepSecondFactorCount {
+	if !st.World.Rules.KeepSecondFactorCount {
 		ident.FailedSecondFactors = 0
 	}
 	_ = tx.PutIdentity(ident)
-	f.Active = "password"
-	first := auth.Method("password", session.AAL1, tx.Now)
-
-	if f.SessionID != "" {
-		return s.reauthenticate(tx, f, ident, first, headers)
-	}
-	if ident.HasSecondFactor() {
-		return s.awaitSecondFactor(tx, w, f, ident, first, headers)
-	}
-	ses := auth.Issue(tx, w.IDs, ident, first, req, s.SessionLifetime, false)
-	return s.done(tx, f, ses, ident, headers), nil
+	o, err := s.firstFactor(st, ident, auth.Method("password", session.AAL1, tx.Now), true)
+	o.RateLimit = headers
+	return o, err
 }
 
-// awaitSecondFactor answers a completed first factor of an identity with a second factor: the
-// same flow, back in choose_method at requested_aal aal2, with only second-factor groups
-// (REQ-LOGIN-002, REQ-SEC-004). No session exists before that step.
-func (s *Service) awaitSecondFactor(tx *store.Tx, w *tenant.World, f *flow.Flow, ident identity.Identity, first session.Method, headers http.Header) (*Result, error) {
-	f.IdentityID, f.RequestedAAL, f.FirstFactor, f.FirstFactorAt = ident.ID, "aal2", first.Method, tx.Now
-	if err := f.MoveTo(flow.ChooseMethod); err != nil {
-		return nil, err
-	}
-	if err := s.beginAssertion(w, f, &ident); err != nil {
-		return nil, err
-	}
-	f.Messages = []flow.Message{ui.LabelSecondStep}
-	cf := s.render(tx, *f)
-	return &Result{Body: api.LoginSubmitResult{ContinueFlow: &cf}, RateLimit: headers}, nil
+// loginCode is the email a code login sends (D9).
+var loginCode = codes.Steps{
+	Message: codes.Message{Template: "login_code", Subject: "Your sign-in code", Text: "Your sign-in code is %s. It expires in 15 minutes."},
+	Sent:    ui.InfoLoginCodeSent,
+	Errors:  codes.Errors{Wrong: apierr.InvalidCode, Expired: apierr.CodeExpired, Invalid: ui.ErrCodeInvalid},
+	Asks:    "identifier",
 }
 
-// secondFactor completes the aal2 step with a TOTP or lookup code (REQ-LOGIN-009, REQ-LOGIN-010).
-func (s *Service) secondFactor(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, method, code string) (*Result, error) {
-	ident, ok := tx.Identity(f.IdentityID)
-	if f.RequestedAAL != "aal2" || !ok {
-		return nil, notEnabled(method)
-	}
-	if ident.Locked(tx.Now) || ident.SecondFactorLocked(tx.Now) {
-		return nil, s.locked(tx, f, ident)
-	}
-	var good bool
-	var completed string
-	switch method {
-	case "totp":
-		if ident.TOTPSecret == "" {
-			return nil, notEnabled(method)
+// code signs in with an emailed code (REQ-LOGIN-008): step 1 sends it — answering the same
+// sent_email flow whether or not the account exists —, step 2 checks it and signs in at aal1.
+func (s *Service) code(st *kernel.Step, b Fields) (kernel.Outcome, error) {
+	tx, f := st.Tx, st.Flow
+	switch {
+	case b.Code != "":
+		if err := loginCode.Check(st, b.Code); err != nil {
+			return kernel.Outcome{}, err
 		}
-		var step int64
+		ident, _ := tx.Identity(f.CodeIdentityID)
+		if ident.Locked(tx.Now) {
+			return kernel.Outcome{}, s.locked(tx, f, ident)
+		}
+		if ident.State != identity.StateActive {
+			return kernel.Outcome{}, disabled()
+		}
+		return s.firstFactor(st, ident, auth.Method("code", session.AAL1, tx.Now), st.World.Rules.CodeLoginAsksSecond)
+	case b.Identifier != "":
+		f.SetValue("identifier", b.Identifier)
+		ident, known := tx.IdentityByIdentifier(b.Identifier)
+		return loginCode.Send(st, codes.Recipient(st.World, b.Identifier, ident, known), ident.ID, known && ident.State == identity.StateActive)
+	}
+	return kernel.Outcome{}, loginCode.Missing()
+}
+
+// firstFactor completes a first factor m of ident: it refreshes the session a refresh or aal2
+// flow upgrades, or — for an identity with a second factor, when asked — awaits it in the same
+// flow, back in choose_method at requested_aal aal2 with only second-factor groups
+// (REQ-LOGIN-002, REQ-SEC-004); no session exists before that step. Otherwise it signs in.
+func (s *Service) firstFactor(st *kernel.Step, ident identity.Identity, m session.Method, askSecond bool) (kernel.Outcome, error) {
+	f := st.Flow
+	f.Active = m.Method
+	switch {
+	case f.SessionID != "":
+		return s.reauthenticate(st, ident, m)
+	case askSecond && ident.HasSecondFactor():
+		f.IdentityID, f.RequestedAAL, f.FirstFactor, f.FirstFactorAt = ident.ID, "aal2", m.Method, st.Tx.Now
+		if err := s.Passkeys.StartLogin(st.World.IDs, f, &ident); err != nil {
+			return kernel.Outcome{}, err
+		}
+		f.Messages = []flow.Message{ui.LabelSecondStep}
+		return kernel.Outcome{To: flow.ChooseMethod}, nil
+	}
+	return signedIn(ident, auth.Issue(st.Tx, st.World.IDs, ident, m, st.Req, s.SessionLifetime, false)), nil
+}
+
+// factor names a second factor: its login method, its name in the session's
+// authentication_methods, and the node a wrong one is shown on.
+type factor struct{ method, amr, field string }
+
+// The second factors (REQ-LOGIN-009, REQ-LOGIN-010): each checks its own credential; the
+// attempt rule, the lockout and the sign-in are secondFactor's.
+var (
+	totpFactor     = factor{"totp", "totp", "totp_code"}
+	lookupFactor   = factor{"lookup_secret", "recovery_code", "lookup_secret"}
+	webauthnFactor = factor{"webauthn", "webauthn", "webauthn_login"}
+)
+
+func (s *Service) totp(st *kernel.Step, b Fields) (kernel.Outcome, error) {
+	return s.secondFactor(st, totpFactor, func(ident *identity.Identity) (bool, error) {
+		if ident.TOTPSecret == "" {
+			return false, kernel.NotOffered("totp")
+		}
 		last := ident.TOTPLastStep
-		if !w.Rules.RefuseTOTPReplay {
+		if !st.World.Rules.RefuseTOTPReplay {
 			last = 0
 		}
-		if step, good = identity.MatchTOTP(ident.TOTPSecret, code, tx.Now, last); good {
+		step, good := identity.MatchTOTP(ident.TOTPSecret, b.TOTPCode, st.Tx.Now, last)
+		if good {
 			ident.TOTPLastStep = step
 		}
-		completed = "totp"
-	case "lookup_secret":
+		return good, nil
+	})
+}
+
+func (s *Service) lookupSecret(st *kernel.Step, b Fields) (kernel.Outcome, error) {
+	return s.secondFactor(st, lookupFactor, func(ident *identity.Identity) (good bool, err error) {
 		if len(ident.LookupSecrets) == 0 {
-			return nil, notEnabled(method)
+			return false, kernel.NotOffered("lookup_secret")
 		}
-		ident.LookupSecrets, good = identity.UseLookupSecret(ident.LookupSecrets, code)
-		completed = "recovery_code"
-	case "webauthn":
+		ident.LookupSecrets, good = identity.UseLookupSecret(ident.LookupSecrets, b.LookupSecret)
+		return good, nil
+	})
+}
+
+// webauthn is a security key as the awaited second factor, or else a passkey login.
+func (s *Service) webauthn(st *kernel.Step, b Fields) (kernel.Outcome, error) {
+	if !awaitsSecondFactor(st.Flow) {
+		return s.passkeyLogin(st, b.WebAuthnLogin)
+	}
+	return s.secondFactor(st, webauthnFactor, func(ident *identity.Identity) (bool, error) {
 		if len(ident.WebAuthn) == 0 || s.Passkeys == nil {
-			return nil, notEnabled(method)
+			return false, kernel.NotOffered("webauthn")
 		}
-		used, err := s.Passkeys.FinishLogin(passkey.Ceremony{Session: f.WebAuthnSession}, code, func(h []byte) (identity.Identity, bool) {
-			return ident, string(h) == ident.ID
+		used, err := s.Passkeys.FinishLogin(passkey.Ceremony{Session: st.Flow.WebAuthnSession}, b.WebAuthnLogin, func(h []byte) (identity.Identity, bool) {
+			return *ident, string(h) == ident.ID
 		})
-		if good = err == nil && used.ID == ident.ID; good {
-			ident.WebAuthn = used.WebAuthn
-		} else if err := s.beginAssertion(w, f, &ident); err != nil { // a fresh challenge for the next try
-			return nil, err
+		if err == nil && used.ID == ident.ID {
+			ident.WebAuthn = used.WebAuthn // the new signature counter
+			return true, nil
 		}
-		completed = "webauthn"
+		return false, s.Passkeys.StartLogin(st.World.IDs, st.Flow, ident) // a fresh challenge for the next try
+	})
+}
+
+// secondFactor is the aal2 step of the identity the flow awaits: check verifies the submitted
+// credential. Wrong ones count on the identity (REQ-SEC-001); the last allowed one locks the
+// second factor and consumes the flow.
+func (s *Service) secondFactor(st *kernel.Step, fa factor, check func(*identity.Identity) (bool, error)) (kernel.Outcome, error) {
+	tx, f := st.Tx, st.Flow
+	ident, ok := tx.Identity(f.IdentityID)
+	if !ok {
+		return kernel.Outcome{}, kernel.NotOffered(fa.method)
+	}
+	if ident.Locked(tx.Now) || ident.SecondFactorLocked(tx.Now) {
+		return kernel.Outcome{}, s.locked(tx, f, ident)
+	}
+	good, err := check(&ident)
+	if err != nil {
+		return kernel.Outcome{}, err
 	}
 	if !good {
 		remaining := s.countSecondFactorFailure(tx, f, &ident)
 		if remaining == 0 {
-			return nil, s.locked(tx, f, ident)
+			return kernel.Outcome{}, s.locked(tx, f, ident)
 		}
-		f.AddFieldMessage(map[string]string{"totp": "totp_code", "lookup_secret": "lookup_secret", "webauthn": "webauthn_login"}[method], ui.ErrCodeInvalid)
+		f.AddFieldMessage(fa.field, ui.ErrCodeInvalid)
 		e := apierr.New(apierr.InvalidCode, "The code is invalid or has already been used.")
 		e.Details.AttemptsRemaining = &remaining
-		e.ContinueFlow = ui.AsFlow(s.render(tx, *f))
-		return nil, e
+		return kernel.Outcome{}, e
 	}
 	ident.FailedPasswords, ident.FailedSecondFactors = 0, 0 // a completed aal2 sign-in
 	_ = tx.PutIdentity(ident)
-	f.Active = method
-	second := strong(w, completed, tx.Now)
-	var ses session.Session
-	if existing, ok := tx.Session(f.SessionID); ok && existing.Active(tx.Now) && existing.IdentityID == ident.ID {
-		ses = existing
-		ses.Authenticate(second)
-		tx.PutSession(ses)
-	} else {
-		ses = auth.Issue(tx, w.IDs, ident, auth.Method(f.FirstFactor, session.AAL1, f.FirstFactorAt), req, s.SessionLifetime, false)
-		ses.Authenticate(second)
-		tx.PutSession(ses)
+	f.Active = fa.method
+	second := strong(st.World, fa.amr, tx.Now)
+	ses, ok := tx.Session(f.SessionID)
+	if !ok || !ses.Active(tx.Now) || ses.IdentityID != ident.ID {
+		ses = auth.Issue(tx, st.World.IDs, ident, auth.Method(f.FirstFactor, session.AAL1, f.FirstFactorAt), st.Req, s.SessionLifetime, false)
 	}
-	return s.done(tx, f, ses, ident, nil), nil
-}
-
-// loginCode is the email a code login sends (D9).
-var loginCode = codes.Message{Template: "login_code", Subject: "Your sign-in code", Text: "Your sign-in code is %s. It expires in 15 minutes."}
-
-// code signs in with an emailed code (REQ-LOGIN-008): step 1 sends it — answering the same
-// sent_email flow whether or not the account exists —, step 2 checks it and answers a session
-// at aal1.
-func (s *Service) code(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, identifier, code string) (*Result, error) {
-	if f.RequestedAAL == "aal2" && f.IdentityID != "" {
-		return nil, notEnabled("code")
-	}
-	switch {
-	case code != "":
-		if f.State != flow.SentEmail {
-			return nil, apierr.Invalid("Ask for a code first.", apierr.Field("body.identifier", "required before a code"))
-		}
-		if err := codes.Verify(f, code, tx.Now, codes.Errors{Wrong: apierr.InvalidCode, Expired: apierr.CodeExpired, Invalid: ui.ErrCodeInvalid}); err != nil {
-			if err.Code != apierr.FlowExpired {
-				err.ContinueFlow = ui.AsFlow(s.render(tx, *f))
-			}
-			return nil, err
-		}
-		ident, _ := tx.Identity(f.CodeIdentityID)
-		if ident.Locked(tx.Now) {
-			return nil, s.locked(tx, f, ident)
-		}
-		if ident.State != identity.StateActive {
-			return nil, apierr.New(apierr.AccountDisabled, "This account is disabled.")
-		}
-		f.Active = "code"
-		m := auth.Method("code", session.AAL1, tx.Now)
-		if f.SessionID != "" {
-			return s.reauthenticate(tx, f, ident, m, nil)
-		}
-		if ident.HasSecondFactor() && w.Rules.CodeLoginAsksSecond {
-			return s.awaitSecondFactor(tx, w, f, ident, m, nil)
-		}
-		return s.done(tx, f, auth.Issue(tx, w.IDs, ident, m, req, s.SessionLifetime, false), ident, nil), nil
-	case identifier != "":
-		f.SetValue("identifier", identifier)
-		ident, known := tx.IdentityByIdentifier(identifier)
-		headers, err := codes.Send(tx, w, f, codes.Recipient(w, identifier, ident, known), ident.ID, loginCode, known && ident.State == identity.StateActive)
-		if err != nil {
-			return nil, err
-		}
-		if err := f.MoveTo(flow.SentEmail); err != nil {
-			return nil, err
-		}
-		f.Active, f.Messages = "code", []flow.Message{ui.InfoLoginCodeSent}
-		cf := s.render(tx, *f)
-		return &Result{Body: api.LoginSubmitResult{ContinueFlow: &cf}, RateLimit: headers}, nil
-	}
-	return nil, apierr.Invalid("Send identifier to get a code, or code to use one.", apierr.Field("body", "one of identifier and code is required"))
+	ses.Authenticate(second)
+	tx.PutSession(ses)
+	return signedIn(ident, ses), nil
 }
 
 // passkeyLogin signs in with a discoverable credential and no identifier: one step, aal2
 // (REQ-LOGIN-011). A failed ceremony is the same 401 _001 as a wrong password.
-func (s *Service) passkeyLogin(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, response string) (*Result, error) {
+func (s *Service) passkeyLogin(st *kernel.Step, response string) (kernel.Outcome, error) {
+	tx, f := st.Tx, st.Flow
 	if s.Passkeys == nil || f.WebAuthnSession == nil {
-		return nil, notEnabled("webauthn")
+		return kernel.Outcome{}, kernel.NotOffered("webauthn")
 	}
 	used, err := s.Passkeys.FinishLogin(passkey.Ceremony{Session: f.WebAuthnSession}, response, func(h []byte) (identity.Identity, bool) {
 		return tx.Identity(string(h))
 	})
 	if err != nil {
-		if err := s.beginAssertion(w, f, nil); err != nil {
-			return nil, err
+		if err := s.Passkeys.StartLogin(st.World.IDs, f, nil); err != nil {
+			return kernel.Outcome{}, err
 		}
-		return nil, s.invalidCredentials(tx, f)
+		return kernel.Outcome{}, invalidCredentials(f)
 	}
 	ident, _ := tx.Identity(used.ID)
 	if ident.Locked(tx.Now) {
-		return nil, s.locked(tx, f, ident)
+		return kernel.Outcome{}, s.locked(tx, f, ident)
 	}
 	if ident.State != identity.StateActive {
-		return nil, apierr.New(apierr.AccountDisabled, "This account is disabled.")
+		return kernel.Outcome{}, disabled()
 	}
 	ident.WebAuthn = used.WebAuthn // the new signature counter
 	ident.FailedSecondFactors = 0  // a completed aal2 sign-in
 	_ = tx.PutIdentity(ident)
 	f.Active = "webauthn"
-	m := strong(w, "webauthn", tx.Now)
+	m := strong(st.World, "webauthn", tx.Now)
 	if f.SessionID != "" {
-		return s.reauthenticate(tx, f, ident, m, nil)
+		return s.reauthenticate(st, ident, m)
 	}
-	return s.done(tx, f, auth.Issue(tx, w.IDs, ident, m, req, s.SessionLifetime, false), ident, nil), nil
+	return signedIn(ident, auth.Issue(tx, st.World.IDs, ident, m, st.Req, s.SessionLifetime, false)), nil
 }
 
 // reauthenticate adds m to the session a refresh or aal2 flow upgrades (REQ-STEPUP-003); the
 // flow must be completed by that session's own identity.
-func (s *Service) reauthenticate(tx *store.Tx, f *flow.Flow, ident identity.Identity, m session.Method, headers http.Header) (*Result, error) {
-	ses, ok := tx.Session(f.SessionID)
-	if !ok || !ses.Active(tx.Now) || ses.IdentityID != ident.ID {
-		return nil, s.invalidCredentials(tx, f)
+func (s *Service) reauthenticate(st *kernel.Step, ident identity.Identity, m session.Method) (kernel.Outcome, error) {
+	ses, ok := st.Tx.Session(st.Flow.SessionID)
+	if !ok || !ses.Active(st.Tx.Now) || ses.IdentityID != ident.ID {
+		return kernel.Outcome{}, invalidCredentials(st.Flow)
 	}
 	ses.Authenticate(m)
-	tx.PutSession(ses)
-	return s.done(tx, f, ses, ident, headers), nil
+	st.Tx.PutSession(ses)
+	return signedIn(ident, ses), nil
 }
 
 // strong is a completed method that brings aal2 — unless the aal-not-raised fault is on.
@@ -491,16 +490,9 @@ func strong(w *tenant.World, method string, at time.Time) session.Method {
 	return m
 }
 
-// done consumes the flow and answers the session (REQ-FLOW-004).
-func (s *Service) done(tx *store.Tx, f *flow.Flow, ses session.Session, ident identity.Identity, headers http.Header) *Result {
-	f.Consumed = true
-	out := auth.Session(ses, ident, true)
-	res := &Result{Body: api.LoginSubmitResult{Session: &out}, SessionToken: ses.Token, SessionExpires: ses.ExpiresAt, RateLimit: headers}
-	if f.ReturnTo != "" {
-		rt := f.ReturnTo
-		res.Body.ReturnTo = &rt
-	}
-	return res
+// signedIn is the outcome that answers the session; the kernel consumes the flow (REQ-FLOW-004).
+func signedIn(ident identity.Identity, ses session.Session) kernel.Outcome {
+	return kernel.Outcome{Session: &ses, Identity: ident}
 }
 
 // countFailure records a failed credential; the LockoutAfter-th locks the identity (REQ-LOGIN-004).
@@ -545,9 +537,9 @@ func (s *Service) locked(tx *store.Tx, f *flow.Flow, ident identity.Identity) *a
 
 // invalidCredentials is the one answer for an unknown identifier and a wrong password
 // (REQ-LOGIN-003): the same code, message and re-rendered flow.
-func (s *Service) invalidCredentials(tx *store.Tx, f *flow.Flow) *apierr.Error {
+func invalidCredentials(f *flow.Flow) *apierr.Error {
 	f.Messages = []flow.Message{ui.ErrCredentials}
-	e := apierr.New(apierr.InvalidCredentials, "The provided credentials are invalid.")
-	e.ContinueFlow = ui.AsFlow(s.render(tx, *f))
-	return e
+	return apierr.New(apierr.InvalidCredentials, "The provided credentials are invalid.")
 }
+
+func disabled() *apierr.Error { return apierr.New(apierr.AccountDisabled, "This account is disabled.") }

@@ -5,7 +5,8 @@ package registration
 import (
 	"context"
 	"errors"
-	"fmt"
+	"net/http"
+	"sync"
 	"time"
 
 	"github.com/avnology/idflows/gen/api"
@@ -15,13 +16,13 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/codes"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/kernel"
 	"github.com/avnology/idflows/mockserver/internal/passkey"
 	"github.com/avnology/idflows/mockserver/internal/password"
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/session"
 	"github.com/avnology/idflows/mockserver/internal/store"
-	"github.com/avnology/idflows/mockserver/internal/submit"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 	"github.com/avnology/idflows/mockserver/internal/ui"
 )
@@ -35,6 +36,9 @@ type Service struct {
 	SessionLifetime time.Duration
 	// Passkeys is the WebAuthn relying party.
 	Passkeys *passkey.RP
+
+	once sync.Once
+	typ  *kernel.Type[Fields, struct{}]
 }
 
 // CreateParams are createRegistrationFlow's query parameters.
@@ -56,42 +60,50 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 	if err := s.ReturnTo.Check(p.ReturnTo); err != nil {
 		return Created{}, err
 	}
-	var out Created
+	var (
+		out Created
+		f   flow.Flow
+	)
 	err := w.Store.Update(ctx, func(tx *store.Tx) error {
 		if _, ok := auth.Peek(tx, req); ok {
 			return apierr.New(apierr.SessionAlreadyExists, "A session already exists. Log out before registering another account.")
 		}
-		f := flow.New(ids.UUID(w.IDs), flow.Registration, tx.Now, s.FlowLifetime)
+		f = flow.New(ids.UUID(w.IDs), flow.Registration, tx.Now, s.FlowLifetime)
 		f.CSRFToken, out.MintedCSRF = req.CSRFToken(func() string { return ids.Token(w.IDs, 32) })
 		f.ReturnTo, f.LoginChallenge, f.OrganizationID = p.ReturnTo, p.LoginChallenge, p.OrganizationID
-		if err := s.beginRegistration(w, &f); err != nil {
+		if err := s.startPasskey(w, &f); err != nil {
 			return err
 		}
 		tx.PutFlow(f)
-		out.Flow, out.CSRFToken = s.Render.Registration(f), f.CSRFToken
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	out.Flow, out.CSRFToken = s.Render.Registration(f), f.CSRFToken // rendered outside the lock
+	return out, nil
 }
 
 // Get returns a registration flow.
 func (s *Service) Get(ctx context.Context, w *tenant.World, id string) (api.RegistrationFlow, error) {
-	var out api.RegistrationFlow
+	var f flow.Flow
 	err := w.Store.Update(ctx, func(tx *store.Tx) error {
-		f, err := s.usable(tx, w, id)
-		if err != nil {
+		var err error
+		if f, err = s.usable(tx, w, id); err != nil {
 			return err
 		}
 		if f.WebAuthnOptions == "" { // a flow offered in place of an expired one
-			if err := s.beginRegistration(w, &f); err != nil {
+			if err := s.startPasskey(w, &f); err != nil {
 				return err
 			}
 			tx.PutFlow(f)
 		}
-		out = s.Render.Registration(f)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return api.RegistrationFlow{}, err
+	}
+	return s.Render.Registration(f), nil // rendered outside the lock
 }
 
 func (s *Service) usable(tx *store.Tx, w *tenant.World, id string) (flow.Flow, error) {
@@ -107,10 +119,11 @@ type Result struct {
 	Body           api.RegistrationSubmitResult
 	SessionToken   string
 	SessionExpires time.Time
+	RateLimit      http.Header
 }
 
 // Command is a registration submit, decoded once from the validated request.
-type Command = submit.Command[Fields]
+type Command = kernel.Command[Fields]
 
 // Fields are the body fields of every registration method (D4); a method reads its own.
 type Fields struct {
@@ -122,165 +135,186 @@ type Fields struct {
 	WebauthnRegisterDisplayname *string     `json:"webauthn_register_displayname"`
 }
 
+// CSRF is the token the form carried.
+func (f Fields) CSRF() string { return f.CSRFToken }
+
 // Submit runs one registration method against a flow.
 func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, cmd Command) (Result, error) {
-	b := cmd.Body
-	csrf := submit.CSRF{Token: b.CSRFToken, Cookie: req.CSRFCookie}
-	load := func(tx *store.Tx) (flow.Flow, error) { return s.usable(tx, w, id) }
-	return submit.Run(ctx, w, csrf, load, func(tx *store.Tx, f *flow.Flow) (Result, error) {
-		switch {
-		case cmd.Method == "code":
-			return s.code(tx, w, req, f, api.RegistrationCodeBody{Traits: b.Traits, Code: b.Code})
-		case b.Traits == nil: // the contract requires traits of the other methods
-		case cmd.Method == "password":
-			return s.password(tx, w, req, f, api.RegistrationPasswordBody{Traits: *b.Traits, Password: b.Password})
-		case cmd.Method == "webauthn":
-			return s.passkey(tx, w, req, f, api.RegistrationWebauthnBody{Traits: *b.Traits, WebauthnRegister: b.WebauthnRegister, WebauthnRegisterDisplayname: b.WebauthnRegisterDisplayname})
-		}
-		return Result{}, apierr.New(apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", cmd.Method))
-	})
-}
-
-// password creates the identity and signs it in (REQ-REG-002 … REQ-REG-004).
-func (s *Service) password(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, body api.RegistrationPasswordBody) (Result, error) {
-	traits := Traits(body.Traits)
-	f.SetValue("traits.email", traits.Email)
-	f.SetValue("traits.name.first", traits.Name.First)
-	f.SetValue("traits.name.last", traits.Name.Last)
-
-	if err := s.available(tx, f, traits); err != nil {
-		return Result{}, err
-	}
-	if e := password.Refuse(f, body.Password, traits.Email); e != nil {
-		f.Messages = f.FieldMessages["password"]
-		e.ContinueFlow = ui.AsFlow(s.Render.Registration(*f))
-		return Result{}, e
-	}
-	ident := identity.Identity{
-		ID:     "usr_" + ids.UUID(w.IDs),
-		Traits: traits, State: identity.StateActive,
-		CreatedAt: tx.Now, UpdatedAt: tx.Now,
-		PasswordHash: s.Hasher(w.IDs).Hash(body.Password),
-	}
-	return s.create(tx, w, req, f, ident, auth.Method("password", session.AAL1, tx.Now))
-}
-
-// passkey creates a passwordless identity holding the registered passkey; the ceremony counts
-// as a strong authentication, so the session is at aal2 like a passkey login (REQ-LOGIN-011).
-func (s *Service) passkey(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, body api.RegistrationWebauthnBody) (Result, error) {
-	traits := Traits(body.Traits)
-	f.SetValue("traits.email", traits.Email)
-	if s.Passkeys == nil || f.NewIdentityID == "" {
-		return Result{}, apierr.New(apierr.MethodNotEnabled, `The method "webauthn" is not enabled for this flow.`)
-	}
-	if err := s.available(tx, f, traits); err != nil {
-		return Result{}, err
-	}
-	ident := identity.Identity{ID: f.NewIdentityID, Traits: traits, State: identity.StateActive, CreatedAt: tx.Now, UpdatedAt: tx.Now}
-	cred, err := s.Passkeys.FinishRegistration(ident, passkey.Ceremony{Session: f.WebAuthnSession}, body.WebauthnRegister, deref(body.WebauthnRegisterDisplayname), tx.Now)
+	d, err := kernel.Run(ctx, s.flowType(), w, req, id, cmd)
 	if err != nil {
-		if err := s.beginRegistration(w, f); err != nil {
-			return Result{}, err
-		}
-		return Result{}, s.rejected(f, "webauthn_register", ui.ErrPasskeyNotAllowed,
-			apierr.Invalid("The passkey could not be registered.", apierr.Field("body.webauthn_register", err.Error())))
-	}
-	ident.WebAuthn = []identity.WebAuthnCredential{cred}
-	return s.create(tx, w, req, f, ident, auth.Method("webauthn", session.AAL2, tx.Now))
-}
-
-// signUpCode is the email a passwordless sign-up sends (D9).
-var signUpCode = codes.Message{Template: "registration_code", Subject: "Your sign-up code", Text: "Your sign-up code is %s. It expires in 15 minutes."}
-
-// code signs up without a password: step 1 takes the traits and emails a code to the address,
-// step 2 checks it and creates the identity, its email verified by the code.
-func (s *Service) code(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, body api.RegistrationCodeBody) (Result, error) {
-	switch {
-	case body.Code != nil:
-		if f.State != flow.SentEmail {
-			return Result{}, apierr.Invalid("Send the traits first.", apierr.Field("body.traits", "required before a code"))
-		}
-		if err := codes.Verify(f, *body.Code, tx.Now, codes.Errors{Wrong: apierr.InvalidCode, Expired: apierr.CodeExpired, Invalid: ui.ErrCodeInvalid}); err != nil {
-			if err.Code != apierr.FlowExpired {
-				err.ContinueFlow = ui.AsFlow(s.Render.Registration(*f))
-			}
-			return Result{}, err
-		}
-		traits := identity.Traits{Email: f.CodeAddress, Name: identity.Name{First: f.Values["traits.name.first"], Last: f.Values["traits.name.last"]}}
-		if err := s.available(tx, f, traits); err != nil { // taken while the code travelled
-			return Result{}, err
-		}
-		ident := identity.Identity{ID: "usr_" + ids.UUID(w.IDs), Traits: traits, State: identity.StateActive,
-			EmailVerified: true, VerifiedAt: tx.Now, CreatedAt: tx.Now, UpdatedAt: tx.Now}
-		return s.create(tx, w, req, f, ident, auth.Method("code", session.AAL1, tx.Now))
-	case body.Traits != nil:
-		traits := Traits(*body.Traits)
-		f.SetValue("traits.email", traits.Email)
-		f.SetValue("traits.name.first", traits.Name.First)
-		f.SetValue("traits.name.last", traits.Name.Last)
-		if err := s.available(tx, f, traits); err != nil {
-			return Result{}, err
-		}
-		if _, err := codes.Send(tx, w, f, traits.Email, "", signUpCode, true); err != nil {
-			return Result{}, err
-		}
-		if err := f.MoveTo(flow.SentEmail); err != nil {
-			return Result{}, err
-		}
-		f.Active, f.Messages = "code", []flow.Message{ui.InfoSignUpCodeSent}
-		cf := s.Render.Registration(*f)
-		return Result{Body: api.RegistrationSubmitResult{ContinueFlow: &cf}}, nil
-	}
-	return Result{}, apierr.Invalid("Send traits to get a code, or code to use one.", apierr.Field("body", "one of traits and code is required"))
-}
-
-// available refuses an email that already has an identity (REQ-REG-003).
-func (s *Service) available(tx *store.Tx, f *flow.Flow, traits identity.Traits) error {
-	if _, taken := tx.IdentityByIdentifier(traits.Email); taken {
-		return s.rejected(f, "traits.email", ui.ErrAccountExists,
-			apierr.New(apierr.DuplicateAccount, "An account with this email already exists."))
-	}
-	return nil
-}
-
-// beginRegistration starts the flow's passkey registration for the account it would create.
-func (s *Service) beginRegistration(w *tenant.World, f *flow.Flow) error {
-	if s.Passkeys == nil {
-		return nil
-	}
-	f.NewIdentityID = "usr_" + ids.UUID(w.IDs)
-	c, err := s.Passkeys.BeginRegistration(w.IDs, identity.Identity{ID: f.NewIdentityID, Traits: identity.Traits{Email: "New account"}})
-	if err != nil {
-		return err
-	}
-	f.WebAuthnOptions, f.WebAuthnSession = c.Options, c.Session
-	return nil
-}
-
-// create stores the new identity, signs it in with m and consumes the flow (REQ-REG-002).
-func (s *Service) create(tx *store.Tx, w *tenant.World, req request.Request, f *flow.Flow, ident identity.Identity, m session.Method) (Result, error) {
-	if err := tx.PutIdentity(ident); err != nil {
-		if errors.Is(err, store.ErrDuplicate) {
-			return Result{}, apierr.New(apierr.DuplicateAccount, "An account with this email already exists.")
-		}
 		return Result{}, err
 	}
-	ses := auth.Issue(tx, w.IDs, ident, m, req, s.SessionLifetime, false)
-	f.Consumed, f.Active = true, m.Method
-	out := auth.Session(ses, ident, true)
-	res := Result{Body: api.RegistrationSubmitResult{Session: &out}, SessionToken: ses.Token, SessionExpires: ses.ExpiresAt}
-	if f.ReturnTo != "" {
-		rt := f.ReturnTo
+	o := d.Outcome
+	res := Result{RateLimit: o.RateLimit}
+	if o.Session == nil { // a sign-up code was sent
+		cf := s.Render.Registration(d.Flow)
+		res.Body.ContinueFlow = &cf
+		return res, nil
+	}
+	out := auth.Session(*o.Session, o.Identity, true)
+	res.Body.Session, res.SessionToken, res.SessionExpires = &out, o.Session.Token, o.Session.ExpiresAt
+	if d.Flow.ReturnTo != "" {
+		rt := d.Flow.ReturnTo
 		res.Body.ReturnTo = &rt
 	}
 	return res, nil
 }
 
-// rejected attaches msg to the field and the flow, and returns e with the re-rendered flow.
-func (s *Service) rejected(f *flow.Flow, field string, msg flow.Message, e *apierr.Error) *apierr.Error {
+// flowType declares the registration flow to the kernel; oidc is in the contract but not
+// offered (REQ-FLOW-009).
+func (s *Service) flowType() *kernel.Type[Fields, struct{}] {
+	s.once.Do(func() {
+		s.typ = &kernel.Type[Fields, struct{}]{
+			Flow: flow.Registration,
+			Methods: map[string]kernel.Method[Fields]{
+				"password": {Run: s.password},
+				"code":     {Run: s.code},
+				"webauthn": {Run: s.passkey},
+			},
+			Load: func(st *kernel.Step, id string) (err error) {
+				*st.Flow, err = s.usable(st.Tx, st.World, id)
+				return err
+			},
+			View:   func(*kernel.Step) struct{} { return struct{}{} },
+			Render: func(f flow.Flow, _ struct{}) *api.Flow { return ui.AsFlow(s.Render.Registration(f)) },
+		}
+	})
+	return s.typ
+}
+
+// password creates the identity and signs it in (REQ-REG-002 … REQ-REG-004).
+func (s *Service) password(st *kernel.Step, b Fields) (kernel.Outcome, error) {
+	if b.Traits == nil {
+		return kernel.Outcome{}, traitsRequired()
+	}
+	f := st.Flow
+	traits := typed(f, *b.Traits)
+	if err := available(st.Tx, f, traits); err != nil {
+		return kernel.Outcome{}, err
+	}
+	if e := password.Refuse(f, b.Password, traits.Email); e != nil {
+		f.Messages = f.FieldMessages["password"]
+		return kernel.Outcome{}, e
+	}
+	ident := identity.Identity{
+		ID:     "usr_" + ids.UUID(st.World.IDs),
+		Traits: traits, State: identity.StateActive,
+		CreatedAt: st.Tx.Now, UpdatedAt: st.Tx.Now,
+		PasswordHash: s.Hasher(st.World.IDs).Hash(b.Password),
+	}
+	return s.create(st, ident, auth.Method("password", session.AAL1, st.Tx.Now))
+}
+
+// passkey creates a passwordless identity holding the registered passkey; the ceremony counts
+// as a strong authentication, so the session is at aal2 like a passkey login (REQ-LOGIN-011).
+func (s *Service) passkey(st *kernel.Step, b Fields) (kernel.Outcome, error) {
+	if b.Traits == nil {
+		return kernel.Outcome{}, traitsRequired()
+	}
+	f := st.Flow
+	traits := Traits(*b.Traits)
+	f.SetValue("traits.email", traits.Email)
+	if s.Passkeys == nil || f.NewIdentityID == "" {
+		return kernel.Outcome{}, kernel.NotOffered("webauthn")
+	}
+	if err := available(st.Tx, f, traits); err != nil {
+		return kernel.Outcome{}, err
+	}
+	ident := identity.Identity{ID: f.NewIdentityID, Traits: traits, State: identity.StateActive, CreatedAt: st.Tx.Now, UpdatedAt: st.Tx.Now}
+	cred, err := s.Passkeys.FinishRegistration(ident, passkey.Ceremony{Session: f.WebAuthnSession}, b.WebauthnRegister, deref(b.WebauthnRegisterDisplayname), st.Tx.Now)
+	if err != nil {
+		if err := s.startPasskey(st.World, f); err != nil {
+			return kernel.Outcome{}, err
+		}
+		return kernel.Outcome{}, rejected(f, "webauthn_register", ui.ErrPasskeyNotAllowed,
+			apierr.Invalid("The passkey could not be registered.", apierr.Field("body.webauthn_register", err.Error())))
+	}
+	ident.WebAuthn = []identity.WebAuthnCredential{cred}
+	return s.create(st, ident, auth.Method("webauthn", session.AAL2, st.Tx.Now))
+}
+
+// signUpCode is the email a passwordless sign-up sends (D9).
+var signUpCode = codes.Steps{
+	Message: codes.Message{Template: "registration_code", Subject: "Your sign-up code", Text: "Your sign-up code is %s. It expires in 15 minutes."},
+	Sent:    ui.InfoSignUpCodeSent,
+	Errors:  codes.Errors{Wrong: apierr.InvalidCode, Expired: apierr.CodeExpired, Invalid: ui.ErrCodeInvalid},
+	Asks:    "traits",
+}
+
+// code signs up without a password: step 1 takes the traits and emails a code to the address,
+// step 2 checks it and creates the identity, its email verified by the code.
+func (s *Service) code(st *kernel.Step, b Fields) (kernel.Outcome, error) {
+	f := st.Flow
+	switch {
+	case b.Code != nil:
+		if err := signUpCode.Check(st, *b.Code); err != nil {
+			return kernel.Outcome{}, err
+		}
+		traits := identity.Traits{Email: f.CodeAddress, Name: identity.Name{First: f.Values["traits.name.first"], Last: f.Values["traits.name.last"]}}
+		if err := available(st.Tx, f, traits); err != nil { // taken while the code travelled
+			return kernel.Outcome{}, err
+		}
+		ident := identity.Identity{ID: "usr_" + ids.UUID(st.World.IDs), Traits: traits, State: identity.StateActive,
+			EmailVerified: true, VerifiedAt: st.Tx.Now, CreatedAt: st.Tx.Now, UpdatedAt: st.Tx.Now}
+		return s.create(st, ident, auth.Method("code", session.AAL1, st.Tx.Now))
+	case b.Traits != nil:
+		traits := typed(f, *b.Traits)
+		if err := available(st.Tx, f, traits); err != nil {
+			return kernel.Outcome{}, err
+		}
+		return signUpCode.Send(st, traits.Email, "", true)
+	}
+	return kernel.Outcome{}, signUpCode.Missing()
+}
+
+// typed converts the traits a form sent and keeps them to show again.
+func typed(f *flow.Flow, t api.Traits) identity.Traits {
+	traits := Traits(t)
+	f.SetValue("traits.email", traits.Email)
+	f.SetValue("traits.name.first", traits.Name.First)
+	f.SetValue("traits.name.last", traits.Name.Last)
+	return traits
+}
+
+func traitsRequired() error {
+	return apierr.Invalid("The traits are required.", apierr.Field("body.traits", "required"))
+}
+
+// available refuses an email that already has an identity (REQ-REG-003).
+func available(tx *store.Tx, f *flow.Flow, traits identity.Traits) error {
+	if _, taken := tx.IdentityByIdentifier(traits.Email); taken {
+		return rejected(f, "traits.email", ui.ErrAccountExists,
+			apierr.New(apierr.DuplicateAccount, "An account with this email already exists."))
+	}
+	return nil
+}
+
+// startPasskey starts the flow's passkey registration for the account it would create.
+func (s *Service) startPasskey(w *tenant.World, f *flow.Flow) error {
+	if s.Passkeys == nil {
+		return nil
+	}
+	f.NewIdentityID = "usr_" + ids.UUID(w.IDs)
+	return s.Passkeys.StartRegistration(w.IDs, f, identity.Identity{ID: f.NewIdentityID, Traits: identity.Traits{Email: "New account"}})
+}
+
+// create stores the new identity and signs it in with m (REQ-REG-002).
+func (s *Service) create(st *kernel.Step, ident identity.Identity, m session.Method) (kernel.Outcome, error) {
+	if err := st.Tx.PutIdentity(ident); err != nil {
+		if errors.Is(err, store.ErrDuplicate) {
+			return kernel.Outcome{}, apierr.New(apierr.DuplicateAccount, "An account with this email already exists.")
+		}
+		return kernel.Outcome{}, err
+	}
+	ses := auth.Issue(st.Tx, st.World.IDs, ident, m, st.Req, s.SessionLifetime, false)
+	st.Flow.Active = m.Method
+	return kernel.Outcome{Session: &ses, Identity: ident}, nil
+}
+
+// rejected attaches msg to the field and the flow.
+func rejected(f *flow.Flow, field string, msg flow.Message, e *apierr.Error) *apierr.Error {
 	f.AddFieldMessage(field, msg)
 	f.Messages = []flow.Message{msg}
-	e.ContinueFlow = ui.AsFlow(s.Render.Registration(*f))
 	return e
 }
 

@@ -9,9 +9,9 @@ import (
 	"context"
 	"encoding/base32"
 	"errors"
-	"fmt"
 	"net/url"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/avnology/idflows/gen/api"
@@ -21,6 +21,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/codes"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/kernel"
 	"github.com/avnology/idflows/mockserver/internal/passkey"
 	"github.com/avnology/idflows/mockserver/internal/password"
 	"github.com/avnology/idflows/mockserver/internal/registration"
@@ -28,7 +29,6 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/session"
 	"github.com/avnology/idflows/mockserver/internal/store"
-	"github.com/avnology/idflows/mockserver/internal/submit"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 	"github.com/avnology/idflows/mockserver/internal/ui"
 )
@@ -48,6 +48,9 @@ type Service struct {
 	Issuer string
 	// Passkeys is the WebAuthn relying party.
 	Passkeys *passkey.RP
+
+	once sync.Once
+	typ  *kernel.Type[Fields, identity.Identity]
 }
 
 // Created is a new flow and whether the CSRF cookie must be set.
@@ -105,14 +108,14 @@ func (s *Service) withQR(ctx context.Context, w *tenant.World, f flow.Flow, iden
 	return f
 }
 
-// Open stores a new settings flow for ident and returns it rendered: the one a recovery
-// continues with (REQ-REC-004).
-func (s *Service) Open(tx *store.Tx, w *tenant.World, ident identity.Identity, csrfToken, returnTo string) (api.SettingsFlow, error) {
-	f, err := s.store(tx, w, ident, csrfToken, returnTo)
-	if err != nil {
-		return api.SettingsFlow{}, err
-	}
-	return s.render(f, ident), nil
+// Open stores a new settings flow for ident: the one a recovery continues with (REQ-REC-004).
+func (s *Service) Open(tx *store.Tx, w *tenant.World, ident identity.Identity, csrfToken, returnTo string) (flow.Flow, error) {
+	return s.store(tx, w, ident, csrfToken, returnTo)
+}
+
+// Show renders a settings flow of ident, outside the tenant's lock.
+func (s *Service) Show(f flow.Flow, ident identity.Identity) api.SettingsFlow {
+	return s.render(f, ident)
 }
 
 // store makes and stores a new settings flow for ident.
@@ -132,7 +135,7 @@ func (s *Service) prepare(w *tenant.World, f *flow.Flow, ident identity.Identity
 	if ident.TOTPSecret == "" {
 		f.PendingTOTP = newTOTPSecret(w.IDs)
 	}
-	return s.beginRegistration(w, f, ident)
+	return s.Passkeys.StartRegistration(w.IDs, f, ident)
 }
 
 // Get returns the caller's settings flow; anyone else's is not found (REQ-SET-002).
@@ -185,17 +188,8 @@ func (s *Service) render(f flow.Flow, ident identity.Identity) api.SettingsFlow 
 	return s.Render.Settings(f, v)
 }
 
-// change is one section's edit of the identity, run inside the submit's transaction.
-type change struct {
-	tx    *store.Tx
-	w     *tenant.World
-	ses   session.Session
-	ident *identity.Identity
-	f     *flow.Flow
-}
-
 // Command is a settings submit, decoded once from the validated request.
-type Command = submit.Command[Fields]
+type Command = kernel.Command[Fields]
 
 // Fields are the body fields of every settings method (D4); a method reads its own.
 type Fields struct {
@@ -213,76 +207,71 @@ type Fields struct {
 	WebauthnRemove              *string     `json:"webauthn_remove"`
 }
 
+// CSRF is the token the form carried.
+func (f Fields) CSRF() string { return f.CSRFToken }
+
 // Submit saves one section (REQ-SET-003 … REQ-SET-009, REQ-STEPUP-002).
 func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, cmd Command) (api.SettingsSubmitResult, error) {
-	csrf := submit.CSRF{Token: cmd.Body.CSRFToken, Cookie: req.CSRFCookie}
-	var (
-		ses   session.Session
-		ident identity.Identity
-	)
-	load := func(tx *store.Tx) (flow.Flow, error) {
-		var f flow.Flow
-		var err error
-		ses, ident, f, err = s.load(tx, w, req, id)
-		return f, err
+	d, err := kernel.Run(ctx, s.flowType(), w, req, id, cmd)
+	if err != nil {
+		return api.SettingsSubmitResult{}, err
 	}
-	return submit.Run(ctx, w, csrf, load, func(tx *store.Tx, f *flow.Flow) (api.SettingsSubmitResult, error) {
-		c := &change{tx: tx, w: w, ses: ses, ident: &ident, f: f}
-		if err := s.apply(c, cmd); err != nil {
-			var e *apierr.Error
-			if errors.As(err, &e) && e.ContinueFlow == nil && e.Status < 500 && e.Code != apierr.StepUpRequired && e.Code != apierr.FlowExpired {
-				e.ContinueFlow = ui.AsFlow(s.render(*f, ident))
-			}
-			return api.SettingsSubmitResult{}, err
-		}
-		ident.UpdatedAt = tx.Now
-		if err := tx.PutIdentity(ident); err != nil {
-			if errors.Is(err, store.ErrDuplicate) {
-				return api.SettingsSubmitResult{}, apierr.New(apierr.DuplicateAccount, "An account with this email already exists.")
-			}
-			return api.SettingsSubmitResult{}, err
-		}
-		if err := f.MoveTo(flow.Success); err != nil {
-			return api.SettingsSubmitResult{}, err
-		}
-		f.Messages = []flow.Message{ui.InfoSaved}
-		cf := s.render(*f, ident)
-		f.ShownLookup = nil // the codes are shown in this answer only, never stored (REQ-SET-007)
-		return api.SettingsSubmitResult{ContinueFlow: &cf, ReturnTo: nonEmpty(f.ReturnTo)}, nil
-	})
+	cf := s.render(d.Flow, d.View) // outside the lock
+	return api.SettingsSubmitResult{ContinueFlow: &cf, ReturnTo: nonEmpty(d.Flow.ReturnTo)}, nil
 }
 
-func (s *Service) apply(c *change, cmd Command) error {
-	b := cmd.Body
-	switch {
-	case cmd.Method == "profile" && b.Traits != nil:
-		return s.profile(c, registration.Traits(*b.Traits))
-	case cmd.Method == "password":
-		return s.password(c, b.Password)
-	case cmd.Method == "totp":
-		return s.totp(c, api.SettingsTotpBody{TotpCode: b.TotpCode, TotpUnlink: b.TotpUnlink})
-	case cmd.Method == "lookup_secret":
-		return s.lookup(c, api.SettingsLookupSecretBody{LookupSecretReveal: b.LookupSecretReveal, LookupSecretRegenerate: b.LookupSecretRegenerate,
-			LookupSecretConfirm: b.LookupSecretConfirm, LookupSecretDisable: b.LookupSecretDisable})
-	case cmd.Method == "webauthn":
-		return s.webauthn(c, api.SettingsWebauthnBody{WebauthnRegister: b.WebauthnRegister, WebauthnRegisterDisplayname: b.WebauthnRegisterDisplayname, WebauthnRemove: b.WebauthnRemove})
+// flowType declares the settings flow to the kernel: each method edits one section of the
+// caller's identity, which After stores (oidc: the mock has no social provider yet).
+func (s *Service) flowType() *kernel.Type[Fields, identity.Identity] {
+	s.once.Do(func() {
+		s.typ = &kernel.Type[Fields, identity.Identity]{
+			Flow: flow.Settings,
+			Methods: map[string]kernel.Method[Fields]{
+				"profile":       {Run: s.profile},
+				"password":      {Run: s.password},
+				"totp":          {Run: s.totp},
+				"lookup_secret": {Run: s.lookup},
+				"webauthn":      {Run: s.webauthn},
+			},
+			Load: func(st *kernel.Step, id string) (err error) {
+				st.Session, st.Identity, *st.Flow, err = s.load(st.Tx, st.World, st.Req, id)
+				return err
+			},
+			After:  s.save,
+			View:   func(st *kernel.Step) identity.Identity { return st.Identity },
+			Render: func(f flow.Flow, ident identity.Identity) *api.Flow { return ui.AsFlow(s.render(f, ident)) },
+		}
+	})
+	return s.typ
+}
+
+// save stores the section's change to the identity: a saved section moves the flow to success
+// with 1050001 (REQ-SET-003).
+func (s *Service) save(st *kernel.Step, o *kernel.Outcome) error {
+	st.Identity.UpdatedAt = st.Tx.Now
+	if err := st.Tx.PutIdentity(st.Identity); err != nil {
+		if errors.Is(err, store.ErrDuplicate) {
+			return apierr.New(apierr.DuplicateAccount, "An account with this email already exists.")
+		}
+		return err
 	}
-	// oidc: the mock has no social provider
-	return apierr.New(apierr.MethodNotEnabled, fmt.Sprintf("The method %q is not enabled for this flow.", cmd.Method))
+	st.Flow.Messages = []flow.Message{ui.InfoSaved}
+	o.To = flow.Success
+	return nil
 }
 
 // privileged refuses a privileged change on a session authenticated too long ago (REQ-STEPUP-002).
-func (s *Service) privileged(c *change) error {
-	if c.ses.Privileged(c.tx.Now) || !c.w.Rules.EnforceStepUp {
+func (s *Service) privileged(st *kernel.Step) error {
+	if st.Session.Privileged(st.Tx.Now) || !st.World.Rules.EnforceStepUp {
 		return nil
 	}
-	return s.stepUp(url.Values{"refresh": {"true"}}, c.ses.AAL, "This change needs a recent sign-in: sign in again and retry.")
+	return s.stepUp(url.Values{"refresh": {"true"}}, st.Session.AAL, "This change needs a recent sign-in: sign in again and retry.")
 }
 
 // secondFactorChange refuses to remove or replace a second factor on a session below aal2 —
 // in practice a recovery session, which proves control of the mailbox only (REQ-SEC-003).
-func (s *Service) secondFactorChange(c *change) error {
-	if c.ses.AAL == session.AAL2 || !c.w.Rules.GuardSecondFactors {
+func (s *Service) secondFactorChange(st *kernel.Step) error {
+	if st.Session.AAL == session.AAL2 || !st.World.Rules.GuardSecondFactors {
 		return nil
 	}
 	return s.stepUp(url.Values{"aal": {"aal2"}}, "aal2", "Removing or replacing a second factor needs your second factor: sign in at aal2.")
@@ -297,35 +286,50 @@ func (s *Service) stepUp(q url.Values, aal, message string) *apierr.Error {
 	return e
 }
 
-func (s *Service) profile(c *change, traits identity.Traits) error {
-	emailChanged := identity.NormalizeEmail(traits.Email) != identity.NormalizeEmail(c.ident.Traits.Email)
+func (s *Service) profile(st *kernel.Step, b Fields) (kernel.Outcome, error) {
+	if b.Traits == nil {
+		return kernel.Outcome{}, apierr.Invalid("The traits are required.", apierr.Field("body.traits", "required"))
+	}
+	return kernel.Outcome{}, s.changeProfile(st, registration.Traits(*b.Traits))
+}
+
+func (s *Service) changeProfile(c *kernel.Step, traits identity.Traits) error {
+	emailChanged := identity.NormalizeEmail(traits.Email) != identity.NormalizeEmail(c.Identity.Traits.Email)
 	if emailChanged {
 		if err := s.privileged(c); err != nil {
 			return err
 		}
-		if other, taken := c.tx.IdentityByIdentifier(traits.Email); taken && other.ID != c.ident.ID {
-			c.f.AddFieldMessage("traits.email", ui.ErrAccountExists)
+		if other, taken := c.Tx.IdentityByIdentifier(traits.Email); taken && other.ID != c.Identity.ID {
+			c.Flow.AddFieldMessage("traits.email", ui.ErrAccountExists)
 			return apierr.New(apierr.DuplicateAccount, "An account with this email already exists.")
 		}
-		c.ident.EmailVerified, c.ident.VerifiedAt = false, time.Time{}
+		c.Identity.EmailVerified, c.Identity.VerifiedAt = false, time.Time{}
 	}
-	c.ident.Traits = traits
+	c.Identity.Traits = traits
 	return nil
 }
 
-func (s *Service) password(c *change, newPassword string) error {
+func (s *Service) password(st *kernel.Step, b Fields) (kernel.Outcome, error) {
+	return kernel.Outcome{}, s.changePassword(st, b.Password)
+}
+
+func (s *Service) changePassword(c *kernel.Step, newPassword string) error {
 	if err := s.privileged(c); err != nil {
 		return err
 	}
-	if e := password.Refuse(c.f, newPassword, c.ident.Traits.Email); e != nil {
+	if e := password.Refuse(c.Flow, newPassword, c.Identity.Traits.Email); e != nil {
 		return e
 	}
-	c.ident.PasswordHash = s.Hasher(c.w.IDs).Hash(newPassword)
+	c.Identity.PasswordHash = s.Hasher(c.World.IDs).Hash(newPassword)
 	return nil
 }
 
 // totp enrols with a code for the pending secret, or unlinks (REQ-SET-006).
-func (s *Service) totp(c *change, b api.SettingsTotpBody) error {
+func (s *Service) totp(st *kernel.Step, b Fields) (kernel.Outcome, error) {
+	return kernel.Outcome{}, s.changeTOTP(st, b)
+}
+
+func (s *Service) changeTOTP(c *kernel.Step, b Fields) error {
 	unlink := b.TotpUnlink != nil && *b.TotpUnlink
 	if (b.TotpCode != nil) == unlink {
 		return apierr.Invalid("Send either totp_code or totp_unlink.", apierr.Field("body", "exactly one of totp_code and totp_unlink"))
@@ -334,47 +338,51 @@ func (s *Service) totp(c *change, b api.SettingsTotpBody) error {
 		return err
 	}
 	if unlink {
-		if c.ident.TOTPSecret == "" {
+		if c.Identity.TOTPSecret == "" {
 			return apierr.Invalid("No authenticator app is set up.", apierr.Field("body.totp_unlink", "nothing to unlink"))
 		}
 		if err := s.secondFactorChange(c); err != nil {
 			return err
 		}
-		c.ident.TOTPSecret, c.ident.TOTPLastStep = "", 0
-		c.f.PendingTOTP = newTOTPSecret(c.w.IDs)
+		c.Identity.TOTPSecret, c.Identity.TOTPLastStep = "", 0
+		c.Flow.PendingTOTP = newTOTPSecret(c.World.IDs)
 		return nil
 	}
-	if c.ident.TOTPSecret != "" {
-		c.f.AddFieldMessage("totp_code", ui.ErrTOTPEnrolled)
+	if c.Identity.TOTPSecret != "" {
+		c.Flow.AddFieldMessage("totp_code", ui.ErrTOTPEnrolled)
 		return apierr.New(apierr.FactorEnrolled, "An authenticator app is already set up; unlink it first.")
 	}
 	// Enrolment codes obey the second factor's attempt rule (REQ-SEC-001): once
 	// attempts_remaining reached 0, the next code is refused, right or wrong, and the flow with
 	// it (400 _009 offers a fresh flow, with a new secret, in use_flow_id).
-	if c.f.CodeFailures >= codes.MaxAttempts {
-		c.f.Consumed = true
-		fresh := flow.Fresh(*c.f, ids.UUID(c.w.IDs), c.tx.Now)
-		if err := s.prepare(c.w, &fresh, *c.ident); err != nil {
+	if c.Flow.CodeFailures >= codes.MaxAttempts {
+		c.Flow.Consumed = true
+		fresh := flow.Fresh(*c.Flow, ids.UUID(c.World.IDs), c.Tx.Now)
+		if err := s.prepare(c.World, &fresh, c.Identity); err != nil {
 			return err
 		}
-		c.tx.PutFlow(fresh)
-		return apierr.ExpiredFlow("settings", c.f.ID, fresh.ID)
+		c.Tx.PutFlow(fresh)
+		return apierr.ExpiredFlow("settings", c.Flow.ID, fresh.ID)
 	}
-	step, ok := identity.MatchTOTP(c.f.PendingTOTP, *b.TotpCode, c.tx.Now, 0)
+	step, ok := identity.MatchTOTP(c.Flow.PendingTOTP, *b.TotpCode, c.Tx.Now, 0)
 	if !ok {
-		c.f.CodeFailures++
-		c.f.AddFieldMessage("totp_code", ui.ErrCodeInvalid)
+		c.Flow.CodeFailures++
+		c.Flow.AddFieldMessage("totp_code", ui.ErrCodeInvalid)
 		e := apierr.New(apierr.InvalidCode, "The code is invalid.")
-		remaining := max(codes.MaxAttempts-c.f.CodeFailures, 0)
+		remaining := max(codes.MaxAttempts-c.Flow.CodeFailures, 0)
 		e.Details.AttemptsRemaining = &remaining
 		return e
 	}
-	c.ident.TOTPSecret, c.ident.TOTPLastStep, c.f.PendingTOTP = c.f.PendingTOTP, step, ""
+	c.Identity.TOTPSecret, c.Identity.TOTPLastStep, c.Flow.PendingTOTP = c.Flow.PendingTOTP, step, ""
 	return nil
 }
 
 // lookup handles the four lookup-secret actions (REQ-SET-007).
-func (s *Service) lookup(c *change, b api.SettingsLookupSecretBody) error {
+func (s *Service) lookup(st *kernel.Step, b Fields) (kernel.Outcome, error) {
+	return kernel.Outcome{}, s.changeLookup(st, b)
+}
+
+func (s *Service) changeLookup(c *kernel.Step, b Fields) error {
 	set := func(p *bool) bool { return p != nil && *p }
 	actions := 0
 	for _, p := range []*bool{b.LookupSecretReveal, b.LookupSecretRegenerate, b.LookupSecretConfirm, b.LookupSecretDisable} {
@@ -389,7 +397,7 @@ func (s *Service) lookup(c *change, b api.SettingsLookupSecretBody) error {
 		return err
 	}
 	replaces := set(b.LookupSecretRegenerate) || set(b.LookupSecretConfirm) || set(b.LookupSecretDisable)
-	if replaces && len(c.ident.LookupSecrets) > 0 {
+	if replaces && len(c.Identity.LookupSecrets) > 0 {
 		if err := s.secondFactorChange(c); err != nil {
 			return err
 		}
@@ -398,32 +406,36 @@ func (s *Service) lookup(c *change, b api.SettingsLookupSecretBody) error {
 	case set(b.LookupSecretRegenerate):
 		secrets := make([]string, LookupCodes)
 		for i := range secrets {
-			secrets[i] = ids.Alnum(c.w.IDs, 8)
+			secrets[i] = ids.Alnum(c.World.IDs, 8)
 		}
-		c.f.PendingLookup, c.f.ShownLookup = secrets, secrets
+		c.Flow.PendingLookup, c.Flow.ShownLookup = secrets, secrets
 	case set(b.LookupSecretConfirm):
-		if len(c.f.PendingLookup) == 0 {
+		if len(c.Flow.PendingLookup) == 0 {
 			return apierr.Invalid("There are no new codes to confirm; generate them first.", apierr.Field("body.lookup_secret_confirm", "nothing to confirm"))
 		}
-		c.ident.LookupSecrets, c.f.PendingLookup = c.f.PendingLookup, nil
+		c.Identity.LookupSecrets, c.Flow.PendingLookup = c.Flow.PendingLookup, nil
 	case set(b.LookupSecretReveal):
-		if len(c.ident.LookupSecrets) == 0 {
+		if len(c.Identity.LookupSecrets) == 0 {
 			return apierr.Invalid("There are no codes to reveal.", apierr.Field("body.lookup_secret_reveal", "no codes"))
 		}
-		c.f.ShownLookup = c.ident.LookupSecrets
+		c.Flow.ShownLookup = c.Identity.LookupSecrets
 	default:
-		if len(c.ident.LookupSecrets) == 0 {
+		if len(c.Identity.LookupSecrets) == 0 {
 			return apierr.Invalid("There are no codes to disable.", apierr.Field("body.lookup_secret_disable", "no codes"))
 		}
-		c.ident.LookupSecrets = nil
+		c.Identity.LookupSecrets = nil
 	}
 	return nil
 }
 
 // webauthn registers a passkey or removes one (REQ-SET-008, REQ-SET-009).
-func (s *Service) webauthn(c *change, b api.SettingsWebauthnBody) error {
+func (s *Service) webauthn(st *kernel.Step, b Fields) (kernel.Outcome, error) {
+	return kernel.Outcome{}, s.changeWebAuthn(st, b)
+}
+
+func (s *Service) changeWebAuthn(c *kernel.Step, b Fields) error {
 	if s.Passkeys == nil {
-		return apierr.New(apierr.MethodNotEnabled, `The method "webauthn" is not enabled for this flow.`)
+		return kernel.NotOffered("webauthn")
 	}
 	if (b.WebauthnRegister != nil) == (b.WebauthnRemove != nil) {
 		return apierr.Invalid("Send either webauthn_register or webauthn_remove.", apierr.Field("body", "exactly one of webauthn_register and webauthn_remove"))
@@ -436,42 +448,29 @@ func (s *Service) webauthn(c *change, b api.SettingsWebauthnBody) error {
 		if b.WebauthnRegisterDisplayname != nil {
 			name = *b.WebauthnRegisterDisplayname
 		}
-		cred, err := s.Passkeys.FinishRegistration(*c.ident, passkey.Ceremony{Session: c.f.WebAuthnSession}, *b.WebauthnRegister, name, c.tx.Now)
+		cred, err := s.Passkeys.FinishRegistration(c.Identity, passkey.Ceremony{Session: c.Flow.WebAuthnSession}, *b.WebauthnRegister, name, c.Tx.Now)
 		if err != nil {
-			c.f.AddFieldMessage("webauthn_register", ui.ErrPasskeyNotAllowed)
-			_ = s.beginRegistration(c.w, c.f, *c.ident)
+			c.Flow.AddFieldMessage("webauthn_register", ui.ErrPasskeyNotAllowed)
+			_ = s.Passkeys.StartRegistration(c.World.IDs, c.Flow, c.Identity)
 			return apierr.Invalid("The passkey could not be registered.", apierr.Field("body.webauthn_register", err.Error()))
 		}
-		c.ident.WebAuthn = append(slices.Clone(c.ident.WebAuthn), cred)
-		return s.beginRegistration(c.w, c.f, *c.ident)
+		c.Identity.WebAuthn = append(slices.Clone(c.Identity.WebAuthn), cred)
+		return s.Passkeys.StartRegistration(c.World.IDs, c.Flow, c.Identity)
 	}
 	raw, ok := passkey.RawID(*b.WebauthnRemove)
-	i := slices.IndexFunc(c.ident.WebAuthn, func(cr identity.WebAuthnCredential) bool { return ok && bytes.Equal(cr.ID, raw) })
+	i := slices.IndexFunc(c.Identity.WebAuthn, func(cr identity.WebAuthnCredential) bool { return ok && bytes.Equal(cr.ID, raw) })
 	if i < 0 {
 		return apierr.Invalid("No such passkey.", apierr.Field("body.webauthn_remove", "not a credential of this identity"))
 	}
 	if err := s.secondFactorChange(c); err != nil {
 		return err
 	}
-	if len(c.ident.WebAuthn) == 1 && c.ident.PasswordHash == "" {
+	if len(c.Identity.WebAuthn) == 1 && c.Identity.PasswordHash == "" {
 		return apierr.Invalid("This is the last way to sign in; add a password or another passkey first.",
 			apierr.Field("body.webauthn_remove", "the last credential cannot be removed"))
 	}
-	c.ident.WebAuthn = slices.Delete(slices.Clone(c.ident.WebAuthn), i, i+1)
-	return s.beginRegistration(c.w, c.f, *c.ident)
-}
-
-// beginRegistration starts the flow's passkey registration for the identity.
-func (s *Service) beginRegistration(w *tenant.World, f *flow.Flow, ident identity.Identity) error {
-	if s.Passkeys == nil {
-		return nil
-	}
-	c, err := s.Passkeys.BeginRegistration(w.IDs, ident)
-	if err != nil {
-		return err
-	}
-	f.WebAuthnOptions, f.WebAuthnSession = c.Options, c.Session
-	return nil
+	c.Identity.WebAuthn = slices.Delete(slices.Clone(c.Identity.WebAuthn), i, i+1)
+	return s.Passkeys.StartRegistration(c.World.IDs, c.Flow, c.Identity)
 }
 
 // newTOTPSecret is a 160-bit base32 secret (RFC 4226's recommended length).

@@ -30,7 +30,7 @@ var (
 // with a resend button, then nothing more once the challenge is passed.
 func codeNodes(f flow.Flow, codeLabel flow.Message) []api.UiNode {
 	els := []element{csrf(f)}
-	switch f.State {
+	switch f.State() {
 	case flow.ShowForm:
 		els = append(els,
 			input{group: api.UiNodeGroupCode, name: "email", typ: api.UiNodeInputAttributesTypeEmail, required: true,
@@ -49,7 +49,7 @@ func codeNodes(f flow.Flow, codeLabel flow.Message) []api.UiNode {
 // Recovery renders a recovery flow (REQ-REC-001).
 func (r Renderer) Recovery(f flow.Flow) api.RecoveryFlow {
 	return api.RecoveryFlow{
-		Id: f.ID, Type: api.Recovery, State: api.RecoveryFlowState(f.State),
+		Id: f.ID, Type: api.Recovery, State: api.RecoveryFlowState(f.State()),
 		IssuedAt: f.IssuedAt, ExpiresAt: f.ExpiresAt, ReturnTo: optional(f.ReturnTo),
 		Ui: r.container(f, codeNodes(f, LabelRecoveryCode)),
 	}
@@ -58,7 +58,7 @@ func (r Renderer) Recovery(f flow.Flow) api.RecoveryFlow {
 // Verification renders a verification flow (REQ-VER-001).
 func (r Renderer) Verification(f flow.Flow) api.VerificationFlow {
 	return api.VerificationFlow{
-		Id: f.ID, Type: api.Verification, State: api.VerificationFlowState(f.State),
+		Id: f.ID, Type: api.Verification, State: api.VerificationFlowState(f.State()),
 		IssuedAt: f.IssuedAt, ExpiresAt: f.ExpiresAt, ReturnTo: optional(f.ReturnTo),
 		Ui: r.container(f, codeNodes(f, LabelVerificationCode)),
 	}

@@ -196,7 +196,7 @@ func loginNodes(f flow.Flow, second SecondFactors, baseURL string) []api.UiNode 
 		}
 		return render(f, inputs)
 	}
-	if f.State == flow.SentEmail {
+	if f.State() == flow.SentEmail {
 		// Resend with what the user typed: the address a username maps to is not shown.
 		return render(f, append(inputs, codeStep(f.Values["identifier"], "identifier")...))
 	}
@@ -227,7 +227,7 @@ func codeStep(address, resend string) []element {
 }
 
 func registrationNodes(f flow.Flow, baseURL string) []api.UiNode {
-	if f.State == flow.SentEmail {
+	if f.State() == flow.SentEmail {
 		return render(f, append([]element{csrf(f)}, codeStep(f.CodeAddress, "")...))
 	}
 	email, first, last := TraitLabel("E-Mail"), TraitLabel("First name"), TraitLabel("Last name")

@@ -47,7 +47,7 @@ func texts(ms []flow.Message) []api.UiText {
 // Login renders a login flow (REQ-LOGIN-001).
 func (r Renderer) Login(f flow.Flow, second SecondFactors) api.LoginFlow {
 	return api.LoginFlow{
-		Id: f.ID, Type: api.Login, State: api.LoginFlowState(f.State),
+		Id: f.ID, Type: api.Login, State: api.LoginFlowState(f.State()),
 		IssuedAt: f.IssuedAt, ExpiresAt: f.ExpiresAt, ReturnTo: optional(f.ReturnTo),
 		OrganizationId: f.OrganizationID, Active: f.Active, Refresh: f.Refresh,
 		RequestedAal: api.RequestedAal(f.RequestedAAL), Oauth2LoginChallenge: optional(f.LoginChallenge),
@@ -58,7 +58,7 @@ func (r Renderer) Login(f flow.Flow, second SecondFactors) api.LoginFlow {
 // Registration renders a registration flow (REQ-REG-001).
 func (r Renderer) Registration(f flow.Flow) api.RegistrationFlow {
 	return api.RegistrationFlow{
-		Id: f.ID, Type: api.Registration, State: api.RegistrationFlowState(f.State),
+		Id: f.ID, Type: api.Registration, State: api.RegistrationFlowState(f.State()),
 		IssuedAt: f.IssuedAt, ExpiresAt: f.ExpiresAt, ReturnTo: optional(f.ReturnTo),
 		OrganizationId: optional(f.OrganizationID), Oauth2LoginChallenge: optional(f.LoginChallenge),
 		Ui: r.container(f, registrationNodes(f, r.BaseURL)),

@@ -95,7 +95,7 @@ func lookupButton(name string, label flow.Message) input {
 // Settings renders a settings flow (REQ-SET-003, REQ-SET-006, REQ-SET-007).
 func (r Renderer) Settings(f flow.Flow, v SettingsView) api.SettingsFlow {
 	return api.SettingsFlow{
-		Id: f.ID, Type: api.Settings, State: api.SettingsFlowState(f.State),
+		Id: f.ID, Type: api.Settings, State: api.SettingsFlowState(f.State()),
 		IssuedAt: f.IssuedAt, ExpiresAt: f.ExpiresAt, ReturnTo: optional(f.ReturnTo), IdentityId: f.IdentityID,
 		Ui: r.container(f, settingsNodes(f, v, r.BaseURL)),
 	}

@@ -3,30 +3,22 @@
 package verification
 
 import (
-	"context"
-	"net/http"
-
 	"github.com/avnology/idflows/mockserver/internal/codeflow"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
-	"github.com/avnology/idflows/mockserver/internal/request"
-	"github.com/avnology/idflows/mockserver/internal/store"
-	"github.com/avnology/idflows/mockserver/internal/tenant"
+	"github.com/avnology/idflows/mockserver/internal/kernel"
 	"github.com/avnology/idflows/mockserver/internal/ui"
 )
 
-// Service runs verification flows.
-type Service struct {
-	*codeflow.Engine
-}
-
-// Submit runs a step of the code method; the right code verifies the address and shows 1080002.
-func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, b codeflow.Body) (flow.Flow, http.Header, error) {
-	return s.Engine.Submit(ctx, w, req, id, b, func(tx *store.Tx, f *flow.Flow, ident identity.Identity) error {
-		f.Messages = []flow.Message{ui.InfoVerified}
-		if identity.NormalizeEmail(ident.Traits.Email) == identity.NormalizeEmail(f.CodeAddress) {
-			ident.EmailVerified, ident.VerifiedAt = true, tx.Now
+// New makes the verification flow type on a code-flow engine: a correct code verifies the
+// address it went to, if it is still the identity's, and shows 1080002.
+func New(e *codeflow.Engine) *codeflow.Engine {
+	e.Passed = func(st *kernel.Step, ident identity.Identity) (kernel.Outcome, error) {
+		st.Flow.Messages = []flow.Message{ui.InfoVerified}
+		if identity.NormalizeEmail(ident.Traits.Email) == identity.NormalizeEmail(st.Flow.CodeAddress) {
+			ident.EmailVerified, ident.VerifiedAt = true, st.Tx.Now
 		}
-		return tx.PutIdentity(ident)
-	})
+		return kernel.Outcome{}, st.Tx.PutIdentity(ident)
+	}
+	return e
 }
