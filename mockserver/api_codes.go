@@ -4,10 +4,8 @@ import (
 	"context"
 
 	"github.com/avnology/idflows/gen/api"
-	"github.com/avnology/idflows/mockserver/internal/auth"
 	"github.com/avnology/idflows/mockserver/internal/codeflow"
 	"github.com/avnology/idflows/mockserver/internal/flow"
-	"github.com/avnology/idflows/mockserver/internal/request"
 )
 
 // Recovery and verification: the thin translation to and from their services.
@@ -40,14 +38,11 @@ func (a *flowAPI) SubmitRecoveryFlow(ctx context.Context, req api.SubmitRecovery
 	if err != nil {
 		return nil, err
 	}
-	c.addHeaders(d.Outcome.RateLimit)
+	a.s.answerEffects(c, d.Effects())
 	var out api.RecoverySubmitResult
 	var next api.RecoveryContinueFlow
-	if o := d.Outcome; o.Session != nil && o.Next != nil { // rendered outside the lock
-		c.setCookie(a.s.cookie(request.SessionCookie, o.Session.Token, o.Session.ExpiresAt.Sub(c.world.Clock.Now())))
-		ses := auth.Session(*o.Session, o.Identity, true)
-		out.Session = &ses
-		err = next.FromSettingsFlow(a.s.settings.Show(*o.Next, o.Identity))
+	if out.Session, _ = d.SignedIn(); out.Session != nil && d.Outcome.Next != nil { // rendered outside the lock
+		err = next.FromSettingsFlow(a.s.settings.Show(*d.Outcome.Next, d.Outcome.Identity))
 	} else {
 		err = next.FromRecoveryFlow(a.s.render.Recovery(d.Flow))
 	}
@@ -86,7 +81,7 @@ func (a *flowAPI) SubmitVerificationFlow(ctx context.Context, req api.SubmitVeri
 	if err != nil {
 		return nil, err
 	}
-	c.addHeaders(d.Outcome.RateLimit)
+	a.s.answerEffects(c, d.Effects())
 	out := api.VerificationSubmitResult{ContinueFlow: a.s.render.Verification(d.Flow)}
 	if d.Flow.ReturnTo != "" && d.Flow.State() == flow.PassedChallenge {
 		out.ReturnTo = &d.Flow.ReturnTo

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/avnology/idflows/gen/api"
+	"github.com/avnology/idflows/mockserver/internal/kernel"
 	"github.com/avnology/idflows/mockserver/internal/login"
 	"github.com/avnology/idflows/mockserver/internal/request"
 )
@@ -45,11 +46,19 @@ func (a *flowAPI) SubmitLoginFlow(ctx context.Context, req api.SubmitLoginFlowRe
 	if err != nil {
 		return nil, err
 	}
-	c.addHeaders(out.RateLimit)
-	if out.SessionToken != "" {
-		c.setCookie(a.s.cookie(request.SessionCookie, out.SessionToken, out.SessionExpires.Sub(c.world.Clock.Now())))
-	}
+	a.s.answerEffects(c, out.Effects)
 	return api.SubmitLoginFlow200JSONResponse(out.Body), nil
+}
+
+// answerEffects sets what a submit's answer carries besides its body: the session cookie of a
+// sign-in and the rate-limit headers.
+func (s *Server) answerEffects(c *call, e kernel.Effects) {
+	for k, v := range e.RateLimit {
+		c.header[k] = v
+	}
+	if e.SessionToken != "" {
+		c.setCookie(s.cookie(request.SessionCookie, e.SessionToken, e.SessionExpires.Sub(c.world.Clock.Now())))
+	}
 }
 
 // csrfCookie sets avnl_csrf when the flow minted its token (REQ-CSRF-001).

@@ -5,7 +5,6 @@ import (
 
 	"github.com/avnology/idflows/gen/api"
 	"github.com/avnology/idflows/mockserver/internal/registration"
-	"github.com/avnology/idflows/mockserver/internal/request"
 )
 
 func (a *flowAPI) CreateRegistrationFlow(ctx context.Context, req api.CreateRegistrationFlowRequestObject) (api.CreateRegistrationFlowResponseObject, error) {
@@ -39,9 +38,6 @@ func (a *flowAPI) SubmitRegistrationFlow(ctx context.Context, req api.SubmitRegi
 	if err != nil {
 		return nil, err
 	}
-	c.addHeaders(out.RateLimit)
-	if out.SessionToken != "" {
-		c.setCookie(a.s.cookie(request.SessionCookie, out.SessionToken, out.SessionExpires.Sub(c.world.Clock.Now())))
-	}
+	a.s.answerEffects(c, out.Effects)
 	return api.SubmitRegistrationFlow200JSONResponse(out.Body), nil
 }

@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"context"
+
 	"github.com/avnology/idflows/mockserver/internal/settings"
 
 	"github.com/avnology/idflows/gen/api"

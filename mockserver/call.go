@@ -58,13 +58,6 @@ func (s *Server) cookie(name, value string, maxAge time.Duration) *http.Cookie {
 	return ck
 }
 
-// addHeaders adds headers a service answered (rate limits) to the response.
-func (c *call) addHeaders(h http.Header) {
-	for k, v := range h {
-		c.header[k] = v
-	}
-}
-
 // setCookie adds a Set-Cookie header to the response.
 func (c *call) setCookie(ck *http.Cookie) { c.header.Add("Set-Cookie", ck.String()) }
 

@@ -56,18 +56,10 @@ func (e *Engine) Create(ctx context.Context, w *tenant.World, req request.Reques
 // Get returns a flow that can still be used.
 func (e *Engine) Get(ctx context.Context, w *tenant.World, id string) (f flow.Flow, err error) {
 	err = w.Store.Update(ctx, func(tx *store.Tx) error {
-		f, err = e.usable(tx, w, id)
+		f, err = kernel.Usable(tx, w, e.Type, id)
 		return err
 	})
 	return f, err
-}
-
-func (e *Engine) usable(tx *store.Tx, w *tenant.World, id string) (flow.Flow, error) {
-	f, fresh, found := tx.UsableFlow(id, e.Type, func() string { return ids.UUID(w.IDs) })
-	if e := apierr.Lookup(string(e.Type), id, fresh, found); e != nil {
-		return flow.Flow{}, e
-	}
-	return f, nil
 }
 
 // Command is a submit, decoded once from the validated request.
@@ -94,11 +86,8 @@ func (e *Engine) flowType() *kernel.Type[Fields, struct{}] {
 		e.typ = &kernel.Type[Fields, struct{}]{
 			Flow:    e.Type,
 			Methods: map[string]kernel.Method[Fields]{"code": {Run: e.code}},
-			Load: func(st *kernel.Step, id string) (err error) {
-				*st.Flow, err = e.usable(st.Tx, st.World, id)
-				return err
-			},
-			View: func(*kernel.Step) struct{} { return struct{}{} },
+			Load:    kernel.LoadUsable(e.Type),
+			View:    func(*kernel.Step) struct{} { return struct{}{} },
 			Render: func(f flow.Flow, _ struct{}) *api.Flow {
 				if e.AsFlow == nil {
 					return nil

@@ -15,9 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/avnology/idflows/gen/api"
+	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
+	"github.com/avnology/idflows/mockserver/internal/auth"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/request"
@@ -97,6 +100,55 @@ type Done[V any] struct {
 	Flow    flow.Flow // as the answer shows it
 	View    V
 	Outcome Outcome
+}
+
+// Usable loads the flow of type t named id while it can still be used, or answers 404, or
+// 400 _009 with a fresh flow in its place (REQ-FLOW-003, REQ-FLOW-004).
+func Usable(tx *store.Tx, w *tenant.World, t flow.Type, id string) (flow.Flow, error) {
+	f, fresh, found := tx.UsableFlow(id, t, func() string { return ids.UUID(w.IDs) })
+	if e := apierr.Lookup(string(t), id, fresh, found); e != nil {
+		return flow.Flow{}, e
+	}
+	return f, nil
+}
+
+// LoadUsable is the Load of a flow type whose flows need nothing but to be usable.
+func LoadUsable(t flow.Type) func(st *Step, id string) error {
+	return func(st *Step, id string) (err error) {
+		*st.Flow, err = Usable(st.Tx, st.World, t, id)
+		return err
+	}
+}
+
+// Effects are what a submit's answer sets besides its body: the avnl_session cookie of a
+// sign-in (REQ-CSRF-004) and the rate-limit headers (REQ-LIMIT-001).
+type Effects struct {
+	SessionToken   string
+	SessionExpires time.Time
+	RateLimit      http.Header
+}
+
+// Effects are the answer's effects.
+func (d Done[V]) Effects() Effects {
+	e := Effects{RateLimit: d.Outcome.RateLimit}
+	if s := d.Outcome.Session; s != nil {
+		e.SessionToken, e.SessionExpires = s.Token, s.ExpiresAt
+	}
+	return e
+}
+
+// SignedIn is the session a sign-in answers and where the flow said to return to, or nil.
+func (d Done[V]) SignedIn() (*api.Session, *string) {
+	if d.Outcome.Session == nil {
+		return nil, nil
+	}
+	out := auth.Session(*d.Outcome.Session, d.Outcome.Identity, true)
+	var returnTo *string
+	if d.Flow.ReturnTo != "" {
+		rt := d.Flow.ReturnTo
+		returnTo = &rt
+	}
+	return &out, returnTo
 }
 
 // Run runs one submit of cmd against the flow id.

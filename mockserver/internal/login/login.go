@@ -4,7 +4,6 @@ package login
 
 import (
 	"context"
-	"net/http"
 	"sync"
 	"time"
 
@@ -138,7 +137,7 @@ func (s *Service) Get(ctx context.Context, w *tenant.World, id string) (api.Logi
 	)
 	err := w.Store.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		if f, err = s.usable(tx, w, id); err != nil {
+		if f, err = kernel.Usable(tx, w, flow.Login, id); err != nil {
 			return err
 		}
 		if f.WebAuthnOptions == "" && f.IdentityID == "" { // a flow offered in place of an expired one
@@ -156,23 +155,10 @@ func (s *Service) Get(ctx context.Context, w *tenant.World, id string) (api.Logi
 	return s.Render.Login(f, second), nil // rendered outside the lock
 }
 
-// usable loads a flow that can still be used, or answers 404 / 400 _009 with a fresh flow.
-func (s *Service) usable(tx *store.Tx, w *tenant.World, id string) (flow.Flow, error) {
-	f, fresh, found := tx.UsableFlow(id, flow.Login, func() string { return ids.UUID(w.IDs) })
-	if e := apierr.Lookup("login", id, fresh, found); e != nil {
-		return flow.Flow{}, e
-	}
-	return f, nil
-}
-
 // Result is a submit's outcome.
 type Result struct {
 	Body api.LoginSubmitResult
-	// SessionToken, when set, goes into the avnl_session cookie (REQ-CSRF-004).
-	SessionToken   string
-	SessionExpires time.Time
-	// RateLimit headers for the submit (REQ-LIMIT-001).
-	RateLimit http.Header
+	kernel.Effects
 }
 
 // Command is a login submit, decoded once from the validated request.
@@ -198,18 +184,10 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 	if err != nil {
 		return Result{}, err
 	}
-	o := d.Outcome
-	res := Result{RateLimit: o.RateLimit}
-	if o.Session == nil { // the flow goes on: a code was sent, or a second factor is due
-		cf := s.Render.Login(d.Flow, d.View)
+	res := Result{Effects: d.Effects()}
+	if res.Body.Session, res.Body.ReturnTo = d.SignedIn(); res.Body.Session == nil {
+		cf := s.Render.Login(d.Flow, d.View) // the flow goes on: a code was sent, or a second factor is due
 		res.Body.ContinueFlow = &cf
-		return res, nil
-	}
-	out := auth.Session(*o.Session, o.Identity, true)
-	res.Body.Session, res.SessionToken, res.SessionExpires = &out, o.Session.Token, o.Session.ExpiresAt
-	if d.Flow.ReturnTo != "" {
-		rt := d.Flow.ReturnTo
-		res.Body.ReturnTo = &rt
 	}
 	return res, nil
 }
@@ -229,10 +207,7 @@ func (s *Service) flowType() *kernel.Type[Fields, ui.SecondFactors] {
 				"lookup_secret": {Run: s.lookupSecret, Offered: awaitsSecondFactor},
 				"webauthn":      {Run: s.webauthn},
 			},
-			Load: func(st *kernel.Step, id string) (err error) {
-				*st.Flow, err = s.usable(st.Tx, st.World, id)
-				return err
-			},
+			Load:   kernel.LoadUsable(flow.Login),
 			View:   func(st *kernel.Step) ui.SecondFactors { return secondFactors(st.Tx, *st.Flow) },
 			Render: func(f flow.Flow, v ui.SecondFactors) *api.Flow { return ui.AsFlow(s.Render.Login(f, v)) },
 		}

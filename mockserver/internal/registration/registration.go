@@ -5,7 +5,6 @@ package registration
 import (
 	"context"
 	"errors"
-	"net/http"
 	"sync"
 	"time"
 
@@ -89,7 +88,7 @@ func (s *Service) Get(ctx context.Context, w *tenant.World, id string) (api.Regi
 	var f flow.Flow
 	err := w.Store.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		if f, err = s.usable(tx, w, id); err != nil {
+		if f, err = kernel.Usable(tx, w, flow.Registration, id); err != nil {
 			return err
 		}
 		if f.WebAuthnOptions == "" { // a flow offered in place of an expired one
@@ -106,20 +105,10 @@ func (s *Service) Get(ctx context.Context, w *tenant.World, id string) (api.Regi
 	return s.Render.Registration(f), nil // rendered outside the lock
 }
 
-func (s *Service) usable(tx *store.Tx, w *tenant.World, id string) (flow.Flow, error) {
-	f, fresh, found := tx.UsableFlow(id, flow.Registration, func() string { return ids.UUID(w.IDs) })
-	if e := apierr.Lookup("registration", id, fresh, found); e != nil {
-		return flow.Flow{}, e
-	}
-	return f, nil
-}
-
 // Result is a submit's outcome.
 type Result struct {
-	Body           api.RegistrationSubmitResult
-	SessionToken   string
-	SessionExpires time.Time
-	RateLimit      http.Header
+	Body api.RegistrationSubmitResult
+	kernel.Effects
 }
 
 // Command is a registration submit, decoded once from the validated request.
@@ -144,18 +133,10 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 	if err != nil {
 		return Result{}, err
 	}
-	o := d.Outcome
-	res := Result{RateLimit: o.RateLimit}
-	if o.Session == nil { // a sign-up code was sent
-		cf := s.Render.Registration(d.Flow)
+	res := Result{Effects: d.Effects()}
+	if res.Body.Session, res.Body.ReturnTo = d.SignedIn(); res.Body.Session == nil {
+		cf := s.Render.Registration(d.Flow) // a sign-up code was sent
 		res.Body.ContinueFlow = &cf
-		return res, nil
-	}
-	out := auth.Session(*o.Session, o.Identity, true)
-	res.Body.Session, res.SessionToken, res.SessionExpires = &out, o.Session.Token, o.Session.ExpiresAt
-	if d.Flow.ReturnTo != "" {
-		rt := d.Flow.ReturnTo
-		res.Body.ReturnTo = &rt
 	}
 	return res, nil
 }
@@ -171,10 +152,7 @@ func (s *Service) flowType() *kernel.Type[Fields, struct{}] {
 				"code":     {Run: s.code},
 				"webauthn": {Run: s.passkey},
 			},
-			Load: func(st *kernel.Step, id string) (err error) {
-				*st.Flow, err = s.usable(st.Tx, st.World, id)
-				return err
-			},
+			Load:   kernel.LoadUsable(flow.Registration),
 			View:   func(*kernel.Step) struct{} { return struct{}{} },
 			Render: func(f flow.Flow, _ struct{}) *api.Flow { return ui.AsFlow(s.Render.Registration(f)) },
 		}
