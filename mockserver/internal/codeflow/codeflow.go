@@ -55,7 +55,7 @@ func (e *Engine) Create(ctx context.Context, w *tenant.World, req request.Reques
 
 // Get returns a flow that can still be used.
 func (e *Engine) Get(ctx context.Context, w *tenant.World, id string) (f flow.Flow, err error) {
-	err = w.Store.Update(ctx, func(tx *store.Tx) error {
+	err = w.Store.Read(ctx, func(tx *store.Tx) error {
 		f, err = kernel.Usable(tx, w, e.Type, id)
 		return err
 	})

@@ -82,6 +82,15 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 		f      flow.Flow
 		second ui.SecondFactors
 	)
+	// Without a session credential the flow offers a passkey login to anyone: its ceremony
+	// (a challenge, options JSON) is started before taking the tenant's lock.
+	var anyone flow.Flow
+	signedOut := req.SessionToken() == ""
+	if signedOut {
+		if err := s.Passkeys.StartLogin(w.IDs, &anyone, nil); err != nil {
+			return out, err
+		}
+	}
 	err := w.Store.Update(ctx, func(tx *store.Tx) error {
 		ses, hasSession := auth.Peek(tx, req)
 		stepUp := p.AAL == "aal2" || p.AAL == "aal3" || p.AAL == "highest_available"
@@ -106,7 +115,9 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 				f.Messages = []flow.Message{ui.InfoReauth}
 			}
 		}
-		if err := s.Passkeys.StartLogin(w.IDs, &f, awaited); err != nil {
+		if signedOut {
+			f.WebAuthnOptions, f.WebAuthnSession = anyone.WebAuthnOptions, anyone.WebAuthnSession
+		} else if err := s.Passkeys.StartLogin(w.IDs, &f, awaited); err != nil {
 			return err
 		}
 		tx.PutFlow(f)
@@ -135,7 +146,7 @@ func (s *Service) Get(ctx context.Context, w *tenant.World, id string) (api.Logi
 		f      flow.Flow
 		second ui.SecondFactors
 	)
-	err := w.Store.Update(ctx, func(tx *store.Tx) error {
+	err := w.Store.Read(ctx, func(tx *store.Tx) error {
 		var err error
 		if f, err = kernel.Usable(tx, w, flow.Login, id); err != nil {
 			return err

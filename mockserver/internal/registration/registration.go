@@ -86,7 +86,7 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 // Get returns a registration flow.
 func (s *Service) Get(ctx context.Context, w *tenant.World, id string) (api.RegistrationFlow, error) {
 	var f flow.Flow
-	err := w.Store.Update(ctx, func(tx *store.Tx) error {
+	err := w.Store.Read(ctx, func(tx *store.Tx) error {
 		var err error
 		if f, err = kernel.Usable(tx, w, flow.Registration, id); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"github.com/avnology/idflows/gen/api"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/auth"
+	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/session"
 	"github.com/avnology/idflows/mockserver/internal/store"
@@ -17,16 +18,21 @@ import (
 
 // Whoami returns the caller's session (REQ-SES-002, REQ-SES-008).
 func Whoami(ctx context.Context, w *tenant.World, req request.Request) (api.Session, error) {
-	var out api.Session
-	err := w.Store.Update(ctx, func(tx *store.Tx) error {
-		ses, ident, err := auth.Resolve(tx, req, true)
-		if err != nil {
-			return err
+	var (
+		ses   session.Session
+		ident identity.Identity
+	)
+	err := w.Store.Read(ctx, func(tx *store.Tx) error {
+		var e *apierr.Error
+		if ses, ident, e = auth.Resolve(tx, req, true); e != nil {
+			return e
 		}
-		out = auth.Session(ses, ident, false)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return api.Session{}, err
+	}
+	return auth.Session(ses, ident, false), nil // rendered outside the lock
 }
 
 // Logout revokes the presented session (REQ-SES-004).

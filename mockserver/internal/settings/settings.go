@@ -144,7 +144,7 @@ func (s *Service) Get(ctx context.Context, w *tenant.World, req request.Request,
 		f     flow.Flow
 		ident identity.Identity
 	)
-	err := w.Store.Update(ctx, func(tx *store.Tx) error {
+	err := w.Store.Read(ctx, func(tx *store.Tx) error {
 		var err error
 		_, ident, f, err = s.load(tx, w, req, id)
 		return err

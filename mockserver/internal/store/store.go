@@ -46,7 +46,7 @@ type Store struct {
 	// never set otherwise.
 	FoldUnicode bool
 
-	mu         sync.Mutex
+	mu         sync.RWMutex
 	identities map[string]identity.Identity
 	byEmail    map[string]string
 	byUsername map[string]string
@@ -138,15 +138,35 @@ func (s *Store) sweep(now time.Time) {
 
 // Counts reports how many flows, sessions and identities the store holds.
 func (s *Store) Counts() (flows, sessions, identities int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return len(s.flows), len(s.sessions), len(s.identities)
 }
 
-// Tx is the store seen from inside Update. Values go in and out by copy.
+// Read runs fn with shared access to the store, alongside other reads: what GETs use. A read
+// that turns out to need a write (a GET of an expired flow stores a fresh one) is run again
+// under Update, so fn must only assign what it reads to its results.
+func (s *Store) Read(ctx context.Context, fn func(tx *Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	tx := &Tx{s: s, Now: s.now(), readOnly: true}
+	err := fn(tx)
+	s.mu.RUnlock()
+	if tx.wrote {
+		return s.Update(ctx, fn)
+	}
+	return err
+}
+
+// Tx is the store seen from inside Update or Read. Values go in and out by copy.
 type Tx struct {
 	s   *Store
 	Now time.Time
+	// readOnly is a Read's transaction: a write is not done but noted in wrote, and the Read
+	// runs again as an Update.
+	readOnly, wrote bool
 	// full is set when a new flow, session or identity did not fit the budget: it was not
 	// stored, and Update answers this error.
 	full *FullError
@@ -176,6 +196,10 @@ func (tx *Tx) IdentityByIdentifier(identifier string) (identity.Identity, bool) 
 
 // PutIdentity creates or replaces an identity, keeping emails and usernames unique.
 func (tx *Tx) PutIdentity(i identity.Identity) error {
+	if tx.readOnly {
+		tx.wrote = true
+		return nil
+	}
 	email := identity.NormalizeEmail(i.Traits.Email)
 	if other, ok := tx.s.byEmail[email]; ok && other != i.ID {
 		return ErrDuplicate
@@ -225,6 +249,10 @@ func (tx *Tx) Flow(id string) (flow.Flow, bool) {
 
 // PutFlow creates or replaces a flow, evicting the oldest beyond the cap.
 func (tx *Tx) PutFlow(f flow.Flow) {
+	if tx.readOnly {
+		tx.wrote = true
+		return
+	}
 	if el, ok := tx.s.flows[f.ID]; ok {
 		el.Value = f
 		return
@@ -264,6 +292,10 @@ func (tx *Tx) SessionByToken(token string) (session.Session, bool) {
 
 // PutSession creates or replaces a session, evicting the oldest beyond the cap.
 func (tx *Tx) PutSession(ses session.Session) {
+	if tx.readOnly {
+		tx.wrote = true
+		return
+	}
 	if el, ok := tx.s.sessions[ses.ID]; ok {
 		el.Value = ses
 		return
@@ -303,6 +335,10 @@ type window struct {
 // Hit counts one event against key's fixed window of length per and reports whether it is
 // within limit, how many remain and when the window resets.
 func (tx *Tx) Hit(key string, limit int, per time.Duration) (ok bool, remaining int, resetAt time.Time) {
+	if tx.readOnly {
+		tx.wrote = true
+		return true, limit, tx.Now
+	}
 	w, found := tx.s.windows[key]
 	if !found || !tx.Now.Before(w.resetAt) {
 		w = &window{resetAt: tx.Now.Add(per)}

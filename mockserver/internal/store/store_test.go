@@ -148,3 +148,42 @@ func TestBudgetIsSharedAndNeverEvicts(t *testing.T) {
 	f, ses, ids := budget.Usage()
 	assert.Equal(t, []int64{0, 0, 1}, []int64{f, ses, ids}, "the sweep gave flows and sessions back")
 }
+
+// A Read shares the store with other reads; one that finds it must write (a GET of an expired
+// flow stores a fresh one) is run again as an Update, and only that run's writes and answer
+// count.
+func TestReadThatWritesRunsAgainAsAnUpdate(t *testing.T) {
+	clk := clock.NewFake(start)
+	s := store.New(store.DefaultLimits, nil, clk.Now)
+	require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
+		tx.PutFlow(flow.New("f1", flow.Login, tx.Now, 30*time.Minute))
+		return nil
+	}))
+	runs := 0
+	fresh := func() string { runs++; return fmt.Sprintf("fresh-%d", runs) }
+
+	var found string
+	require.NoError(t, s.Read(t.Context(), func(tx *store.Tx) error {
+		f, _, _ := tx.UsableFlow("f1", flow.Login, fresh)
+		found = f.ID
+		return nil
+	}))
+	assert.Equal(t, "f1", found)
+	assert.Zero(t, runs, "a usable flow is read without a write")
+
+	clk.Advance(31 * time.Minute)
+	var use string
+	err := s.Read(t.Context(), func(tx *store.Tx) error {
+		_, use, _ = tx.UsableFlow("f1", flow.Login, fresh)
+		return fmt.Errorf("expired, use %s", use)
+	})
+	assert.EqualError(t, err, "expired, use fresh-2", "the answer is the Update's")
+	assert.Equal(t, 2, runs)
+	require.NoError(t, s.Read(t.Context(), func(tx *store.Tx) error {
+		_, ok := tx.Flow("fresh-2")
+		assert.True(t, ok, "the Update's fresh flow is stored")
+		_, ok = tx.Flow("fresh-1")
+		assert.False(t, ok, "the read attempt stored nothing")
+		return nil
+	}))
+}
