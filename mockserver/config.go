@@ -104,7 +104,7 @@ type options struct {
 	seed            *uint64
 	strictResponses bool
 	logger          *slog.Logger
-	faults          deviation.Set
+	deviations      deviation.Set
 }
 
 // WithClock makes every tenant's time run from c (a clock.Fake in tests).

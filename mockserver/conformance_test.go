@@ -53,34 +53,34 @@ func TestConformance(t *testing.T) {
 		rep.Summary.Total, rep.Summary.Passed, rep.Summary.Failed, rep.Summary.Waived, rep.Summary.Skipped, rep.Summary.Warnings, rep.Summary.Review)
 }
 
-// TestConformanceCatchesFaults proves the suite: a mock that breaks the contract in one way
+// TestConformanceCatchesDeviations proves the suite: a mock that breaks the contract in one way
 // fails the run, and at least the listed cases catch it.
-func TestConformanceCatchesFaults(t *testing.T) {
-	for fault, caughtBy := range map[mockserver.Fault][]string{
-		mockserver.FaultWrongCode:         {"login.password.invalid-credentials", "login.password.unknown-identifier", "security.lockout"},
-		mockserver.FaultWrongStatus:       {"login.get.malformed-id", "login.submit.flat-body", "schema.submitLoginFlow.missing-field", "schema.submitRegistrationFlow.wrong-type", "schema.createLoginFlow.bad-query"},
-		mockserver.FaultMissingField:      {"login.create.fresh", "registration.create.fresh", "login.get.current"},
-		mockserver.FaultUndeclaredField:   {"login.create.fresh", "sessions.whoami.bearer", "sessions.list.own"},
-		mockserver.FaultMissingRequestID:  {"login.create.fresh", "errors.unknown-route", "sessions.whoami.no-session"},
-		mockserver.FaultWrongContentType:  {"login.create.fresh", "errors.unknown-route", "sessions.whoami.bearer"},
-		mockserver.FaultCSRFNotEnforced:   {"security.csrf.missing", "security.csrf.wrong", "security.csrf.cookie-mismatch"},
-		mockserver.FaultExpiryIgnored:     {"login.flow.expired", "registration.flow.expired"},
-		mockserver.FaultLogoutNotRevoking: {"sessions.logout.revokes", "sessions.logout.cookie"},
-		mockserver.FaultEnumerationLeak:   {"security.enumeration.identical-answers"},
-		mockserver.FaultAALNotRaised:      {"mfa.login.totp", "mfa.login.lookup-secret", "mfa.stepup.aal2"},
-		mockserver.FaultStepUpNotEnforced: {"mfa.stepup.aal2", "settings.privileged.stale"},
-		mockserver.FaultTOTPReplay:        {"mfa.login.totp-replay"},
-		mockserver.FaultSecondFactorReset: {"mfa.login.second-factor-lockout"},
-		mockserver.FaultUnicodeFolding:    {"security.addresses.ascii-only"},
-		mockserver.FaultRecoveryStripsMFA: {"recovery.session.keeps-second-factor"},
-		mockserver.FaultCodeLoginSkipsMFA: {"mfa.login.code-second-factor"},
-		mockserver.FaultCORSAnyOrigin:     {"security.cors.foreign-origin"},
-		mockserver.FaultCacheableSecrets:  {"security.cache.no-store"},
-		mockserver.FaultWrongMessageIDs:   {"registration.duplicate-email", "verification.code.success", "settings.profile.update"},
-		mockserver.FaultWrongRetryAfter:   {"security.lockout", "security.rate-limit.login", "mfa.login.second-factor-lockout"},
+func TestConformanceCatchesDeviations(t *testing.T) {
+	for d, caughtBy := range map[mockserver.Deviation][]string{
+		mockserver.DeviationWrongCode:         {"login.password.invalid-credentials", "login.password.unknown-identifier", "security.lockout"},
+		mockserver.DeviationWrongStatus:       {"login.get.malformed-id", "login.submit.flat-body", "schema.submitLoginFlow.missing-field", "schema.submitRegistrationFlow.wrong-type", "schema.createLoginFlow.bad-query"},
+		mockserver.DeviationMissingField:      {"login.create.fresh", "registration.create.fresh", "login.get.current"},
+		mockserver.DeviationUndeclaredField:   {"login.create.fresh", "sessions.whoami.bearer", "sessions.list.own"},
+		mockserver.DeviationMissingRequestID:  {"login.create.fresh", "errors.unknown-route", "sessions.whoami.no-session"},
+		mockserver.DeviationWrongContentType:  {"login.create.fresh", "errors.unknown-route", "sessions.whoami.bearer"},
+		mockserver.DeviationCSRFNotEnforced:   {"security.csrf.missing", "security.csrf.wrong", "security.csrf.cookie-mismatch"},
+		mockserver.DeviationExpiryIgnored:     {"login.flow.expired", "registration.flow.expired"},
+		mockserver.DeviationLogoutNotRevoking: {"sessions.logout.revokes", "sessions.logout.cookie"},
+		mockserver.DeviationEnumerationLeak:   {"security.enumeration.identical-answers"},
+		mockserver.DeviationAALNotRaised:      {"mfa.login.totp", "mfa.login.lookup-secret", "mfa.stepup.aal2"},
+		mockserver.DeviationStepUpNotEnforced: {"mfa.stepup.aal2", "settings.privileged.stale"},
+		mockserver.DeviationTOTPReplay:        {"mfa.login.totp-replay"},
+		mockserver.DeviationSecondFactorReset: {"mfa.login.second-factor-lockout"},
+		mockserver.DeviationUnicodeFolding:    {"security.addresses.ascii-only"},
+		mockserver.DeviationRecoveryStripsMFA: {"recovery.session.keeps-second-factor"},
+		mockserver.DeviationCodeLoginSkipsMFA: {"mfa.login.code-second-factor"},
+		mockserver.DeviationCORSAnyOrigin:     {"security.cors.foreign-origin"},
+		mockserver.DeviationCacheableSecrets:  {"security.cache.no-store"},
+		mockserver.DeviationWrongMessageIDs:   {"registration.duplicate-email", "verification.code.success", "settings.profile.update"},
+		mockserver.DeviationWrongRetryAfter:   {"security.lockout", "security.rate-limit.login", "mfa.login.second-factor-lockout"},
 	} {
-		t.Run("fault="+string(fault), func(t *testing.T) {
-			srv := mockservertest.NewServer(t, mockservertest.WithFault(fault))
+		t.Run("deviation="+string(d), func(t *testing.T) {
+			srv := mockservertest.NewServer(t, mockservertest.WithDeviation(d))
 			rep, err := conformance.Check(t.Context(), suiteTarget(t, srv), conformance.Options{Waivers: mockWaivers(t)})
 			require.NoError(t, err)
 			assert.False(t, rep.Summary.Ok, "the run must fail")
@@ -91,7 +91,7 @@ func TestConformanceCatchesFaults(t *testing.T) {
 				}
 			}
 			for _, id := range caughtBy {
-				assert.True(t, slices.Contains(failed, id), "%s must catch %s; failed cases: %v", id, fault, failed)
+				assert.True(t, slices.Contains(failed, id), "%s must catch %s; failed cases: %v", id, d, failed)
 			}
 			for _, c := range rep.Cases {
 				assert.NotEqual(t, report.Review, c.Status, "%s needs review: %s", c.ID, c.Reason)

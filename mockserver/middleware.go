@@ -80,7 +80,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 // session tokens and secrets, the control plane codes. One rule for all is simpler and safer
 // than deciding per answer.
 func (s *Server) noStore(next http.Handler) http.Handler {
-	if !deviation.RulesOf(s.opts.faults).NoStore {
+	if !deviation.RulesOf(s.opts.deviations).NoStore {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -92,7 +92,7 @@ func (s *Server) noStore(next http.Handler) http.Handler {
 // cors allows the configured origins, with credentials (REQ-CSRF-005); any other origin gets
 // no CORS headers at all, so its pages cannot read answers.
 func (s *Server) cors(next http.Handler) http.Handler {
-	anyOrigin := !deviation.RulesOf(s.opts.faults).CORSOnlyConfigured
+	anyOrigin := !deviation.RulesOf(s.opts.deviations).CORSOnlyConfigured
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		if origin == "" || !s.origins[origin] && !anyOrigin {

@@ -19,7 +19,7 @@ import (
 func (s *Server) routes() http.Handler {
 	// Each wraps the next: the first listed sees the request first and the answer last.
 	return chain(s.router(),
-		s.deviate,      // transport faults, applied to the finished answer
+		s.deviate,      // transport deviations, applied to the finished answer
 		s.requestID,    // X-Request-Id, the log line and the journal entry
 		s.recoverer,    // a panic is 500 _900
 		s.noStore,      // Cache-Control: no-store

@@ -137,7 +137,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.tenants = tenant.NewRegistry(tenant.Config{
 		Max: cfg.MaxTenants, MinIdle: cfg.TenantIdle, Clock: o.clock, Limits: cfg.Limits, Budget: s.budget,
 		IDs:        o.idSource,
-		Deviations: o.faults,
+		Deviations: o.deviations,
 		Seed:       s.seed,
 	})
 	if _, err := s.tenants.Get(tenant.Default); err != nil {

@@ -61,7 +61,7 @@ func TestConformPassesTheMock(t *testing.T) {
 
 // A mock that breaks the contract fails the run, and the evidence it keeps has no secrets.
 func TestConformFailsAFaultyMock(t *testing.T) {
-	srv := mockservertest.NewServer(t, mockservertest.WithFault(mockserver.FaultMissingRequestID))
+	srv := mockservertest.NewServer(t, mockservertest.WithDeviation(mockserver.DeviationMissingRequestID))
 	report := filepath.Join(t.TempDir(), "r.json")
 	code, out, _ := runCLI(t, "conform", "--target", srv.URL, "--control", srv.URL, "--profile", "core,mfa",
 		"--waivers", mockWaivers, "--json", report)
@@ -133,7 +133,7 @@ func TestConformDeadCapabilities(t *testing.T) {
 // terminal, and a gateway's Authorization leaves the suite's sessions working (they go as the
 // avnl_session cookie).
 func TestConformHeaderValuesStaySecret(t *testing.T) {
-	srv := mockservertest.NewServer(t, mockservertest.WithFault(mockserver.FaultMissingRequestID))
+	srv := mockservertest.NewServer(t, mockservertest.WithDeviation(mockserver.DeviationMissingRequestID))
 	dir := t.TempDir()
 	const key, basic = "gw-key-supersecret-7", "Basic Z2F0ZTpzdXBlcnNlY3JldA=="
 	code, out, errOut := runCLI(t, "conform", "--target", srv.URL, "--control", srv.URL, "--inbox", "mock",

@@ -50,8 +50,8 @@ type mockSettings struct {
 	MaxIdentities string `yaml:"max_identities"`
 	// LoginLimit is login submits per identifier per minute (10, as documented).
 	LoginLimit string `yaml:"login_limit"`
-	// Faults is flag-only: a mock that breaks the contract must never come from a shared file.
-	Faults string `yaml:"-"`
+	// Deviations is flag-only: a mock that breaks the contract must never come from a shared file.
+	Deviations string `yaml:"-"`
 }
 
 func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -79,7 +79,8 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	maxSessions := fs.String("max-sessions", "", "most sessions of all tenants together (env IDFLOWS_MAX_SESSIONS; default 500000)")
 	maxIdentities := fs.String("max-identities", "", "most identities of all tenants together (env IDFLOWS_MAX_IDENTITIES; default 100000)")
 	loginLimit := fs.String("login-limit", "", "login submits per identifier per minute (env IDFLOWS_LOGIN_LIMIT; default 10, as documented — raise it for load tests)")
-	faults := fs.String("fault", "", "break the contract on purpose, to test a conformance suite: comma-separated "+strings.Join(faultNames(), ","))
+	deviate := fs.String("deviate", "", "break the contract on purpose, to test a conformance suite: comma-separated "+strings.Join(deviationNames(), ","))
+	oldDeviate := fs.String("fault", "", "the old name of --deviate")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: idflows mock [flags]\n\nRuns the stateful mock of the Avnology ID flow API with its control plane under /_mock/.")
 		fs.PrintDefaults()
@@ -150,7 +151,11 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		set.SecureCookies = b
 	}
-	set.Faults = *faults
+	set.Deviations = *deviate
+	if *oldDeviate != "" {
+		fmt.Fprintln(stderr, "idflows mock: --fault is now --deviate (faults are what /_mock/faults arms)")
+		set.Deviations = strings.Trim(set.Deviations+","+*oldDeviate, ",")
+	}
 	return serveMock(ctx, set, stdout, stderr)
 }
 
@@ -191,14 +196,14 @@ func serveMock(ctx context.Context, set mockSettings, stdout, stderr io.Writer) 
 		}
 		opts = append(opts, mockserver.WithSeed(n))
 	}
-	if set.Faults != "" {
-		list, err := mockserver.ParseFaults(set.Faults)
+	if set.Deviations != "" {
+		list, err := mockserver.ParseDeviations(set.Deviations)
 		if err != nil {
-			fmt.Fprintf(stderr, "idflows mock: --fault: %v\n", err)
+			fmt.Fprintf(stderr, "idflows mock: --deviate: %v\n", err)
 			return exitUsage
 		}
-		opts = append(opts, mockserver.WithFault(list...))
-		fmt.Fprintf(stderr, "idflows mock: WARNING: faults injected (%s); this mock breaks the contract on purpose\n", set.Faults)
+		opts = append(opts, mockserver.WithDeviation(list...))
+		fmt.Fprintf(stderr, "idflows mock: WARNING: deviations from the contract (%s); this mock breaks it on purpose\n", set.Deviations)
 	}
 	grace, err := capacity(set, &cfg)
 	if err != nil {
@@ -407,10 +412,10 @@ func loopbackAddress(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func faultNames() []string {
+func deviationNames() []string {
 	var out []string
-	for f := range mockserver.Faults() {
-		out = append(out, string(f))
+	for d := range mockserver.Deviations() {
+		out = append(out, string(d))
 	}
 	sort.Strings(out)
 	return out

@@ -33,10 +33,10 @@ type Server struct {
 }
 
 type settings struct {
-	cfg    mockserver.Config
-	start  time.Time
-	seed   uint64
-	faults []mockserver.Fault
+	cfg        mockserver.Config
+	start      time.Time
+	seed       uint64
+	deviations []mockserver.Deviation
 }
 
 // Option configures NewServer.
@@ -48,9 +48,9 @@ func WithConfig(cfg mockserver.Config) Option { return func(s *settings) { s.cfg
 // WithStart starts the fake clock at t.
 func WithStart(t time.Time) Option { return func(s *settings) { s.start = t } }
 
-// WithFault starts a mock that breaks the contract on purpose (see mockserver.WithFault).
-func WithFault(faults ...mockserver.Fault) Option {
-	return func(s *settings) { s.faults = append(s.faults, faults...) }
+// WithDeviation starts a mock that breaks the contract on purpose (see mockserver.WithDeviation).
+func WithDeviation(deviations ...mockserver.Deviation) Option {
+	return func(s *settings) { s.deviations = append(s.deviations, deviations...) }
 }
 
 // WithSeed changes the seed of ids and tokens (default 1).
@@ -69,7 +69,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	set.cfg.BaseURL = "http://" + hs.Listener.Addr().String()
 	mock, err := mockserver.New(set.cfg,
 		mockserver.WithClock(fake), mockserver.WithSeed(set.seed), mockserver.WithStrictResponses(),
-		mockserver.WithLogger(testLogger(t)), mockserver.WithFault(set.faults...))
+		mockserver.WithLogger(testLogger(t)), mockserver.WithDeviation(set.deviations...))
 	if err != nil {
 		t.Fatalf("mockservertest: %v", err)
 	}

@@ -87,7 +87,7 @@ func Parse(list string) (Set, error) {
 			continue
 		}
 		if _, ok := All[Kind(name)]; !ok {
-			return nil, fmt.Errorf("unknown fault %q (have %s)", name, strings.Join(Names(), ", "))
+			return nil, fmt.Errorf("unknown deviation %q (have %s)", name, strings.Join(Names(), ", "))
 		}
 		s[Kind(name)] = true
 	}

@@ -128,7 +128,7 @@ func TestKernel(t *testing.T) {
 		{name: "a method the flow type does not offer", method: "oidc", token: "tok", code: apierr.MethodNotEnabled, continueFlow: true, state: flow.ChooseMethod},
 		{name: "a method not offered in this state never runs", method: "hidden", token: "tok", code: apierr.MethodNotEnabled, continueFlow: true, state: flow.ChooseMethod},
 		{name: "a wrong CSRF token stops the submit before the method", method: "wrong", token: "forged", code: apierr.CSRFViolation, state: flow.ChooseMethod},
-		{name: "the csrf-not-enforced fault relaxes the check, and only it", method: "wrong", token: "forged", rules: deviation.RulesOf(deviation.Set{deviation.CSRFNotEnforced: true}),
+		{name: "the csrf-not-enforced deviation relaxes the check, and only it", method: "wrong", token: "forged", rules: deviation.RulesOf(deviation.Set{deviation.CSRFNotEnforced: true}),
 			code: apierr.InvalidCode, continueFlow: true, state: flow.ChooseMethod, failures: 1},
 		{name: "a failed method's counting is stored, and the form shown again", method: "wrong", token: "tok", code: apierr.InvalidCode, continueFlow: true, state: flow.ChooseMethod, failures: 1},
 		{name: "400 _009 points to a fresh flow instead", method: "expired", token: "tok", code: apierr.FlowExpired, state: flow.ChooseMethod, failures: 1},

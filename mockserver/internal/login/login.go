@@ -467,7 +467,7 @@ func (s *Service) reauthenticate(st *kernel.Step, ident identity.Identity, m ses
 	return signedIn(ident, ses), nil
 }
 
-// strong is a completed method that brings aal2 — unless the aal-not-raised fault is on.
+// strong is a completed method that brings aal2 — unless the aal-not-raised deviation is on.
 func strong(w *tenant.World, method string, at time.Time) session.Method {
 	m := auth.Method(method, session.AAL2, at)
 	if !w.Rules.RaiseAAL {

@@ -40,9 +40,9 @@ type Store struct {
 	limits Limits
 	budget *Budget // shared by every tenant; nil is unbounded
 	now    func() time.Time
-	// KeepExpiredFlows makes expired flows usable: the expiry-ignored fault, never set otherwise.
+	// KeepExpiredFlows makes expired flows usable: the expiry-ignored deviation, never set otherwise.
 	KeepExpiredFlows bool
-	// FoldUnicode compares addresses after Unicode lower-casing: the unicode-folding fault,
+	// FoldUnicode compares addresses after Unicode lower-casing: the unicode-folding deviation,
 	// never set otherwise.
 	FoldUnicode bool
 

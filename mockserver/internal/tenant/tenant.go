@@ -28,7 +28,7 @@ type World struct {
 	Faults  *Faults
 	Journal *Journal
 	// Rules are the provider's rules this world keeps: all of them, unless the mock was built to
-	// break the contract on purpose (mockserver.WithFault).
+	// break the contract on purpose (mockserver.WithDeviation).
 	Rules deviation.Rules
 }
 

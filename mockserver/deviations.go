@@ -10,68 +10,69 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/deviation"
 )
 
-// Fault is a deliberate deviation from the contract. A mock built WithFault is wrong on
-// purpose, so that the conformance suite can be shown to catch each deviation; never use one to
-// develop against.
-type Fault = deviation.Kind
+// Deviation is a deliberate deviation from the contract. A mock built WithDeviation is wrong on
+// purpose, so that the conformance suite can be shown to catch each one; never use one to
+// develop against. (Faults are something else: documented errors or latency armed through the
+// control plane, which a correct provider may also answer.)
+type Deviation = deviation.Kind
 
-// The faults the mock can inject.
+// The deviations the mock can make.
 const (
-	FaultWrongCode         = deviation.WrongCode
-	FaultWrongStatus       = deviation.WrongStatus
-	FaultMissingField      = deviation.MissingField
-	FaultUndeclaredField   = deviation.UndeclaredField
-	FaultMissingRequestID  = deviation.MissingRequestID
-	FaultWrongContentType  = deviation.WrongContentType
-	FaultCSRFNotEnforced   = deviation.CSRFNotEnforced
-	FaultExpiryIgnored     = deviation.ExpiryIgnored
-	FaultLogoutNotRevoking = deviation.LogoutNotRevoking
-	FaultEnumerationLeak   = deviation.EnumerationLeak
-	FaultAALNotRaised      = deviation.AALNotRaised
-	FaultStepUpNotEnforced = deviation.StepUpNotEnforced
-	FaultTOTPReplay        = deviation.TOTPReplay
-	FaultSecondFactorReset = deviation.SecondFactorReset
-	FaultUnicodeFolding    = deviation.UnicodeFolding
-	FaultRecoveryStripsMFA = deviation.RecoveryStripsMFA
-	FaultCodeLoginSkipsMFA = deviation.CodeLoginSkipsMFA
-	FaultCORSAnyOrigin     = deviation.CORSAnyOrigin
-	FaultCacheableSecrets  = deviation.CacheableSecrets
-	FaultWrongMessageIDs   = deviation.WrongMessageIDs
-	FaultWrongRetryAfter   = deviation.WrongRetryAfter
+	DeviationWrongCode         = deviation.WrongCode
+	DeviationWrongStatus       = deviation.WrongStatus
+	DeviationMissingField      = deviation.MissingField
+	DeviationUndeclaredField   = deviation.UndeclaredField
+	DeviationMissingRequestID  = deviation.MissingRequestID
+	DeviationWrongContentType  = deviation.WrongContentType
+	DeviationCSRFNotEnforced   = deviation.CSRFNotEnforced
+	DeviationExpiryIgnored     = deviation.ExpiryIgnored
+	DeviationLogoutNotRevoking = deviation.LogoutNotRevoking
+	DeviationEnumerationLeak   = deviation.EnumerationLeak
+	DeviationAALNotRaised      = deviation.AALNotRaised
+	DeviationStepUpNotEnforced = deviation.StepUpNotEnforced
+	DeviationTOTPReplay        = deviation.TOTPReplay
+	DeviationSecondFactorReset = deviation.SecondFactorReset
+	DeviationUnicodeFolding    = deviation.UnicodeFolding
+	DeviationRecoveryStripsMFA = deviation.RecoveryStripsMFA
+	DeviationCodeLoginSkipsMFA = deviation.CodeLoginSkipsMFA
+	DeviationCORSAnyOrigin     = deviation.CORSAnyOrigin
+	DeviationCacheableSecrets  = deviation.CacheableSecrets
+	DeviationWrongMessageIDs   = deviation.WrongMessageIDs
+	DeviationWrongRetryAfter   = deviation.WrongRetryAfter
 )
 
-// Faults describes every fault by name.
-func Faults() map[Fault]string { return deviation.All }
+// Deviations describes every deviation by name.
+func Deviations() map[Deviation]string { return deviation.All }
 
-// ParseFaults reads a comma-separated list of fault names.
-func ParseFaults(list string) ([]Fault, error) {
+// ParseDeviations reads a comma-separated list of deviation names.
+func ParseDeviations(list string) ([]Deviation, error) {
 	set, err := deviation.Parse(list)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Fault, 0, len(set))
+	out := make([]Deviation, 0, len(set))
 	for k := range set {
 		out = append(out, k)
 	}
 	return out, nil
 }
 
-// WithFault makes the mock break the contract in the given ways (on every tenant).
-func WithFault(faults ...Fault) Option {
+// WithDeviation makes the mock break the contract in the given ways (on every tenant).
+func WithDeviation(deviations ...Deviation) Option {
 	return func(o *options) {
-		if o.faults == nil {
-			o.faults = deviation.Set{}
+		if o.deviations == nil {
+			o.deviations = deviation.Set{}
 		}
-		for _, f := range faults {
-			o.faults[f] = true
+		for _, d := range deviations {
+			o.deviations[d] = true
 		}
 	}
 }
 
-// deviate applies the transport faults to flow API answers on their way out, after the mock's
+// deviate applies the transport deviations to flow API answers on their way out, after the mock's
 // own strict check, as a faulty server would send them. The control plane is left alone.
 func (s *Server) deviate(next http.Handler) http.Handler {
-	f := s.opts.faults
+	f := s.opts.deviations
 	if !f.Has(deviation.WrongCode) && !f.Has(deviation.WrongStatus) && !f.Has(deviation.MissingField) &&
 		!f.Has(deviation.UndeclaredField) && !f.Has(deviation.MissingRequestID) && !f.Has(deviation.WrongContentType) &&
 		!f.Has(deviation.WrongMessageIDs) && !f.Has(deviation.WrongRetryAfter) {
