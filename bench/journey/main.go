@@ -34,6 +34,7 @@ func main() {
 		mu        sync.Mutex
 		latencies []time.Duration
 		failures  int
+		firstErr  error
 		wg        sync.WaitGroup
 	)
 	for range *conns {
@@ -46,6 +47,9 @@ func main() {
 				mu.Lock()
 				if err != nil {
 					failures++
+					if firstErr == nil {
+						firstErr = err
+					}
 				} else {
 					latencies = append(latencies, time.Since(start))
 				}
@@ -63,6 +67,9 @@ func main() {
 	}
 	fmt.Printf("%-28s %10.2f journeys/s   p50 %s  p99 %s  (%d journeys, %d failed)\n", "password-login journey",
 		float64(len(latencies))/duration.Seconds(), pct(0.50), pct(0.99), len(latencies), failures)
+	if firstErr != nil {
+		fmt.Fprintln(os.Stderr, "journey: first failure:", firstErr)
+	}
 }
 
 // journey is create → submit password → whoami; any unexpected answer is an error.
@@ -120,7 +127,7 @@ func call(c *http.Client, method, url, body, token string, into any) error {
 		return err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s %s: %d", method, url, resp.StatusCode)
+		return fmt.Errorf("%s %s: %d %.300s", method, url, resp.StatusCode, data)
 	}
 	if into != nil {
 		return json.Unmarshal(data, into)

@@ -184,13 +184,27 @@ type Fields struct {
 	LookupSecret  string `json:"lookup_secret"`
 	WebAuthnLogin string `json:"webauthn_login"`
 	Code          string `json:"code"`
+
+	checked *checked // set by Submit for the password method
 }
 
 // CSRF is the token the form carried.
 func (f Fields) CSRF() string { return f.CSRFToken }
 
+// checked is a password verified before the submit takes the tenant's lock: Argon2id costs
+// about a millisecond and a MiB, and doing it under the lock would serialise every sign-in of
+// the tenant. It is only a verdict on one hash; the submit uses it if the identity still has
+// that hash, and counts, locks out and signs in under the lock as always.
+type checked struct {
+	hash string
+	ok   bool
+}
+
 // Submit runs one login method against a flow.
 func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, cmd Command) (Result, error) {
+	if cmd.Method == "password" {
+		cmd.Body.checked = s.check(ctx, w, cmd.Body.Identifier, cmd.Body.Password)
+	}
 	d, err := kernel.Run(ctx, s.flowType(), w, req, id, cmd)
 	if err != nil {
 		return Result{}, err
@@ -229,11 +243,46 @@ func (s *Service) flowType() *kernel.Type[Fields, ui.SecondFactors] {
 // awaitsSecondFactor reports whether the flow completed a first factor and waits for a second.
 func awaitsSecondFactor(f *flow.Flow) bool { return f.RequestedAAL == "aal2" && f.IdentityID != "" }
 
+// check verifies password against the hash of the identity identifier names — or, for an
+// unknown identifier, against DummyHash, so that both take as long (REQ-LOGIN-003) — outside
+// the lock. A submit that will be refused before verifying (rate limited, locked) is not
+// verified, so refused attempts cost no hashing.
+func (s *Service) check(ctx context.Context, w *tenant.World, identifier, password string) *checked {
+	var (
+		hash    string
+		refused bool
+	)
+	err := w.Store.Read(ctx, func(tx *store.Tx) error {
+		ident, found := tx.IdentityByIdentifier(identifier)
+		hash = s.DummyHash
+		if found {
+			hash = ident.PasswordHash
+		}
+		refused = found && ident.Locked(tx.Now) || tx.Spent(loginLimitKey(identifier), s.Policy.SubmitsPerMin)
+		return nil
+	})
+	if err != nil || refused {
+		return nil
+	}
+	return &checked{hash: hash, ok: identity.Verify(hash, password)}
+}
+
+// verify is b's password checked against hash, with the verdict reached outside the lock when
+// it was for this very hash.
+func (b Fields) verify(hash string) bool {
+	if b.checked != nil && b.checked.hash == hash {
+		return b.checked.ok
+	}
+	return identity.Verify(hash, b.Password)
+}
+
+func loginLimitKey(identifier string) string { return "login:" + identity.NormalizeEmail(identifier) }
+
 // password is the first factor (REQ-LOGIN-002 … REQ-LOGIN-005, REQ-LOGIN-007).
 func (s *Service) password(st *kernel.Step, b Fields) (kernel.Outcome, error) {
 	tx, f := st.Tx, st.Flow
 	f.SetValue("identifier", b.Identifier)
-	headers, over := limit.Hit(tx, "login:"+identity.NormalizeEmail(b.Identifier), s.Policy.SubmitsPerMin, time.Minute, "Too many login attempts. Try again later.")
+	headers, over := limit.Hit(tx, loginLimitKey(b.Identifier), s.Policy.SubmitsPerMin, time.Minute, "Too many login attempts. Try again later.")
 	if over != nil {
 		return kernel.Outcome{}, over
 	}
@@ -242,9 +291,9 @@ func (s *Service) password(st *kernel.Step, b Fields) (kernel.Outcome, error) {
 		return kernel.Outcome{}, s.locked(tx, f, ident)
 	}
 	if !found {
-		identity.Verify(s.DummyHash, b.Password)
+		b.verify(s.DummyHash)
 	}
-	if !found || !identity.Verify(ident.PasswordHash, b.Password) {
+	if !found || !b.verify(ident.PasswordHash) {
 		if found {
 			if err := s.countFailure(tx, f, &ident); err != nil {
 				return kernel.Outcome{}, err

@@ -349,6 +349,12 @@ func (tx *Tx) Hit(key string, limit int, per time.Duration) (ok bool, remaining 
 	return w.count <= limit, remaining, w.resetAt
 }
 
+// Spent reports whether key's current window has used up limit, without counting.
+func (tx *Tx) Spent(key string, limit int) bool {
+	w, found := tx.s.windows[key]
+	return found && tx.Now.Before(w.resetAt) && w.count >= limit
+}
+
 // UsableFlow loads the flow id of type t for a get or a submit. found is false for an unknown
 // id (or one of another type). An expired or consumed flow is not returned: a fresh flow with
 // the same parameters is stored instead and its id returned in fresh, for `use_flow_id`.
