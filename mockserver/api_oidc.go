@@ -4,12 +4,17 @@ import (
 	"context"
 
 	"github.com/avnology/idflows/gen/api"
-	"github.com/avnology/idflows/mockserver/internal/apierr"
 )
 
-// CompleteOidcFlow is the social provider's callback. The mock offers no social provider (the
-// oidc method answers 400 _013), so no sign-in can be in progress and every state is unknown:
-// 404 _901, as REQ-OIDC-002 asks of an unknown state.
-func (a *flowAPI) CompleteOidcFlow(context.Context, api.CompleteOidcFlowRequestObject) (api.CompleteOidcFlowResponseObject, error) {
-	return nil, apierr.New(apierr.NotFound, "No social sign-in is in progress with this state.")
+// CompleteOidcFlow is the social provider's callback: it completes the flow the state names
+// and sends the browser on (303), with the session cookie of a completed sign-in.
+func (a *flowAPI) CompleteOidcFlow(ctx context.Context, req api.CompleteOidcFlowRequestObject) (api.CompleteOidcFlowResponseObject, error) {
+	c := callFrom(ctx)
+	res, err := a.s.callback.Complete(ctx, c.world, c.req, req.Provider, req.Params.Code, req.Params.State)
+	if err != nil {
+		return nil, err
+	}
+	a.s.answerEffects(c, res.Effects)
+	c.header.Set("Location", res.Location)
+	return api.CompleteOidcFlow303Response{}, nil
 }

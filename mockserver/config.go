@@ -54,6 +54,28 @@ type Config struct {
 	Control Control
 	// Version is what /_mock/health reports: the binary's own ("dev" when unset).
 	Version string
+	// OIDC are the social providers (D11).
+	OIDC OIDC
+	// UIURL is the frontend a browser continues a flow in ({UIURL}/login?flow=…) and lands on
+	// after a social sign-in without return_to: BaseURL + "/ui" by default.
+	UIURL string
+}
+
+// OIDC configures social sign-in. Both nil: the built-in providers google and github.
+type OIDC struct {
+	// BuiltIn names the test providers the mock serves itself under /_mock/oidc/{name}/, with
+	// itself registered as their client.
+	BuiltIn []string
+	// External are real providers with the mock registered as a client; one named like a
+	// built-in takes its place.
+	External []OIDCProvider
+}
+
+// OIDCProvider is an external provider: its issuer (where /.well-known/openid-configuration
+// is) and the mock's client registration there. Its redirect URI is
+// {BaseURL}/v1/flows/oidc/callback/{Name}.
+type OIDCProvider struct {
+	Name, Issuer, ClientID, ClientSecret string
 }
 
 // Control guards the control plane (REQ-CTL-001, REQ-CTL-002). Health, readiness and the
@@ -93,6 +115,7 @@ func DefaultConfig() Config {
 		PasswordHashMemoryKiB:  1024,
 		PasswordHashIterations: 1,
 		MaxBodyBytes:           1 << 20,
+		OIDC:                   OIDC{BuiltIn: []string{"google", "github"}},
 	}
 }
 

@@ -129,10 +129,12 @@ func TestSubmitLoginFlowPassword(t *testing.T) {
 		assert.Equal(t, http.StatusForbidden, r.status)
 		assert.Equal(t, "AVNOLOGY_AUTH_003", r.code())
 	})
-	t.Run("case=method not enabled", func(t *testing.T) {
+	t.Run("case=method not offered once a code was sent", func(t *testing.T) {
 		b := newBrowser(t, srv)
 		f, csrf := b.flow("login")
-		r := b.submit("login", f.str("id"), "oidc", map[string]any{"provider": "google", "csrf_token": csrf})
+		sent := b.submit("login", f.str("id"), "code", map[string]any{"identifier": "jane@acme.com", "csrf_token": csrf})
+		require.Equal(t, "sent_email", sent.str("continue_flow", "state"))
+		r := b.submit("login", f.str("id"), "password", map[string]any{"identifier": "jane@acme.com", "password": personaPassword, "csrf_token": csrf})
 		assert.Equal(t, http.StatusBadRequest, r.status)
 		assert.Equal(t, "AVNOLOGY_AUTH_013", r.code())
 	})

@@ -19,14 +19,15 @@ import (
 func (s *Server) routes() http.Handler {
 	// Each wraps the next: the first listed sees the request first and the answer last.
 	return chain(s.router(),
-		s.deviate,      // transport deviations, applied to the finished answer
-		s.requestID,    // X-Request-Id, the log line and the journal entry
-		s.recoverer,    // a panic is 500 _900
-		s.noStore,      // Cache-Control: no-store
-		s.cors,         // CORS for configured origins, and preflights
-		s.guardControl, // who may use /_mock/
-		s.tenant,       // the request's world and credentials
-		s.limitBody,    // the body, read once and bounded
+		s.deviate,        // transport deviations, applied to the finished answer
+		s.requestID,      // X-Request-Id, the log line and the journal entry
+		s.recoverer,      // a panic is 500 _900
+		s.noStore,        // Cache-Control: no-store
+		s.serveProviders, // the built-in social providers, under /_mock/oidc/
+		s.cors,           // CORS for configured origins, and preflights
+		s.guardControl,   // who may use /_mock/
+		s.tenant,         // the request's world and credentials
+		s.limitBody,      // the body, read once and bounded
 	)
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/avnology/idflows/mockserver/clock"
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
+	"github.com/avnology/idflows/mockserver/internal/callback"
 	"github.com/avnology/idflows/mockserver/internal/codeflow"
 	"github.com/avnology/idflows/mockserver/internal/codes"
 	"github.com/avnology/idflows/mockserver/internal/flow"
@@ -26,6 +27,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 	"github.com/avnology/idflows/mockserver/internal/ui"
 	"github.com/avnology/idflows/mockserver/internal/verification"
+	"github.com/avnology/idflows/mockserver/oidcprovider"
 	"github.com/avnology/idflows/openapi/contract"
 )
 
@@ -49,7 +51,10 @@ type Server struct {
 	recovery     *codeflow.Engine
 	verification *codeflow.Engine
 	render       ui.Renderer
-	handler      http.Handler
+	callback     *callback.Service
+	// providers are the built-in social providers, served under /_mock/oidc/{name}/.
+	providers map[string]*oidcprovider.Provider
+	handler   http.Handler
 }
 
 // New builds the mock. It loads and compiles the contracts once; requests never parse them.
@@ -97,7 +102,17 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	for _, origin := range cfg.CORSOrigins {
 		s.origins[strings.TrimRight(origin, "/")] = true
 	}
-	render := ui.Renderer{BaseURL: cfg.BaseURL}
+	if cfg.UIURL == "" {
+		cfg.UIURL = cfg.BaseURL + "/ui"
+	}
+	cfg.UIURL = strings.TrimRight(cfg.UIURL, "/")
+	s.cfg = cfg
+	socials, builtIn, err := s.socialProviders()
+	if err != nil {
+		return nil, fmt.Errorf("mockserver: oidc: %w", err)
+	}
+	s.providers = builtIn
+	render := ui.Renderer{BaseURL: cfg.BaseURL, Providers: socials.Names()}
 	rp, err := relyingParty(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("mockserver: webauthn: %w", err)
@@ -117,8 +132,10 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		policy.SubmitsPerMin = cfg.LoginLimit
 	}
 	s.login = &login.Service{Render: render, ReturnTo: allow, Policy: policy, FlowLifetime: lifetime(flow.Login), SessionLifetime: cfg.SessionLifetime,
-		DummyHash: s.hasher(ids.Random{}).Hash("not a password anyone has"), Passkeys: rp}
-	s.registration = &registration.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Registration), SessionLifetime: cfg.SessionLifetime, Passkeys: rp}
+		DummyHash: s.hasher(ids.Random{}).Hash("not a password anyone has"), Passkeys: rp, Social: socials}
+	s.registration = &registration.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Registration),
+		SessionLifetime: cfg.SessionLifetime, Passkeys: rp, Social: socials}
+	s.callback = &callback.Service{Providers: socials, Login: s.login, Registration: s.registration, UIURL: cfg.UIURL}
 	s.settings = &settings.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Settings),
 		BaseURL: cfg.BaseURL, Issuer: "Avnology ID (idflows mock)", Passkeys: rp}
 	s.render = render

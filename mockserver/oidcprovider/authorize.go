@@ -13,7 +13,7 @@ import (
 // mock's tenant, whose accounts the page lists (an extension a real provider ignores).
 type authRequest struct {
 	responseType, clientID, redirectURI, scope, state, nonce string
-	challenge, challengeMethod, loginHint, realm           string
+	challenge, challengeMethod, loginHint, realm             string
 }
 
 func authRequestOf(v url.Values) authRequest {

@@ -60,11 +60,13 @@ type Machine struct {
 var Machines = map[Type]Machine{
 	Login: {Initial: ChooseMethod, Transitions: []Transition{
 		{ChooseMethod, ChooseMethod, "first factor accepted, second factor required (requested_aal: aal2)"},
+		{ChooseMethod, ChooseMethod, "oidc: sent to the provider, or back from it unmerged"},
 		{ChooseMethod, SentEmail, "code: identifier submitted"},
 		{SentEmail, SentEmail, "code: resent"},
 		{SentEmail, ChooseMethod, "code accepted, second factor required (requested_aal: aal2)"},
 	}},
 	Registration: {Initial: ShowForm, Transitions: []Transition{
+		{ShowForm, ShowForm, "oidc: sent to the provider"},
 		{ShowForm, SentEmail, "code: traits submitted"},
 		{SentEmail, SentEmail, "code: traits submitted again (a new code, to the address now given)"},
 	}},
@@ -147,6 +149,11 @@ type Flow struct {
 	// NewIdentityID is the id a passkey registration gives the account it creates (the
 	// credential's user handle is fixed before the account exists).
 	NewIdentityID string
+
+	// OIDC is a social sign-in in progress: the provider the browser was sent to, the secret
+	// part of the state it must bring back, and what the answer must prove (the ID token's
+	// nonce, the PKCE verifier of the code).
+	OIDCProvider, OIDCState, OIDCNonce, OIDCVerifier string
 
 	// Messages are flow-level; FieldMessages and Values re-render the form after an error.
 	Messages      []Message

@@ -51,6 +51,13 @@ type Identity struct {
 	TOTPLastStep  int64    // the last accepted time step, so a code cannot be replayed
 	LookupSecrets []string // unused recovery codes
 	WebAuthn      []WebAuthnCredential
+	// Social are the provider accounts linked to the identity (D11).
+	Social []SocialLink
+}
+
+// SocialLink is an account at a social provider, named by the provider's subject.
+type SocialLink struct {
+	Provider, Subject string
 }
 
 // WebAuthnCredential is a registered passkey or security key.
@@ -105,6 +112,9 @@ func (i *Identity) Credentials() []string {
 	}
 	if len(i.WebAuthn) > 0 {
 		out = append(out, "webauthn")
+	}
+	if len(i.Social) > 0 {
+		out = append(out, "oidc")
 	}
 	return out
 }

@@ -27,11 +27,13 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/registration"
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/session"
+	"github.com/avnology/idflows/mockserver/internal/social"
 	"github.com/avnology/idflows/mockserver/internal/settings"
 	"github.com/avnology/idflows/mockserver/internal/store"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 	"github.com/avnology/idflows/mockserver/internal/ui"
 	"github.com/avnology/idflows/mockserver/internal/verification"
+	"github.com/avnology/idflows/mockserver/oidcprovider"
 )
 
 // submitter submits a JSON command to a flow of one type, as the adapters do after decoding.
@@ -79,16 +81,21 @@ func reachable(t flow.Type) []situation {
 // TestFlowTypesOverStatesAndMethods submits every method of the contract, with bodies that
 // take each of its branches, to every flow type in every state its machine reaches (and a login
 // awaiting its second factor). Whatever the combination, the answer is a success or a client
-// error of the envelope — never a bug —, the flow only moves along its machine, oidc is not
-// offered (no provider yet), and every method a flow type offers is reached in some state.
+// error of the envelope — never a bug —, the flow only moves along its machine, and every
+// method a flow type offers is reached in some state.
 func TestFlowTypesOverStatesAndMethods(t *testing.T) {
 	hasher := identity.Hasher{MemoryKiB: 64, Iterations: 1, Salt: ids.NewSeeded(1).Read}
 	hashers := func(ids.Source) identity.Hasher { return hasher }
 	render := ui.Renderer{BaseURL: "http://localhost:4433"}
 	rp, err := passkey.New("localhost", "test", []string{render.BaseURL})
 	require.NoError(t, err)
-	lg := &login.Service{Render: render, Policy: login.DefaultPolicy, FlowLifetime: time.Hour, SessionLifetime: time.Hour, DummyHash: hasher.Hash("dummy"), Passkeys: rp}
-	rg := &registration.Service{Render: render, Hasher: hashers, FlowLifetime: time.Hour, SessionLifetime: time.Hour, Passkeys: rp}
+	google, err := oidcprovider.New(oidcprovider.Config{Issuer: "http://localhost:4433/_mock/oidc/google",
+		Clients: []oidcprovider.Client{{ID: "mock", Secret: "s", RedirectURIs: []string{"http://localhost:4433/v1/flows/oidc/callback/google"}}}})
+	require.NoError(t, err)
+	socials := social.Providers{"google": social.New(social.Config{Name: "google", Issuer: google.Issuer(), ClientID: "mock", ClientSecret: "s",
+		RedirectURL: "http://localhost:4433/v1/flows/oidc/callback/google", HTTPClient: social.InProcess(google)})}
+	lg := &login.Service{Render: render, Policy: login.DefaultPolicy, FlowLifetime: time.Hour, SessionLifetime: time.Hour, DummyHash: hasher.Hash("dummy"), Passkeys: rp, Social: socials}
+	rg := &registration.Service{Render: render, Hasher: hashers, FlowLifetime: time.Hour, SessionLifetime: time.Hour, Passkeys: rp, Social: socials}
 	se := &settings.Service{Render: render, Hasher: hashers, FlowLifetime: time.Hour, BaseURL: render.BaseURL, Issuer: "test", Passkeys: rp}
 	steps := codes.Steps{Sent: ui.InfoRecoverySent, Asks: "email", Errors: codes.Errors{Wrong: apierr.InvalidRecoveryCode, Expired: apierr.RecoveryCodeExpired, Invalid: ui.ErrRecoveryCode},
 		Message: codes.Message{Template: "recovery_code", Subject: "s", Text: "%s"}}
@@ -109,7 +116,7 @@ func TestFlowTypesOverStatesAndMethods(t *testing.T) {
 		{flow.Login, decoded(func(ctx context.Context, w *tenant.World, req request.Request, id string, cmd login.Command) error {
 			_, err := lg.Submit(ctx, w, req, id, cmd)
 			return err
-		}), []string{"password", "code", "totp", "lookup_secret", "webauthn"}, []string{
+		}), []string{"password", "code", "totp", "lookup_secret", "webauthn", "oidc"}, []string{
 			`{"method":"password","body":{"identifier":"jane@acme.com","password":"` + password + `"}}`,
 			`{"method":"password","body":{"identifier":"jane@acme.com","password":"wrong"}}`,
 			`{"method":"password","body":{"identifier":"nobody@acme.com","password":"wrong"}}`,
@@ -120,11 +127,12 @@ func TestFlowTypesOverStatesAndMethods(t *testing.T) {
 			`{"method":"lookup_secret","body":{"lookup_secret":"nope1234"}}`,
 			`{"method":"webauthn","body":{"webauthn_login":"{}"}}`,
 			`{"method":"oidc","body":{"provider":"google"}}`,
+			`{"method":"oidc","body":{"provider":"myspace"}}`,
 		}, []situation{awaiting}},
 		{flow.Registration, decoded(func(ctx context.Context, w *tenant.World, req request.Request, id string, cmd registration.Command) error {
 			_, err := rg.Submit(ctx, w, req, id, cmd)
 			return err
-		}), []string{"password", "code", "webauthn"}, []string{
+		}), []string{"password", "code", "webauthn", "oidc"}, []string{
 			`{"method":"password","body":{"traits":{"email":"new@acme.com"},"password":"` + password + `"}}`,
 			`{"method":"password","body":{"traits":{"email":"jane@acme.com"},"password":"` + password + `"}}`,
 			`{"method":"password","body":{"traits":{"email":"new@acme.com"},"password":"short"}}`,
@@ -204,7 +212,7 @@ func TestFlowTypesOverStatesAndMethods(t *testing.T) {
 					if e == nil || e.Code != apierr.MethodNotEnabled {
 						reached[method.Method] = true
 					}
-					if method.Method == "oidc" {
+					if method.Method == "oidc" && ft.typ == flow.Settings { // linking is not built yet
 						require.NotNil(t, e)
 						assert.Equal(t, apierr.MethodNotEnabled, e.Code)
 					}

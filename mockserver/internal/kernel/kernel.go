@@ -64,6 +64,8 @@ type Outcome struct {
 	Identity identity.Identity
 	// Next is a flow the answer continues with (the settings flow after a recovery).
 	Next *flow.Flow
+	// Redirect is where the answer sends the client: a social provider's authorize URL.
+	Redirect string
 	// RateLimit are the rate-limit headers of the step (REQ-LIMIT-001).
 	RateLimit http.Header
 }
@@ -151,6 +153,14 @@ func (d Done[V]) SignedIn() (*api.Session, *string) {
 	return &out, returnTo
 }
 
+// Redirect is the answer's redirect to a social provider, or nil.
+func (d Done[V]) Redirect() *api.Redirect {
+	if d.Outcome.Redirect == "" {
+		return nil
+	}
+	return &api.Redirect{Url: d.Outcome.Redirect, Reason: api.RedirectReasonOidc}
+}
+
 // Run runs one submit of cmd against the flow id.
 func Run[F Fields, V any](ctx context.Context, t *Type[F, V], w *tenant.World, req request.Request, id string, cmd Command[F]) (Done[V], error) {
 	var (
@@ -197,16 +207,26 @@ func (t *Type[F, V]) act(st *Step, cmd Command[F]) (Outcome, error) {
 	if err != nil {
 		return o, err
 	}
+	if err := Apply(st.Flow, o); err != nil {
+		return o, fmt.Errorf("kernel: the %s method of a %s flow: %w", cmd.Method, t.Flow, err)
+	}
+	return o, nil
+}
+
+// Apply moves a flow where a successful step's outcome says: through its machine to To (a
+// self-loop too), and consumed once it produced a session (REQ-FLOW-004). A step that says
+// neither is a bug.
+func Apply(f *flow.Flow, o Outcome) error {
 	if o.To == "" && o.Session == nil {
-		return o, fmt.Errorf("kernel: the %s method of a %s flow succeeded without saying where the flow goes", cmd.Method, t.Flow)
+		return errors.New("a step succeeded without saying where the flow goes")
 	}
 	if o.To != "" {
-		if err := st.Flow.MoveTo(o.To); err != nil {
-			return o, err
+		if err := f.MoveTo(o.To); err != nil {
+			return err
 		}
 	}
-	st.Flow.Consumed = o.Session != nil
-	return o, nil
+	f.Consumed = o.Session != nil
+	return nil
 }
 
 // NotOffered is 400 _013: the flow does not offer the method, or not in its state.

@@ -20,6 +20,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/session"
+	"github.com/avnology/idflows/mockserver/internal/social"
 	"github.com/avnology/idflows/mockserver/internal/store"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 	"github.com/avnology/idflows/mockserver/internal/ui"
@@ -51,6 +52,8 @@ type Service struct {
 	DummyHash string
 	// Passkeys is the WebAuthn relying party.
 	Passkeys *passkey.RP
+	// Social are the social providers of the oidc method (D11).
+	Social social.Providers
 
 	once sync.Once
 	typ  *kernel.Type[Fields, ui.SecondFactors]
@@ -184,6 +187,7 @@ type Fields struct {
 	LookupSecret  string `json:"lookup_secret"`
 	WebAuthnLogin string `json:"webauthn_login"`
 	Code          string `json:"code"`
+	Provider      string `json:"provider"`
 
 	checked *checked // set by Submit for the password method
 }
@@ -205,12 +209,15 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 	if cmd.Method == "password" {
 		cmd.Body.checked = s.check(ctx, w, cmd.Body.Identifier, cmd.Body.Password)
 	}
+	if err := s.Social.Prepare(ctx, cmd.Method, cmd.Body.Provider); err != nil {
+		return Result{}, err
+	}
 	d, err := kernel.Run(ctx, s.flowType(), w, req, id, cmd)
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Effects: d.Effects()}
-	if res.Body.Session, res.Body.ReturnTo = d.SignedIn(); res.Body.Session == nil {
+	res := Result{Effects: d.Effects(), Body: api.LoginSubmitResult{Redirect: d.Redirect()}}
+	if res.Body.Session, res.Body.ReturnTo = d.SignedIn(); res.Body.Session == nil && res.Body.Redirect == nil {
 		cf := s.Render.Login(d.Flow, d.View) // the flow goes on: a code was sent, or a second factor is due
 		res.Body.ContinueFlow = &cf
 	}
@@ -219,18 +226,23 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 
 // flowType declares the login flow to the kernel: its methods, and which step offers which —
 // first factors until one succeeded for an identity with a second factor, then second factors
-// only (REQ-LOGIN-002, REQ-SEC-004). oidc is in the contract but not offered (REQ-FLOW-009).
+// only (REQ-LOGIN-002, REQ-SEC-004).
 func (s *Service) flowType() *kernel.Type[Fields, ui.SecondFactors] {
 	s.once.Do(func() {
-		first := func(f *flow.Flow) bool { return !awaitsSecondFactor(f) }
+		// A flow offers what its UI shows: first factors, or — once a code was sent — that
+		// code only, or second factors once a first factor asked for one.
+		first := func(f *flow.Flow) bool { return !awaitsSecondFactor(f) && f.State() != flow.SentEmail }
+		code := func(f *flow.Flow) bool { return !awaitsSecondFactor(f) }
+		webauthn := func(f *flow.Flow) bool { return awaitsSecondFactor(f) || f.State() != flow.SentEmail }
 		s.typ = &kernel.Type[Fields, ui.SecondFactors]{
 			Flow: flow.Login,
 			Methods: map[string]kernel.Method[Fields]{
 				"password":      {Run: s.password, Offered: first},
-				"code":          {Run: s.code, Offered: first},
+				"code":          {Run: s.code, Offered: code},
 				"totp":          {Run: s.totp, Offered: awaitsSecondFactor},
 				"lookup_secret": {Run: s.lookupSecret, Offered: awaitsSecondFactor},
-				"webauthn":      {Run: s.webauthn},
+				"webauthn":      {Run: s.webauthn, Offered: webauthn},
+				"oidc":          {Run: func(st *kernel.Step, b Fields) (kernel.Outcome, error) { return s.Social.Start(st, b.Provider) }, Offered: first},
 			},
 			Load:   kernel.LoadUsable(flow.Login),
 			View:   func(st *kernel.Step) ui.SecondFactors { return secondFactors(st.Tx, *st.Flow) },
@@ -349,6 +361,12 @@ func (s *Service) code(st *kernel.Step, b Fields) (kernel.Outcome, error) {
 		return loginCode.Send(st, codes.Recipient(st.World, b.Identifier, ident, known), ident.ID, known && ident.State == identity.StateActive)
 	}
 	return kernel.Outcome{}, loginCode.Missing()
+}
+
+// SignIn completes a first factor m of ident in a login flow — the social callback's way in:
+// see firstFactor; a second factor is always asked for.
+func (s *Service) SignIn(st *kernel.Step, ident identity.Identity, m session.Method) (kernel.Outcome, error) {
+	return s.firstFactor(st, ident, m, true)
 }
 
 // firstFactor completes a first factor m of ident: it refreshes the session a refresh or aal2

@@ -21,6 +21,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/session"
+	"github.com/avnology/idflows/mockserver/internal/social"
 	"github.com/avnology/idflows/mockserver/internal/store"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 	"github.com/avnology/idflows/mockserver/internal/ui"
@@ -35,6 +36,8 @@ type Service struct {
 	SessionLifetime time.Duration
 	// Passkeys is the WebAuthn relying party.
 	Passkeys *passkey.RP
+	// Social are the social providers of the oidc method (D11).
+	Social social.Providers
 
 	once sync.Once
 	typ  *kernel.Type[Fields, struct{}]
@@ -122,6 +125,7 @@ type Fields struct {
 	Code                        *string     `json:"code"`
 	WebauthnRegister            string      `json:"webauthn_register"`
 	WebauthnRegisterDisplayname *string     `json:"webauthn_register_displayname"`
+	Provider                    string      `json:"provider"`
 }
 
 // CSRF is the token the form carried.
@@ -129,28 +133,34 @@ func (f Fields) CSRF() string { return f.CSRFToken }
 
 // Submit runs one registration method against a flow.
 func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, cmd Command) (Result, error) {
+	if err := s.Social.Prepare(ctx, cmd.Method, cmd.Body.Provider); err != nil {
+		return Result{}, err
+	}
 	d, err := kernel.Run(ctx, s.flowType(), w, req, id, cmd)
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Effects: d.Effects()}
-	if res.Body.Session, res.Body.ReturnTo = d.SignedIn(); res.Body.Session == nil {
+	res := Result{Effects: d.Effects(), Body: api.RegistrationSubmitResult{Redirect: d.Redirect()}}
+	if res.Body.Session, res.Body.ReturnTo = d.SignedIn(); res.Body.Session == nil && res.Body.Redirect == nil {
 		cf := s.Render.Registration(d.Flow) // a sign-up code was sent
 		res.Body.ContinueFlow = &cf
 	}
 	return res, nil
 }
 
-// flowType declares the registration flow to the kernel; oidc is in the contract but not
-// offered (REQ-FLOW-009).
+// inForm: once a sign-up code was sent, the flow shows (and offers) that code only.
+func inForm(f *flow.Flow) bool { return f.State() == flow.ShowForm }
+
+// flowType declares the registration flow to the kernel.
 func (s *Service) flowType() *kernel.Type[Fields, struct{}] {
 	s.once.Do(func() {
 		s.typ = &kernel.Type[Fields, struct{}]{
 			Flow: flow.Registration,
 			Methods: map[string]kernel.Method[Fields]{
-				"password": {Run: s.password},
+				"password": {Run: s.password, Offered: inForm},
 				"code":     {Run: s.code},
-				"webauthn": {Run: s.passkey},
+				"webauthn": {Run: s.passkey, Offered: inForm},
+				"oidc":     {Run: func(st *kernel.Step, b Fields) (kernel.Outcome, error) { return s.Social.Start(st, b.Provider) }, Offered: inForm},
 			},
 			Load:   kernel.LoadUsable(flow.Registration),
 			View:   func(*kernel.Step) struct{} { return struct{}{} },
@@ -274,6 +284,12 @@ func (s *Service) startPasskey(w *tenant.World, f *flow.Flow) error {
 	}
 	f.NewIdentityID = "usr_" + ids.UUID(w.IDs)
 	return s.Passkeys.StartRegistration(w.IDs, f, identity.Identity{ID: f.NewIdentityID, Traits: identity.Traits{Email: "New account"}})
+}
+
+// SignUp stores a new identity and signs it in with m, in a registration or login flow — the
+// social callback's way in (REQ-REG-002).
+func (s *Service) SignUp(st *kernel.Step, ident identity.Identity, m session.Method) (kernel.Outcome, error) {
+	return s.create(st, ident, m)
 }
 
 // create stores the new identity and signs it in with m (REQ-REG-002).

@@ -50,6 +50,7 @@ type Store struct {
 	identities map[string]identity.Identity
 	byEmail    map[string]string
 	byUsername map[string]string
+	bySocial   map[identity.SocialLink]string
 	flows      map[string]*list.Element // values are flow.Flow, in creation order
 	flowOrder  *list.List
 	sessions   map[string]*list.Element // values are session.Session, in creation order
@@ -71,6 +72,7 @@ func (s *Store) reset() {
 	s.identities = map[string]identity.Identity{}
 	s.byEmail = map[string]string{}
 	s.byUsername = map[string]string{}
+	s.bySocial = map[identity.SocialLink]string{}
 	s.flows = map[string]*list.Element{}
 	s.flowOrder = list.New()
 	s.sessions = map[string]*list.Element{}
@@ -208,19 +210,39 @@ func (tx *Tx) PutIdentity(i identity.Identity) error {
 	if other, ok := tx.s.byUsername[username]; ok && username != "" && other != i.ID {
 		return ErrDuplicate
 	}
+	for _, l := range i.Social {
+		if other, ok := tx.s.bySocial[l]; ok && other != i.ID {
+			return ErrDuplicate
+		}
+	}
 	if old, ok := tx.s.identities[i.ID]; ok {
 		delete(tx.s.byEmail, identity.NormalizeEmail(old.Traits.Email))
 		delete(tx.s.byUsername, identity.NormalizeEmail(old.Username))
+		for _, l := range old.Social {
+			delete(tx.s.bySocial, l)
+		}
 	} else if full := tx.s.budget.take(kindIdentities); full != nil {
 		tx.full = full
 		return full
 	}
 	tx.s.identities[i.ID] = i
 	tx.s.byEmail[email] = i.ID
+	for _, l := range i.Social {
+		tx.s.bySocial[l] = i.ID
+	}
 	if username != "" {
 		tx.s.byUsername[username] = i.ID
 	}
 	return nil
+}
+
+// IdentityBySocial returns the identity a provider account is linked to.
+func (tx *Tx) IdentityBySocial(l identity.SocialLink) (identity.Identity, bool) {
+	id, ok := tx.s.bySocial[l]
+	if !ok {
+		return identity.Identity{}, false
+	}
+	return tx.Identity(id)
 }
 
 // Identities returns every identity, oldest first.

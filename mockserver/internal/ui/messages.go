@@ -2,7 +2,11 @@
 // messages (D10), realistic enough that a generic node renderer draws a usable form.
 package ui
 
-import "github.com/avnology/idflows/mockserver/internal/flow"
+import (
+	"strings"
+
+	"github.com/avnology/idflows/mockserver/internal/flow"
+)
 
 // Message catalogue. 4000005 and 1080002 are documented (frozen); the others follow the facts
 // sheet's §7.4 table and are provisional.
@@ -29,4 +33,33 @@ var (
 // TraitLabel is the label of a trait input (1070002 with the trait's title).
 func TraitLabel(title string) flow.Message {
 	return flow.Message{ID: "1070002", Text: title, Type: "info", Context: map[string]any{"title": title}}
+}
+
+// LabelSignInWith is the label of a provider's sign-in button (1010002).
+func LabelSignInWith(provider string) flow.Message {
+	return flow.Message{ID: "1010002", Text: "Sign in with " + ProviderTitle(provider), Type: "info", Context: map[string]any{"provider": provider}}
+}
+
+// LabelSignUpWith is the label of a provider's sign-up button (1040002).
+func LabelSignUpWith(provider string) flow.Message {
+	return flow.Message{ID: "1040002", Text: "Sign up with " + ProviderTitle(provider), Type: "info", Context: map[string]any{"provider": provider}}
+}
+
+// InfoLinkFromSettings is the message of a flow a social sign-in came back to unmerged: the
+// provider's email belongs to an account that must sign in first and link the provider in its
+// settings (REQ-OIDC-003; 1010016, provisional).
+func InfoLinkFromSettings(provider, email string) flow.Message {
+	return flow.Message{ID: "1010016", Type: "info", Context: map[string]any{"provider": provider, "duplicate_identifier": email},
+		Text: "You tried to sign in with " + ProviderTitle(provider) + ", but " + email + " already has an account. Sign in to it first, then link " + ProviderTitle(provider) + " in your settings."}
+}
+
+// ProviderTitle is how a provider is named to people: google → Google, github → GitHub.
+func ProviderTitle(provider string) string {
+	if t, ok := map[string]string{"github": "GitHub", "gitlab": "GitLab", "linkedin": "LinkedIn"}[provider]; ok {
+		return t
+	}
+	if provider == "" {
+		return provider
+	}
+	return strings.ToUpper(provider[:1]) + provider[1:]
 }

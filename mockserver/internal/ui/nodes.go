@@ -176,7 +176,18 @@ func (t textNode) node(flow.Flow) api.UiNode {
 	return union(n)
 }
 
-func loginNodes(f flow.Flow, second SecondFactors, baseURL string) []api.UiNode {
+// socialButtons are the oidc group's buttons, one per provider (label is 1010002 "Sign in
+// with …" or 1040002 "Sign up with …").
+func socialButtons(providers []string, label func(provider string) flow.Message) []element {
+	out := make([]element, 0, len(providers))
+	for _, p := range providers {
+		l := label(p)
+		out = append(out, input{group: api.UiNodeGroupOidc, name: "provider", typ: api.UiNodeInputAttributesTypeSubmit, value: p, label: &l})
+	}
+	return out
+}
+
+func loginNodes(f flow.Flow, second SecondFactors, baseURL string, providers []string) []api.UiNode {
 	inputs := []element{csrf(f)}
 	if f.RequestedAAL == "aal2" && f.IdentityID != "" {
 		if second.TOTP {
@@ -208,6 +219,7 @@ func loginNodes(f flow.Flow, second SecondFactors, baseURL string) []api.UiNode 
 		submit(api.UiNodeGroupPassword, "password", LabelSignIn),
 		submit(api.UiNodeGroupCode, "code", LabelSendCode),
 	)
+	inputs = append(inputs, socialButtons(providers, LabelSignInWith)...)
 	inputs = append(inputs, webauthnLogin(f, baseURL, LabelPasskeyLogin)...)
 	return render(f, inputs)
 }
@@ -226,7 +238,7 @@ func codeStep(address, resend string) []element {
 	return els
 }
 
-func registrationNodes(f flow.Flow, baseURL string) []api.UiNode {
+func registrationNodes(f flow.Flow, baseURL string, providers []string) []api.UiNode {
 	if f.State() == flow.SentEmail {
 		return render(f, append([]element{csrf(f)}, codeStep(f.CodeAddress, "")...))
 	}
@@ -242,6 +254,7 @@ func registrationNodes(f flow.Flow, baseURL string) []api.UiNode {
 		submit(api.UiNodeGroupPassword, "password", LabelSignUp),
 		submit(api.UiNodeGroupCode, "code", LabelSignUpWithCode),
 	}
+	els = append(els, socialButtons(providers, LabelSignUpWith)...)
 	return render(f, append(els, webauthnRegister(f, baseURL, LabelPasskeySignUp)...))
 }
 

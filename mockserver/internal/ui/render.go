@@ -9,6 +9,8 @@ import (
 type Renderer struct {
 	// BaseURL is the server's public base URL; ui.action is built on it.
 	BaseURL string
+	// Providers are the social providers login and registration offer, in order.
+	Providers []string
 }
 
 func (r Renderer) container(f flow.Flow, nodes []api.UiNode) api.UiContainer {
@@ -51,7 +53,7 @@ func (r Renderer) Login(f flow.Flow, second SecondFactors) api.LoginFlow {
 		IssuedAt: f.IssuedAt, ExpiresAt: f.ExpiresAt, ReturnTo: optional(f.ReturnTo),
 		OrganizationId: f.OrganizationID, Active: f.Active, Refresh: f.Refresh,
 		RequestedAal: api.RequestedAal(f.RequestedAAL), Oauth2LoginChallenge: optional(f.LoginChallenge),
-		Ui: r.container(f, loginNodes(f, second, r.BaseURL)),
+		Ui: r.container(f, loginNodes(f, second, r.BaseURL, r.Providers)),
 	}
 }
 
@@ -61,7 +63,7 @@ func (r Renderer) Registration(f flow.Flow) api.RegistrationFlow {
 		Id: f.ID, Type: api.Registration, State: api.RegistrationFlowState(f.State()),
 		IssuedAt: f.IssuedAt, ExpiresAt: f.ExpiresAt, ReturnTo: optional(f.ReturnTo),
 		OrganizationId: optional(f.OrganizationID), Oauth2LoginChallenge: optional(f.LoginChallenge),
-		Ui: r.container(f, registrationNodes(f, r.BaseURL)),
+		Ui: r.container(f, registrationNodes(f, r.BaseURL, r.Providers)),
 	}
 }
 
