@@ -43,7 +43,7 @@ conform: build
 	for i in $$(seq 50); do url=$$(sed -n 's/^idflows mock ready on \([^ ]*\).*/\1/p' $$out); [ -n "$$url" ] && break; sleep 0.1; done; \
 	[ -n "$$url" ] || { cat $$out; kill $$pid; exit 1; }; \
 	./bin/idflows conform --target $$url --control $$url --inbox mock \
-		--webauthn-rp-id localhost --webauthn-origin $$url --allow-skips \
+		--webauthn-rp-id localhost --webauthn-origin $$url \
 		--waivers mockserver/conformance-waivers.yaml --report-dir out/conformance; code=$$?; \
 	kill $$pid; exit $$code
 

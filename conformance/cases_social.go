@@ -3,6 +3,7 @@ package conformance
 import (
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 func init() {
@@ -30,6 +31,80 @@ func init() {
 			Run: func(t *T) {
 				r := t.Browser().Do(Request{Method: http.MethodGet, Path: "/v1/flows/oidc/callback/google", Deliberate: true})
 				t.ExpectError(r, 400, "AVNOLOGY_AUTH_902", "a callback without parameters")
+			}},
+	)
+}
+
+// socialSignIn starts a social sign-in in a flow of kind in browser a, completes it at the
+// provider with account, and returns the flow and the target's answer to the callback.
+func socialSignIn(t *T, a *Agent, kind string, query url.Values, account SocialAccount) (*Flow, *Response, Request) {
+	f := a.MustCreateFlow(kind, query)
+	r := a.Submit(f, "oidc", map[string]any{"provider": t.target.OIDCProvider})
+	t.RequireStatus(r, 200, "choosing the provider")
+	cb, err := t.target.Social.Authorize(t.Context(), t.scope, r.Str("redirect.url"), account)
+	if err != nil {
+		t.Fatalf("at the provider: %v", err)
+	}
+	req := t.callbackRequest(cb)
+	return f, a.Do(req), req
+}
+
+// callbackRequest is the browser's request for the callback URL a provider redirected to.
+func (t *T) callbackRequest(callback string) Request {
+	u, err := url.Parse(callback)
+	if err != nil || !strings.HasPrefix(u.Path, t.e.base.Path+"/v1/flows/oidc/callback/") {
+		t.Fatalf("the provider sent the browser to %q, not to the target's callback", callback)
+	}
+	return Request{Method: http.MethodGet, Path: strings.TrimPrefix(u.Path, t.e.base.Path), Query: u.Query()}
+}
+
+func init() {
+	register(
+		Case{ID: "social.login.complete", Title: "A completed social sign-in sets the session cookie and sends the browser to return_to; its state is used once",
+			Profile: ProfileSocial, Requirements: []string{"completeOidcFlow", "REQ-OIDC-001", "REQ-OIDC-002"}, Needs: []Capability{NeedSocial},
+			Run: func(t *T) {
+				a := t.Browser()
+				allowed := t.target.BaseURL + "/after-social"
+				account := SocialAccount{Email: uniqueEmail("social"), Name: "Ada Lovelace", EmailVerified: true}
+				_, r, callback := socialSignIn(t, a, "login", url.Values{"return_to": {allowed}}, account)
+				if t.ExpectStatus(r, 303, "the callback") {
+					t.checkAt(r.Seq, r.Header.Get("Location") == allowed, "the callback sends the browser to %q, want return_to %q", r.Header.Get("Location"), allowed)
+				}
+				t.Check(a.Cookie("avnl_session") != "", "the callback sets no avnl_session cookie")
+				me := a.Get("/v1/sessions/whoami", nil)
+				if t.ExpectStatus(me, 200, "whoami after the social sign-in") {
+					t.checkAt(me.Seq, me.Str("identity.traits.email") == account.Email, "signed in as %q, want the provider account %q", me.Str("identity.traits.email"), account.Email)
+				}
+				t.ExpectError(a.Do(callback), 404, "AVNOLOGY_AUTH_901", "the same callback again (a used state)")
+			}},
+		Case{ID: "social.callback.other-browser", Title: "A callback is bound to the browser that started the sign-in",
+			Profile: ProfileSocial, Requirements: []string{"completeOidcFlow", "REQ-OIDC-002"}, Needs: []Capability{NeedSocial},
+			Run: func(t *T) {
+				a := t.Browser()
+				f := a.MustCreateFlow("login", nil)
+				r := a.Submit(f, "oidc", map[string]any{"provider": t.target.OIDCProvider})
+				t.RequireStatus(r, 200, "choosing the provider")
+				cb, err := t.target.Social.Authorize(t.Context(), t.scope, r.Str("redirect.url"), SocialAccount{Email: uniqueEmail("social"), EmailVerified: true})
+				if err != nil {
+					t.Fatalf("at the provider: %v", err)
+				}
+				other := t.Browser()
+				t.ExpectError(other.Do(t.callbackRequest(cb)), 404, "AVNOLOGY_AUTH_901", "the callback in another browser")
+				t.Check(other.Cookie("avnl_session") == "", "another browser got a session")
+			}},
+		Case{ID: "social.login.not-merged", Title: "A provider email that has a password account is not merged: no session, the flow asks to sign in and link",
+			Profile: ProfileSocial, Requirements: []string{"completeOidcFlow", "REQ-OIDC-003"}, Needs: []Capability{NeedSocial},
+			Run: func(t *T) {
+				acc := t.Register(t.API())
+				a := t.Browser()
+				f, r, _ := socialSignIn(t, a, "login", nil, SocialAccount{Email: acc.Email, EmailVerified: true})
+				t.ExpectStatus(r, 303, "the callback")
+				t.Check(a.Cookie("avnl_session") == "", "the callback signed the browser in: the accounts were merged")
+				t.ExpectError(a.Get("/v1/sessions/whoami", nil), 401, "AVNOLOGY_AUTH_005", "whoami after an unmerged social sign-in")
+				back := a.Get("/v1/flows/login/"+f.ID, nil)
+				if t.ExpectStatus(back, 200, "the login flow the browser is sent back to") {
+					t.checkAt(back.Seq, len(flowOf(back.JSON()).Messages()) > 0, "the login flow carries no message asking to sign in and link")
+				}
 			}},
 	)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -20,8 +21,10 @@ import (
 // Each case gets a tenant of its own, so a case that moves the clock moves only its world.
 type MockControl struct {
 	client *control.ClientWithResponses
-	run    string
-	next   atomic.Int64
+	// provider drives the built-in providers' pages: a browser that stops at redirects.
+	provider *http.Client
+	run      string
+	next     atomic.Int64
 }
 
 // NewMockControl talks to the control plane at baseURL (usually the mock's own URL). token is
@@ -47,7 +50,9 @@ func NewMockControl(baseURL string, httpClient *http.Client, token string) (*Moc
 	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return &MockControl{client: c, run: "conform-" + hex.EncodeToString(b[:])}, nil
+	provider := &http.Client{Timeout: httpClient.Timeout, Transport: httpClient.Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &MockControl{client: c, provider: provider, run: "conform-" + hex.EncodeToString(b[:])}, nil
 }
 
 // Preflight proves the control plane answers, and accepts this client's token: readiness,
@@ -73,9 +78,44 @@ func (m *MockControl) Preflight(ctx context.Context) error {
 	return fmt.Errorf("GET /_mock/clock answered HTTP %d", clock.StatusCode())
 }
 
-// Use makes target use the mock control plane for every capability it offers.
+// Use makes target use the mock control plane for every capability it offers, and the mock's
+// built-in google provider for social sign-in unless another provider is named.
 func (m *MockControl) Use(target *Target) {
-	target.Inbox, target.Clock, target.Seeder, target.Isolation = m, m, m, m
+	target.Inbox, target.Clock, target.Seeder, target.Isolation, target.Social = m, m, m, m, m
+	if target.OIDCProvider == "" {
+		target.OIDCProvider = "google"
+	}
+}
+
+// Authorize completes an authorization at one of the mock's built-in providers the way a
+// person does on its page: it creates the test account and continues.
+func (m *MockControl) Authorize(ctx context.Context, _ Scope, authorizeURL string, acc SocialAccount) (string, error) {
+	u, err := url.Parse(authorizeURL)
+	if err != nil || !u.IsAbs() {
+		return "", fmt.Errorf("authorize URL %q is not absolute", authorizeURL)
+	}
+	form := u.Query()
+	form.Set("action", "create")
+	form.Set("email", acc.Email)
+	form.Set("name", acc.Name)
+	if acc.EmailVerified {
+		form.Set("email_verified", "true")
+	}
+	u.RawQuery = ""
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := m.provider.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("the provider's authorize page: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") == "" {
+		return "", fmt.Errorf("the provider's authorize page answered HTTP %d, not a redirect back", resp.StatusCode)
+	}
+	return resp.Header.Get("Location"), nil
 }
 
 const tenantHeader = "X-Mock-Tenant"

@@ -106,8 +106,6 @@ func requirementIDs(t *testing.T) map[string]bool {
 // every exchange, or not yet, with the reason (so the list can only be a conscious choice).
 func TestEveryRequirementIsChecked(t *testing.T) {
 	notByACase := map[string]string{
-		"REQ-OIDC-001": "needs a social provider the suite can drive (the built-in provider of the social sign-in work)",
-		"REQ-OIDC-003": "needs a social provider the suite can drive (the built-in provider of the social sign-in work)",
 		"REQ-CTL-001":  "the mock's own control plane, tested by its own tests, not certified on targets",
 		"REQ-CTL-002":  "the mock's own control plane, tested by its own tests, not certified on targets",
 		"REQ-CTL-003":  "the mock's own control plane, tested by its own tests, not certified on targets",

@@ -43,6 +43,22 @@ type Target struct {
 	WebAuthn *RelyingParty
 	// OIDCProvider is a social provider the target offers ("" when none is configured).
 	OIDCProvider string
+	// Social completes authorizations at that provider with test accounts (the mock's built-in
+	// providers); without it only the steps before the provider are checked.
+	Social SocialAccounts
+}
+
+// SocialAccounts signs in at a social provider as a person would.
+type SocialAccounts interface {
+	// Authorize completes the authorization at authorizeURL with account (made if missing)
+	// and returns where the provider sends the browser back: the target's callback URL.
+	Authorize(ctx context.Context, scope Scope, authorizeURL string, account SocialAccount) (callback string, err error)
+}
+
+// SocialAccount is a test account at a social provider.
+type SocialAccount struct {
+	Email, Name   string
+	EmailVerified bool
 }
 
 // RelyingParty is what a software authenticator needs to produce credentials a target accepts.
@@ -133,6 +149,7 @@ const (
 	NeedSeeder   Capability = "seeding"
 	NeedWebAuthn Capability = "webauthn-rp"
 	NeedOIDC     Capability = "oidc-provider"
+	NeedSocial   Capability = "social-accounts"
 )
 
 func (t Target) has(c Capability) bool {
@@ -147,6 +164,8 @@ func (t Target) has(c Capability) bool {
 		return t.WebAuthn != nil
 	case NeedOIDC:
 		return t.OIDCProvider != ""
+	case NeedSocial:
+		return t.OIDCProvider != "" && t.Social != nil
 	}
 	return false
 }
@@ -158,11 +177,12 @@ var flagFor = map[Capability]string{
 	NeedSeeder:   "--control (seeding)",
 	NeedWebAuthn: "--webauthn-rp-id and --webauthn-origin",
 	NeedOIDC:     "--oidc-provider",
+	NeedSocial:   "--control (the mock's built-in providers)",
 }
 
 func (t Target) capabilities() []string {
 	var out []string
-	for _, c := range []Capability{NeedInbox, NeedClock, NeedSeeder, NeedWebAuthn, NeedOIDC} {
+	for _, c := range []Capability{NeedInbox, NeedClock, NeedSeeder, NeedWebAuthn, NeedOIDC, NeedSocial} {
 		if t.has(c) {
 			out = append(out, string(c))
 		}

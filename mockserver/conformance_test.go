@@ -39,12 +39,12 @@ func mockWaivers(t *testing.T) conformance.Waivers {
 // in conformance-waivers.yaml, and nothing else may fail.
 func TestConformance(t *testing.T) {
 	srv := mockservertest.NewServer(t)
-	// The mock configures no social provider: its social cases skip, so skips are allowed and
-	// social is the one profile the mock is not certified for.
-	rep := conformance.Run(t, suiteTarget(t, srv), conformance.Options{Waivers: mockWaivers(t), AllowSkips: true})
+	// With its control plane and built-in social providers the mock runs every case: no skips.
+	rep := conformance.Run(t, suiteTarget(t, srv), conformance.Options{Waivers: mockWaivers(t)})
 	assert.Equal(t, report.Pass, rep.Summary.Outcome, rep.Summary.Reason)
 	if len(rep.Cases) == len(conformance.Cases()) { // not narrowed by go test -run
-		assert.Equal(t, []string{"core", "mfa", "passkeys", "recovery", "security"}, rep.Summary.Certified)
+		assert.Equal(t, []string{"core", "mfa", "passkeys", "social", "recovery", "security"}, rep.Summary.Certified)
+		assert.Zero(t, rep.Summary.Skipped)
 	}
 	for _, c := range rep.Cases {
 		assert.NotEqual(t, report.Review, c.Status, "%s needs review: %s", c.ID, c.Reason)

@@ -140,8 +140,9 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			return usageErr("--control: %v", err)
 		}
 		if *control != "" {
-			t.Clock, t.Seeder, t.Isolation = m, m, m
+			m.Use(&t) // the clock, seeding, isolation, and the built-in social providers
 		}
+		t.Inbox = nil
 		if *inbox == "mock" {
 			t.Inbox = m
 		}

@@ -28,15 +28,16 @@ func TestConformPassesTheMock(t *testing.T) {
 	dir := t.TempDir()
 	args := []string{"conform", "--target", srv.URL, "--control", srv.URL, "--inbox", "mock",
 		"--webauthn-rp-id", "localhost", "--webauthn-origin", srv.URL, "--waivers", mockWaivers}
-	// The mock offers no social provider: its social cases are skipped, so the run is
-	// INCOMPLETE (exit 3) unless skips are allowed — and social is never certified.
-	code, out, errOut := runCLI(t, append(args, "--run", `^(login\.create\.fresh|social\.login\.redirect)$`)...)
+	// Without --control the social cases cannot drive the mock's provider: skipped, so the run
+	// is INCOMPLETE (exit 3) unless skips are allowed — and social is not certified.
+	code, out, errOut := runCLI(t, "conform", "--target", srv.URL, "--inbox", "mock", "--oidc-provider", "google",
+		"--run", `^(login\.create\.fresh|social\.login\.complete)$`)
 	require.Equal(t, 3, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, out, "INCOMPLETE (exit 3)")
-	code, out, errOut = runCLI(t, append(args, "--allow-skips", "--report-dir", dir)...)
+	code, out, errOut = runCLI(t, append(args, "--report-dir", dir)...)
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, out, "PASS: ")
-	assert.Contains(t, out, "Certified profiles (every case passed or waived): core, mfa, passkeys, recovery, security\n")
+	assert.Contains(t, out, "Certified profiles (every case passed or waived): core, mfa, passkeys, social, recovery, security\n")
 	assert.NotContains(t, out, "login.create.fresh", "passing cases are quiet by default")
 	code, out, _ = runCLI(t, append(args, "--allow-skips", "--verbose", "--run", `^login\.create\.fresh$`)...)
 	require.Equal(t, exitOK, code)
@@ -175,7 +176,7 @@ func TestConformStagingMode(t *testing.T) {
 	skipped := regexp.MustCompile(`(?m)^\[\s*\d+/\d+\] SKIPPED\s+(\S+)\s+\d+ ms\s+(.*)$`).FindAllStringSubmatch(out, -1)
 	require.NotEmpty(t, skipped)
 	for _, s := range skipped {
-		assert.Regexp(t, `^needs --control \(it moves the target's clock\)|^needs --oidc-provider`, s[2], s[1])
+		assert.Regexp(t, `^needs --control \(it moves the target's clock\)|^needs --oidc-provider|^needs --control \(the mock's built-in providers\)`, s[2], s[1])
 	}
 	assert.Contains(t, out, " 0 failed, ")
 	assert.Regexp(t, `(?m)^\[\s*\d+/\d+\] PASSED\s+login\.password\.disabled`, out, "the disabled account came from --accounts")

@@ -106,3 +106,22 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestReadmeSocialJourney runs the README's "Continue with Google" block against a real mock
+// process: curl is the browser, the built-in provider's form is posted as a person would.
+func TestReadmeSocialJourney(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "jq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("the journey needs %s", tool)
+		}
+	}
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	m := regexp.MustCompile("(?s)<!-- social:start -->\\s*```sh\\n(.*?)```\\s*<!-- social:end -->").FindSubmatch(readme)
+	require.NotNil(t, m, "README has the social block")
+	cmd := exec.CommandContext(t.Context(), "bash", "-euo", "pipefail", "-c", string(m[1]))
+	cmd.Env = append(os.Environ(), "IDFLOWS_URL="+startMock(t))
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, "ada@example.com\n", string(out))
+}
