@@ -106,9 +106,9 @@ func requirementIDs(t *testing.T) map[string]bool {
 // every exchange, or not yet, with the reason (so the list can only be a conscious choice).
 func TestEveryRequirementIsChecked(t *testing.T) {
 	notByACase := map[string]string{
-		"REQ-CTL-001":  "the mock's own control plane, tested by its own tests, not certified on targets",
-		"REQ-CTL-002":  "the mock's own control plane, tested by its own tests, not certified on targets",
-		"REQ-CTL-003":  "the mock's own control plane, tested by its own tests, not certified on targets",
+		"REQ-CTL-001": "the mock's own control plane, tested by its own tests, not certified on targets",
+		"REQ-CTL-002": "the mock's own control plane, tested by its own tests, not certified on targets",
+		"REQ-CTL-003": "the mock's own control plane, tested by its own tests, not certified on targets",
 	}
 	cited := map[string]bool{}
 	for _, c := range Cases() {
