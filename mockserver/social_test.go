@@ -2,6 +2,7 @@ package mockserver_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -9,7 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/avnology/idflows/mockserver"
 	"github.com/avnology/idflows/mockserver/mockservertest"
+	"github.com/avnology/idflows/mockserver/oidcprovider"
 )
 
 // socialSignIn starts a social sign-in in flow kind from browser b, picks (or creates) the
@@ -104,4 +107,42 @@ func TestContinueWithGoogle(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, r.status)
 		assert.Equal(t, "AVNOLOGY_AUTH_902", r.code())
 	})
+}
+
+// The mock is a relying party of any provider, not only its own: here a second, independently
+// started instance of the built-in provider, on its own port, plays a real one configured with
+// --oidc-provider (discovery, token and keys over the network).
+func TestExternalProvider(t *testing.T) {
+	mux := http.NewServeMux()
+	ext := httptest.NewServer(mux)
+	t.Cleanup(ext.Close)
+	cfg := mockserver.DefaultConfig()
+	cfg.OIDC = mockserver.OIDC{BuiltIn: []string{}, External: []mockserver.OIDCProvider{{
+		Name: "acme", Issuer: ext.URL + "/oidc", ClientID: "mock-at-acme", ClientSecret: "s3cret"}}}
+	srv := mockservertest.NewServer(t, mockservertest.WithConfig(cfg))
+	// A real provider runs on real time, whatever the mock's clock says: no Now here.
+	idp, err := oidcprovider.New(oidcprovider.Config{Issuer: ext.URL + "/oidc", Name: "Acme SSO",
+		Clients: []oidcprovider.Client{{ID: "mock-at-acme", Secret: "s3cret", RedirectURIs: []string{srv.URL + "/v1/flows/oidc/callback/acme"}}}})
+	require.NoError(t, err)
+	mux.Handle("/oidc/", idp)
+	idp.Accounts.Add("", oidcprovider.Account{Email: "grace@acme.test", Name: "Grace Hopper", EmailVerified: true})
+
+	b := newBrowser(t, srv)
+	f, csrf := b.flow("login")
+	assert.Contains(t, string(f.raw), `"value":"acme"`, "the login flow offers the configured provider")
+	assert.NotContains(t, string(f.raw), `"value":"google"`, "and no built-in one")
+	r := b.submit("login", f.str("id"), "oidc", map[string]any{"provider": "acme", "csrf_token": csrf})
+	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+	auth := r.str("redirect", "url")
+	require.True(t, strings.HasPrefix(auth, ext.URL+"/oidc/authorize?"), auth)
+	assert.NotContains(t, auth, "realm=", "a real provider is sent no realm")
+
+	resp := get(t, b, auth+"&login_hint=grace%40acme.test") // the provider knows the person
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	resp = get(t, b, resp.Header.Get("Location"))
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	me := b.do(http.MethodGet, "/v1/sessions/whoami", nil)
+	require.Equal(t, http.StatusOK, me.status, "%s", me.raw)
+	assert.Equal(t, "grace@acme.test", me.str("identity", "email"))
+	assert.Equal(t, "Grace", me.str("identity", "traits", "name", "first"))
 }

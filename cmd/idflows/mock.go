@@ -50,6 +50,12 @@ type mockSettings struct {
 	MaxIdentities string `yaml:"max_identities"`
 	// LoginLimit is login submits per identifier per minute (10, as documented).
 	LoginLimit string `yaml:"login_limit"`
+	// OIDCBuiltIn names the built-in test providers ("none" for none); OIDCProviders are real
+	// ones, "name=issuer,client_id,client_secret" each (a secret of the form $VAR is read from
+	// the environment, so it need not be on a command line).
+	OIDCBuiltIn   []string `yaml:"oidc_builtin"`
+	OIDCProviders []string `yaml:"oidc_providers"`
+	UIURL         string   `yaml:"ui_url"`
 	// Deviations is flag-only: a mock that breaks the contract must never come from a shared file.
 	Deviations string `yaml:"-"`
 }
@@ -79,6 +85,9 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	maxSessions := fs.String("max-sessions", "", "most sessions of all tenants together (env IDFLOWS_MAX_SESSIONS; default 500000)")
 	maxIdentities := fs.String("max-identities", "", "most identities of all tenants together (env IDFLOWS_MAX_IDENTITIES; default 100000)")
 	loginLimit := fs.String("login-limit", "", "login submits per identifier per minute (env IDFLOWS_LOGIN_LIMIT; default 10, as documented — raise it for load tests)")
+	oidcBuiltIn := fs.String("oidc-builtin", "", "comma-separated built-in test providers served under /_mock/oidc/ (env IDFLOWS_OIDC_BUILTIN; default google,github; none for none)")
+	oidcProviders := fs.String("oidc-provider", "", "real social providers, name=issuer,client_id,client_secret separated by ; (a secret $VAR is read from the environment; env IDFLOWS_OIDC_PROVIDERS)")
+	uiURL := fs.String("ui-url", "", "the frontend a browser continues a flow in, <ui-url>/login?flow=<id> (env IDFLOWS_UI_URL; default <base-url>/ui)")
 	deviate := fs.String("deviate", "", "break the contract on purpose, to test a conformance suite: comma-separated "+strings.Join(deviationNames(), ","))
 	oldDeviate := fs.String("fault", "", "the old name of --deviate")
 	fs.Usage = func() {
@@ -129,6 +138,13 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	pick(&set.MaxSessions, *maxSessions, "IDFLOWS_MAX_SESSIONS")
 	pick(&set.MaxIdentities, *maxIdentities, "IDFLOWS_MAX_IDENTITIES")
 	pick(&set.LoginLimit, *loginLimit, "IDFLOWS_LOGIN_LIMIT")
+	list(&set.OIDCBuiltIn, *oidcBuiltIn, "IDFLOWS_OIDC_BUILTIN")
+	var providers string
+	pick(&providers, *oidcProviders, "IDFLOWS_OIDC_PROVIDERS")
+	if providers != "" {
+		set.OIDCProviders = strings.Split(providers, ";")
+	}
+	pick(&set.UIURL, *uiURL, "IDFLOWS_UI_URL")
 	noControlValue := os.Getenv("IDFLOWS_NO_CONTROL")
 	if *noControl {
 		noControlValue = "true"
@@ -170,6 +186,11 @@ func serveMock(ctx context.Context, set mockSettings, stdout, stderr io.Writer) 
 	cfg.CORSOrigins, cfg.SecureCookies = set.CORSOrigins, set.SecureCookies
 	cfg.ReturnTo = append(cfg.ReturnTo, set.ReturnTo...)
 	cfg.WebAuthn = mockserver.WebAuthn{RPID: set.WebAuthnRPID, Origins: set.WebAuthnOrigins}
+	cfg.UIURL = set.UIURL
+	if cfg.OIDC, err = oidcSettings(set); err != nil {
+		fmt.Fprintf(stderr, "idflows mock: %v\n", err)
+		return exitUsage
+	}
 	if err := lifetimes(set, &cfg); err != nil {
 		fmt.Fprintf(stderr, "idflows mock: %v\n", err)
 		return exitUsage
@@ -419,4 +440,37 @@ func deviationNames() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// oidcSettings reads the social providers: the built-in ones by name, and real ones as
+// name=issuer,client_id,client_secret (a secret $VAR comes from the environment).
+func oidcSettings(set mockSettings) (mockserver.OIDC, error) {
+	out := mockserver.DefaultConfig().OIDC
+	if len(set.OIDCBuiltIn) > 0 {
+		out.BuiltIn = []string{}
+		for _, name := range set.OIDCBuiltIn {
+			if name != "none" {
+				out.BuiltIn = append(out.BuiltIn, name)
+			}
+		}
+	}
+	for _, spec := range set.OIDCProviders {
+		spec = strings.TrimSpace(spec)
+		if spec == "" {
+			continue
+		}
+		name, rest, ok := strings.Cut(spec, "=")
+		parts := strings.Split(rest, ",")
+		if !ok || len(parts) != 3 || parts[0] == "" || parts[1] == "" {
+			return out, fmt.Errorf("--oidc-provider %q: want name=issuer,client_id,client_secret", name)
+		}
+		secret := parts[2]
+		if v, isVar := strings.CutPrefix(secret, "$"); isVar {
+			if secret = os.Getenv(v); secret == "" {
+				return out, fmt.Errorf("--oidc-provider %s: the environment variable %s is empty", name, v)
+			}
+		}
+		out.External = append(out.External, mockserver.OIDCProvider{Name: strings.TrimSpace(name), Issuer: parts[0], ClientID: parts[1], ClientSecret: secret})
+	}
+	return out, nil
 }

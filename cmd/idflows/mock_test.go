@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -123,4 +125,28 @@ func armedFaults(t *testing.T, url string) int {
 	_, body := call(t, http.MethodGet, url+"/_mock/faults")
 	faults, _ := body["faults"].([]any)
 	return len(faults)
+}
+
+// Social providers from the command line: the built-in ones can be switched off, a real one is
+// name=issuer,client_id,client_secret with the secret taken from the environment ($VAR), and
+// the secret is printed nowhere.
+func TestMockSocialProviderFlags(t *testing.T) {
+	t.Setenv("ACME_OIDC_SECRET", "very-secret-value")
+	m := startMockWith(t, "--listen", "127.0.0.1:0", "--oidc-builtin", "none",
+		"--oidc-provider", "acme=https://sso.acme.test/oidc,idflows,$ACME_OIDC_SECRET")
+	status, body := call(t, http.MethodGet, m.url+"/v1/flows/login")
+	require.Equal(t, http.StatusOK, status)
+	nodes := fmt.Sprint(body["ui"])
+	assert.Contains(t, nodes, "value:acme")
+	assert.NotContains(t, nodes, "value:google")
+	assert.Equal(t, exitOK, m.stop())
+	assert.NotContains(t, m.stderr.String(), "very-secret-value")
+
+	var out, errOut bytes.Buffer
+	code := run(t.Context(), []string{"mock", "--oidc-provider", "acme=https://sso.acme.test,idflows,$NOT_SET_ANYWHERE"}, &out, &errOut)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut.String(), "NOT_SET_ANYWHERE is empty")
+	code = run(t.Context(), []string{"mock", "--oidc-provider", "acme=https://sso.acme.test"}, &out, &errOut)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut.String(), "want name=issuer,client_id,client_secret")
 }
