@@ -15,6 +15,9 @@ import (
 
 // seed fills a new or reset world with the personas.
 func (s *Server) seed(w *tenant.World) error {
+	for _, p := range s.providers { // a new or reset world starts without social test accounts
+		p.Accounts.Reset(w.Name)
+	}
 	now := w.Clock.Now()
 	return w.Store.Update(context.Background(), func(tx *store.Tx) error {
 		for _, p := range s.cfg.Personas {

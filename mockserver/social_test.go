@@ -146,3 +146,36 @@ func TestExternalProvider(t *testing.T) {
 	assert.Equal(t, "grace@acme.test", me.str("identity", "email"))
 	assert.Equal(t, "Grace", me.str("identity", "traits", "name", "first"))
 }
+
+// Tests sign in with a provider without its page: the control plane seeds a test account in
+// the tenant and makes it the next authorization's; a reset forgets the tenant's accounts.
+func TestSocialAccountsThroughTheControlPlane(t *testing.T) {
+	srv := mockservertest.NewServer(t)
+	b := newBrowser(t, srv)
+	b.tenant = "social-tenant"
+	r := b.do(http.MethodPost, "/_mock/social/google/accounts", map[string]any{"email": "lin@example.com", "name": "Lin", "next": true})
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.raw)
+	assert.NotEmpty(t, r.str("sub"))
+
+	f, csrf := b.flow("login")
+	redirect := b.submit("login", f.str("id"), "oidc", map[string]any{"provider": "google", "csrf_token": csrf})
+	resp := get(t, b, redirect.str("redirect", "url"))
+	require.Equal(t, http.StatusFound, resp.StatusCode, "no page: the seeded account completes the authorization")
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, resp.Header.Get("Location"), nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Mock-Tenant", "social-tenant")
+	back, err := b.client.Do(req)
+	require.NoError(t, err)
+	back.Body.Close()
+	require.Equal(t, http.StatusSeeOther, back.StatusCode)
+	assert.Equal(t, "lin@example.com", b.do(http.MethodGet, "/v1/sessions/whoami", nil).str("identity", "email"))
+
+	list := b.do(http.MethodGet, "/_mock/social/google/accounts", nil)
+	assert.Contains(t, string(list.raw), "lin@example.com")
+	other := newBrowser(t, srv)
+	assert.NotContains(t, string(other.do(http.MethodGet, "/_mock/social/google/accounts", nil).raw), "lin@example.com", "accounts are per tenant")
+
+	require.Equal(t, http.StatusNoContent, b.do(http.MethodPost, "/_mock/reset", nil, "Content-Type", "application/json").status)
+	assert.NotContains(t, string(b.do(http.MethodGet, "/_mock/social/google/accounts", nil).raw), "lin@example.com", "a reset forgets them")
+	assert.Equal(t, http.StatusNotFound, b.do(http.MethodGet, "/_mock/social/myspace/accounts", nil).status)
+}

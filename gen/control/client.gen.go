@@ -241,6 +241,36 @@ type ClientInterface interface {
 	// Corresponds with POST /_mock/reset (the `ResetTenant` operationId).
 	ResetTenant(ctx context.Context, params *ResetTenantParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListSocialAccounts The tenant's test accounts at a built-in provider
+	//
+	// The accounts the provider's authorize page lists for this tenant (people create more
+	// there). 404 for a provider the mock does not serve.
+	//
+	// Corresponds with GET /_mock/social/{provider}/accounts (the `ListSocialAccounts` operationId).
+	ListSocialAccounts(ctx context.Context, provider Provider, params *ListSocialAccountsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SeedSocialAccountWithBody Create a test account at a built-in provider
+	//
+	// Creates (or replaces, by email) a test account of the tenant at the provider. With
+	// `next: true` the tenant's next authorization at the provider completes with it without
+	// showing the page: how a test signs in with "Continue with Google" and no browser.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /_mock/social/{provider}/accounts (the `SeedSocialAccount` operationId).
+	SeedSocialAccountWithBody(ctx context.Context, provider Provider, params *SeedSocialAccountParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SeedSocialAccount Create a test account at a built-in provider
+	//
+	// Creates (or replaces, by email) a test account of the tenant at the provider. With
+	// `next: true` the tenant's next authorization at the provider completes with it without
+	// showing the page: how a test signs in with "Continue with Google" and no browser.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /_mock/social/{provider}/accounts (the `SeedSocialAccount` operationId).
+	SeedSocialAccount(ctx context.Context, provider Provider, params *SeedSocialAccountParams, body SeedSocialAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetWebauthnScript WebAuthn glue script
 	//
 	// The script a flow's `script` node points at: it defines `avnlWebAuthnLogin` and
@@ -583,6 +613,66 @@ func (c *Client) GetReady(ctx context.Context, reqEditors ...RequestEditorFn) (*
 // Corresponds with POST /_mock/reset (the `ResetTenant` operationId).
 func (c *Client) ResetTenant(ctx context.Context, params *ResetTenantParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewResetTenantRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListSocialAccounts The tenant's test accounts at a built-in provider
+//
+// The accounts the provider's authorize page lists for this tenant (people create more
+// there). 404 for a provider the mock does not serve.
+//
+// Corresponds with GET /_mock/social/{provider}/accounts (the `ListSocialAccounts` operationId).
+func (c *Client) ListSocialAccounts(ctx context.Context, provider Provider, params *ListSocialAccountsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSocialAccountsRequest(c.Server, provider, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SeedSocialAccountWithBody Create a test account at a built-in provider
+//
+// Creates (or replaces, by email) a test account of the tenant at the provider. With
+// `next: true` the tenant's next authorization at the provider completes with it without
+// showing the page: how a test signs in with "Continue with Google" and no browser.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /_mock/social/{provider}/accounts (the `SeedSocialAccount` operationId).
+func (c *Client) SeedSocialAccountWithBody(ctx context.Context, provider Provider, params *SeedSocialAccountParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSeedSocialAccountRequestWithBody(c.Server, provider, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SeedSocialAccount Create a test account at a built-in provider
+//
+// Creates (or replaces, by email) a test account of the tenant at the provider. With
+// `next: true` the tenant's next authorization at the provider completes with it without
+// showing the page: how a test signs in with "Continue with Google" and no browser.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /_mock/social/{provider}/accounts (the `SeedSocialAccount` operationId).
+func (c *Client) SeedSocialAccount(ctx context.Context, provider Provider, params *SeedSocialAccountParams, body SeedSocialAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSeedSocialAccountRequest(c.Server, provider, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1338,6 +1428,117 @@ func NewResetTenantRequest(server string, params *ResetTenantParams) (*http.Requ
 	return req, nil
 }
 
+// NewListSocialAccountsRequest constructs an http.Request for the ListSocialAccounts method
+func NewListSocialAccountsRequest(server string, provider Provider, params *ListSocialAccountsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "provider", provider, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_mock/social/%s/accounts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XMockTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Mock-Tenant", *params.XMockTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Mock-Tenant", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewSeedSocialAccountRequest calls the generic SeedSocialAccount builder with application/json body
+func NewSeedSocialAccountRequest(server string, provider Provider, params *SeedSocialAccountParams, body SeedSocialAccountJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSeedSocialAccountRequestWithBody(server, provider, params, "application/json", bodyReader)
+}
+
+// NewSeedSocialAccountRequestWithBody constructs an http.Request for the SeedSocialAccount method, with any body, and a specified content type
+func NewSeedSocialAccountRequestWithBody(server string, provider Provider, params *SeedSocialAccountParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "provider", provider, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_mock/social/%s/accounts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.XMockTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Mock-Tenant", *params.XMockTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Mock-Tenant", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetWebauthnScriptRequest constructs an http.Request for the GetWebauthnScript method
 func NewGetWebauthnScriptRequest(server string) (*http.Request, error) {
 	var err error
@@ -1581,6 +1782,38 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /_mock/reset (the `ResetTenant` operationId).
 	ResetTenantWithResponse(ctx context.Context, params *ResetTenantParams, reqEditors ...RequestEditorFn) (*ResetTenantResponse, error)
+
+	// ListSocialAccountsWithResponse The tenant's test accounts at a built-in provider
+	//
+	// The accounts the provider's authorize page lists for this tenant (people create more
+	// there). 404 for a provider the mock does not serve.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_mock/social/{provider}/accounts (the `ListSocialAccounts` operationId).
+	ListSocialAccountsWithResponse(ctx context.Context, provider Provider, params *ListSocialAccountsParams, reqEditors ...RequestEditorFn) (*ListSocialAccountsResponse, error)
+
+	// SeedSocialAccountWithBodyWithResponse Create a test account at a built-in provider
+	//
+	// Creates (or replaces, by email) a test account of the tenant at the provider. With
+	// `next: true` the tenant's next authorization at the provider completes with it without
+	// showing the page: how a test signs in with "Continue with Google" and no browser.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_mock/social/{provider}/accounts (the `SeedSocialAccount` operationId).
+	SeedSocialAccountWithBodyWithResponse(ctx context.Context, provider Provider, params *SeedSocialAccountParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SeedSocialAccountResponse, error)
+
+	// SeedSocialAccountWithResponse Create a test account at a built-in provider
+	//
+	// Creates (or replaces, by email) a test account of the tenant at the provider. With
+	// `next: true` the tenant's next authorization at the provider completes with it without
+	// showing the page: how a test signs in with "Continue with Google" and no browser.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_mock/social/{provider}/accounts (the `SeedSocialAccount` operationId).
+	SeedSocialAccountWithResponse(ctx context.Context, provider Provider, params *SeedSocialAccountParams, body SeedSocialAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*SeedSocialAccountResponse, error)
 
 	// GetWebauthnScriptWithResponse WebAuthn glue script
 	//
@@ -2644,6 +2877,165 @@ func (r ResetTenantResponse) ContentType() string {
 	return ""
 }
 
+type ListSocialAccountsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SocialAccountList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListSocialAccountsResponse) GetJSON200() *SocialAccountList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListSocialAccountsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListSocialAccountsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListSocialAccountsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListSocialAccountsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListSocialAccountsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListSocialAccountsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListSocialAccountsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListSocialAccountsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListSocialAccountsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SeedSocialAccountResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *SocialAccount
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r SeedSocialAccountResponse) GetJSON201() *SocialAccount {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SeedSocialAccountResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SeedSocialAccountResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SeedSocialAccountResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SeedSocialAccountResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r SeedSocialAccountResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SeedSocialAccountResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r SeedSocialAccountResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SeedSocialAccountResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SeedSocialAccountResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SeedSocialAccountResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetWebauthnScriptResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2977,6 +3369,56 @@ func (c *ClientWithResponses) ResetTenantWithResponse(ctx context.Context, param
 		return nil, err
 	}
 	return ParseResetTenantResponse(rsp)
+}
+
+// ListSocialAccountsWithResponse The tenant's test accounts at a built-in provider
+//
+// The accounts the provider's authorize page lists for this tenant (people create more
+// there). 404 for a provider the mock does not serve.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_mock/social/{provider}/accounts (the `ListSocialAccounts` operationId).
+func (c *ClientWithResponses) ListSocialAccountsWithResponse(ctx context.Context, provider Provider, params *ListSocialAccountsParams, reqEditors ...RequestEditorFn) (*ListSocialAccountsResponse, error) {
+	rsp, err := c.ListSocialAccounts(ctx, provider, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListSocialAccountsResponse(rsp)
+}
+
+// SeedSocialAccountWithBodyWithResponse Create a test account at a built-in provider
+//
+// Creates (or replaces, by email) a test account of the tenant at the provider. With
+// `next: true` the tenant's next authorization at the provider completes with it without
+// showing the page: how a test signs in with "Continue with Google" and no browser.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_mock/social/{provider}/accounts (the `SeedSocialAccount` operationId).
+func (c *ClientWithResponses) SeedSocialAccountWithBodyWithResponse(ctx context.Context, provider Provider, params *SeedSocialAccountParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SeedSocialAccountResponse, error) {
+	rsp, err := c.SeedSocialAccountWithBody(ctx, provider, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSeedSocialAccountResponse(rsp)
+}
+
+// SeedSocialAccountWithResponse Create a test account at a built-in provider
+//
+// Creates (or replaces, by email) a test account of the tenant at the provider. With
+// `next: true` the tenant's next authorization at the provider completes with it without
+// showing the page: how a test signs in with "Continue with Google" and no browser.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_mock/social/{provider}/accounts (the `SeedSocialAccount` operationId).
+func (c *ClientWithResponses) SeedSocialAccountWithResponse(ctx context.Context, provider Provider, params *SeedSocialAccountParams, body SeedSocialAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*SeedSocialAccountResponse, error) {
+	rsp, err := c.SeedSocialAccount(ctx, provider, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSeedSocialAccountResponse(rsp)
 }
 
 // GetWebauthnScriptWithResponse WebAuthn glue script
@@ -3810,6 +4252,135 @@ func ParseResetTenantResponse(rsp *http.Response) (*ResetTenantResponse, error) 
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListSocialAccountsResponse parses an HTTP response from a ListSocialAccountsWithResponse call
+func ParseListSocialAccountsResponse(rsp *http.Response) (*ListSocialAccountsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListSocialAccountsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SocialAccountList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSeedSocialAccountResponse parses an HTTP response from a SeedSocialAccountWithResponse call
+func ParseSeedSocialAccountResponse(rsp *http.Response) (*SeedSocialAccountResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SeedSocialAccountResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest SocialAccount
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType

@@ -311,6 +311,31 @@ type OutboxMessageChannel string
 // OutboxMessageTemplate defines model for OutboxMessage.Template.
 type OutboxMessageTemplate string
 
+// SocialAccount defines model for SocialAccount.
+type SocialAccount struct {
+	Email         string  `json:"email"`
+	EmailVerified bool    `json:"email_verified"`
+	Name          *string `json:"name,omitempty"`
+
+	// Sub The account's subject: the ID token's sub.
+	Sub string `json:"sub"`
+}
+
+// SocialAccountList defines model for SocialAccountList.
+type SocialAccountList struct {
+	Accounts []SocialAccount `json:"accounts"`
+}
+
+// SocialAccountSeed defines model for SocialAccountSeed.
+type SocialAccountSeed struct {
+	Email         openapi_types.Email `json:"email"`
+	EmailVerified *bool               `json:"email_verified,omitempty"`
+	Name          *string             `json:"name,omitempty"`
+
+	// Next The tenant's next authorization at the provider completes with this account.
+	Next *bool `json:"next,omitempty"`
+}
+
 // TotpCode defines model for TotpCode.
 type TotpCode struct {
 	Code       string    `json:"code"`
@@ -330,6 +355,9 @@ type WebauthnCredentialSeed struct {
 	PublicKey string `json:"public_key"`
 	SignCount *int   `json:"sign_count,omitempty"`
 }
+
+// Provider defines model for Provider.
+type Provider = string
 
 // Tenant defines model for Tenant.
 type Tenant = string
@@ -442,6 +470,18 @@ type ResetTenantParams struct {
 	XMockTenant *Tenant `json:"X-Mock-Tenant,omitempty"`
 }
 
+// ListSocialAccountsParams defines parameters for ListSocialAccounts.
+type ListSocialAccountsParams struct {
+	// XMockTenant The isolated world to act on; `default` when absent.
+	XMockTenant *Tenant `json:"X-Mock-Tenant,omitempty"`
+}
+
+// SeedSocialAccountParams defines parameters for SeedSocialAccount.
+type SeedSocialAccountParams struct {
+	// XMockTenant The isolated world to act on; `default` when absent.
+	XMockTenant *Tenant `json:"X-Mock-Tenant,omitempty"`
+}
+
 // SetClockJSONRequestBody defines body for SetClock for application/json ContentType.
 type SetClockJSONRequestBody = ClockSet
 
@@ -453,3 +493,6 @@ type ArmFaultJSONRequestBody = FaultSpec
 
 // SeedIdentityJSONRequestBody defines body for SeedIdentity for application/json ContentType.
 type SeedIdentityJSONRequestBody = IdentitySeed
+
+// SeedSocialAccountJSONRequestBody defines body for SeedSocialAccount for application/json ContentType.
+type SeedSocialAccountJSONRequestBody = SocialAccountSeed

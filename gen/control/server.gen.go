@@ -63,6 +63,12 @@ type ServerInterface interface {
 	// ResetTenant Reset the tenant to the fixtures
 	// (POST /_mock/reset)
 	ResetTenant(w http.ResponseWriter, r *http.Request, params ResetTenantParams)
+	// ListSocialAccounts The tenant's test accounts at a built-in provider
+	// (GET /_mock/social/{provider}/accounts)
+	ListSocialAccounts(w http.ResponseWriter, r *http.Request, provider Provider, params ListSocialAccountsParams)
+	// SeedSocialAccount Create a test account at a built-in provider
+	// (POST /_mock/social/{provider}/accounts)
+	SeedSocialAccount(w http.ResponseWriter, r *http.Request, provider Provider, params SeedSocialAccountParams)
 	// GetWebauthnScript WebAuthn glue script
 	// (GET /_mock/webauthn.js)
 	GetWebauthnScript(w http.ResponseWriter, r *http.Request)
@@ -159,6 +165,18 @@ func (_ Unimplemented) GetReady(w http.ResponseWriter, r *http.Request) {
 // ResetTenant Reset the tenant to the fixtures
 // (POST /_mock/reset)
 func (_ Unimplemented) ResetTenant(w http.ResponseWriter, r *http.Request, params ResetTenantParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListSocialAccounts The tenant's test accounts at a built-in provider
+// (GET /_mock/social/{provider}/accounts)
+func (_ Unimplemented) ListSocialAccounts(w http.ResponseWriter, r *http.Request, provider Provider, params ListSocialAccountsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// SeedSocialAccount Create a test account at a built-in provider
+// (POST /_mock/social/{provider}/accounts)
+func (_ Unimplemented) SeedSocialAccount(w http.ResponseWriter, r *http.Request, provider Provider, params SeedSocialAccountParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -786,6 +804,106 @@ func (siw *ServerInterfaceWrapper) ResetTenant(w http.ResponseWriter, r *http.Re
 	handler.ServeHTTP(w, r)
 }
 
+// ListSocialAccounts operation middleware
+func (siw *ServerInterfaceWrapper) ListSocialAccounts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "provider" -------------
+	var provider Provider
+
+	err = runtime.BindStyledParameterWithOptions("simple", "provider", chi.URLParam(r, "provider"), &provider, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "provider", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSocialAccountsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-Mock-Tenant" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Mock-Tenant")]; found {
+		var XMockTenant Tenant
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Mock-Tenant", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Mock-Tenant", valueList[0], &XMockTenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Mock-Tenant", Err: err})
+			return
+		}
+
+		params.XMockTenant = &XMockTenant
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListSocialAccounts(w, r, provider, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SeedSocialAccount operation middleware
+func (siw *ServerInterfaceWrapper) SeedSocialAccount(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "provider" -------------
+	var provider Provider
+
+	err = runtime.BindStyledParameterWithOptions("simple", "provider", chi.URLParam(r, "provider"), &provider, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "provider", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SeedSocialAccountParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-Mock-Tenant" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Mock-Tenant")]; found {
+		var XMockTenant Tenant
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Mock-Tenant", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Mock-Tenant", valueList[0], &XMockTenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Mock-Tenant", Err: err})
+			return
+		}
+
+		params.XMockTenant = &XMockTenant
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SeedSocialAccount(w, r, provider, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetWebauthnScript operation middleware
 func (siw *ServerInterfaceWrapper) GetWebauthnScript(w http.ResponseWriter, r *http.Request) {
 
@@ -957,6 +1075,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/_mock/reset", wrapper.ResetTenant)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/_mock/social/{provider}/accounts", wrapper.ListSocialAccounts)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/_mock/social/{provider}/accounts", wrapper.SeedSocialAccount)
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/_mock/webauthn.js", wrapper.GetWebauthnScript)
@@ -2218,6 +2342,209 @@ func (response ResetTenant429JSONResponse) VisitResetTenantResponse(w http.Respo
 	return err
 }
 
+type ListSocialAccountsRequestObject struct {
+	Provider Provider `json:"provider"`
+	Params   ListSocialAccountsParams
+}
+
+type ListSocialAccountsResponseObject interface {
+	VisitListSocialAccountsResponse(w http.ResponseWriter) error
+}
+
+type ListSocialAccounts200JSONResponse SocialAccountList
+
+func (response ListSocialAccounts200JSONResponse) VisitListSocialAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSocialAccounts400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListSocialAccounts400JSONResponse) VisitListSocialAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSocialAccounts401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListSocialAccounts401JSONResponse) VisitListSocialAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSocialAccounts403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListSocialAccounts403JSONResponse) VisitListSocialAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSocialAccounts404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListSocialAccounts404JSONResponse) VisitListSocialAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSocialAccounts429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListSocialAccounts429JSONResponse) VisitListSocialAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeedSocialAccountRequestObject struct {
+	Provider Provider `json:"provider"`
+	Params   SeedSocialAccountParams
+	Body     *SeedSocialAccountJSONRequestBody
+}
+
+type SeedSocialAccountResponseObject interface {
+	VisitSeedSocialAccountResponse(w http.ResponseWriter) error
+}
+
+type SeedSocialAccount201JSONResponse SocialAccount
+
+func (response SeedSocialAccount201JSONResponse) VisitSeedSocialAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeedSocialAccount400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SeedSocialAccount400JSONResponse) VisitSeedSocialAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeedSocialAccount401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SeedSocialAccount401JSONResponse) VisitSeedSocialAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeedSocialAccount403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SeedSocialAccount403JSONResponse) VisitSeedSocialAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeedSocialAccount404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response SeedSocialAccount404JSONResponse) VisitSeedSocialAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeedSocialAccount415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response SeedSocialAccount415JSONResponse) VisitSeedSocialAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeedSocialAccount429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response SeedSocialAccount429JSONResponse) VisitSeedSocialAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetWebauthnScriptRequestObject struct {
 }
 
@@ -2320,6 +2647,12 @@ type StrictServerInterface interface {
 	// ResetTenant Reset the tenant to the fixtures
 	// (POST /_mock/reset)
 	ResetTenant(ctx context.Context, request ResetTenantRequestObject) (ResetTenantResponseObject, error)
+	// ListSocialAccounts The tenant's test accounts at a built-in provider
+	// (GET /_mock/social/{provider}/accounts)
+	ListSocialAccounts(ctx context.Context, request ListSocialAccountsRequestObject) (ListSocialAccountsResponseObject, error)
+	// SeedSocialAccount Create a test account at a built-in provider
+	// (POST /_mock/social/{provider}/accounts)
+	SeedSocialAccount(ctx context.Context, request SeedSocialAccountRequestObject) (SeedSocialAccountResponseObject, error)
 	// GetWebauthnScript WebAuthn glue script
 	// (GET /_mock/webauthn.js)
 	GetWebauthnScript(ctx context.Context, request GetWebauthnScriptRequestObject) (GetWebauthnScriptResponseObject, error)
@@ -2772,6 +3105,67 @@ func (sh *strictHandler) ResetTenant(w http.ResponseWriter, r *http.Request, par
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ResetTenantResponseObject); ok {
 		if err := validResponse.VisitResetTenantResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListSocialAccounts operation middleware
+func (sh *strictHandler) ListSocialAccounts(w http.ResponseWriter, r *http.Request, provider Provider, params ListSocialAccountsParams) {
+	var request ListSocialAccountsRequestObject
+
+	request.Provider = provider
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSocialAccounts(ctx, request.(ListSocialAccountsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSocialAccounts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListSocialAccountsResponseObject); ok {
+		if err := validResponse.VisitListSocialAccountsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SeedSocialAccount operation middleware
+func (sh *strictHandler) SeedSocialAccount(w http.ResponseWriter, r *http.Request, provider Provider, params SeedSocialAccountParams) {
+	var request SeedSocialAccountRequestObject
+
+	request.Provider = provider
+	request.Params = params
+
+	var body SeedSocialAccountJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SeedSocialAccount(ctx, request.(SeedSocialAccountRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SeedSocialAccount")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SeedSocialAccountResponseObject); ok {
+		if err := validResponse.VisitSeedSocialAccountResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

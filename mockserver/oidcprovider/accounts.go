@@ -15,8 +15,12 @@ type Account struct {
 	Name          string `json:"name"`
 }
 
-// MaxAccounts bounds the accounts of one realm: the authorize page creates them for anyone.
-const MaxAccounts = 1000
+// MaxAccounts bounds the accounts of one realm, and MaxRealms the realms: the authorize page
+// creates accounts for anyone, in any realm its URL names. Beyond them the oldest go.
+const (
+	MaxAccounts = 1000
+	MaxRealms   = 4096
+)
 
 // Accounts are the provider's test accounts, per realm — the mock's tenant, so parallel test
 // suites see their own. The realm "" is the provider's own when nobody names one.
@@ -25,6 +29,7 @@ type Accounts struct {
 
 	mu       sync.Mutex
 	byRealm  map[string][]Account
+	realms   []string          // in the order they were first used
 	selected map[string]string // realm → the subject the next authorization completes with
 }
 
@@ -35,6 +40,14 @@ func (a *Accounts) Add(realm string, acc Account) Account {
 	defer a.mu.Unlock()
 	if a.byRealm == nil {
 		a.byRealm = map[string][]Account{}
+	}
+	if _, known := a.byRealm[realm]; !known {
+		if len(a.realms) >= MaxRealms {
+			delete(a.byRealm, a.realms[0])
+			delete(a.selected, a.realms[0])
+			a.realms = a.realms[1:]
+		}
+		a.realms = append(a.realms, realm)
 	}
 	list := a.byRealm[realm]
 	if i := slices.IndexFunc(list, func(x Account) bool { return strings.EqualFold(x.Email, acc.Email) }); i >= 0 {
@@ -108,4 +121,5 @@ func (a *Accounts) Reset(realm string) {
 	defer a.mu.Unlock()
 	delete(a.byRealm, realm)
 	delete(a.selected, realm)
+	a.realms = slices.DeleteFunc(a.realms, func(r string) bool { return r == realm })
 }

@@ -102,7 +102,12 @@ func (p *Provider) decide(w http.ResponseWriter, r *http.Request, req authReques
 
 // grant sends the browser back to the client with a code for acc.
 func (p *Provider) grant(w http.ResponseWriter, r *http.Request, req authRequest, acc Account) {
-	p.back(w, r, req, url.Values{"code": {p.issue(req, acc)}})
+	code := p.issue(req, acc)
+	if code == "" {
+		p.back(w, r, req, url.Values{"error": {"temporarily_unavailable"}, "error_description": {"too many authorizations in progress"}})
+		return
+	}
+	p.back(w, r, req, url.Values{"code": {code}})
 }
 
 // back redirects to the client's registered redirect URI with params and the request's state.

@@ -53,10 +53,12 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Lifetimes of what the provider issues.
+// Lifetimes of what the provider issues, and how many codes and tokens may be outstanding
+// (anyone can ask for codes; beyond the bound the provider answers temporarily_unavailable).
 const (
-	CodeLifetime  = time.Minute
-	TokenLifetime = time.Hour
+	CodeLifetime   = time.Minute
+	TokenLifetime  = time.Hour
+	MaxOutstanding = 100_000
 )
 
 // Provider is one OpenID provider. It is an http.Handler serving its endpoints below the
@@ -194,12 +196,16 @@ func (p *Provider) client(id, redirectURI string) (Client, bool) {
 	return Client{}, false
 }
 
-// issue makes a single-use code for an authorization of account.
+// issue makes a single-use code for an authorization of account ("" when too many are
+// outstanding).
 func (p *Provider) issue(req authRequest, account Account) string {
 	code := p.token32()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.sweep()
+	if len(p.codes) >= MaxOutstanding {
+		return ""
+	}
 	p.codes[code] = &grant{client: req.clientID, redirectURI: req.redirectURI, nonce: req.nonce, challenge: req.challenge,
 		account: account, expires: p.cfg.Now().Add(CodeLifetime)}
 	return code

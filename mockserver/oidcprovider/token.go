@@ -65,8 +65,15 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	}
 	access := p.token32()
 	p.mu.Lock()
-	p.tokens[access] = &grant{client: g.client, account: g.account, expires: now.Add(TokenLifetime)}
+	full := len(p.tokens) >= MaxOutstanding
+	if !full {
+		p.tokens[access] = &grant{client: g.client, account: g.account, expires: now.Add(TokenLifetime)}
+	}
 	p.mu.Unlock()
+	if full {
+		tokenError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "too many tokens outstanding")
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"access_token": access, "token_type": "Bearer", "expires_in": int(TokenLifetime / time.Second),
 		"id_token": idToken, "scope": "openid email profile",
