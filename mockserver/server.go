@@ -137,7 +137,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		SessionLifetime: cfg.SessionLifetime, Passkeys: rp, Social: socials}
 	s.callback = &callback.Service{Providers: socials, Login: s.login, Registration: s.registration, UIURL: cfg.UIURL}
 	s.settings = &settings.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Settings),
-		BaseURL: cfg.BaseURL, Issuer: "Avnology ID (idflows mock)", Passkeys: rp}
+		BaseURL: cfg.BaseURL, Issuer: "Avnology ID (idflows mock)", Passkeys: rp, Social: socials}
 	s.render = render
 	s.recovery = recovery.New(&codeflow.Engine{Type: flow.Recovery, ReturnTo: allow, FlowLifetime: lifetime(flow.Recovery),
 		AsFlow: func(f flow.Flow) *api.Flow { return ui.AsFlow(render.Recovery(f)) },

@@ -179,3 +179,56 @@ func TestSocialAccountsThroughTheControlPlane(t *testing.T) {
 	assert.NotContains(t, string(b.do(http.MethodGet, "/_mock/social/google/accounts", nil).raw), "lin@example.com", "a reset forgets them")
 	assert.Equal(t, http.StatusNotFound, b.do(http.MethodGet, "/_mock/social/myspace/accounts", nil).status)
 }
+
+// Settings link a provider account to a signed-in identity (then it signs in with it), and
+// unlink it — but never the last way in (D11).
+func TestLinkAndUnlinkInSettings(t *testing.T) {
+	srv := mockservertest.NewServer(t)
+	b := newBrowser(t, srv)
+	require.Equal(t, http.StatusOK, b.login("jane@acme.com", personaPassword).status)
+	f, csrf := b.flow("settings")
+	assert.Contains(t, string(f.raw), `"name":"link","node_type":"input","type":"submit","value":"google"`)
+	r := b.submit("settings", f.str("id"), "oidc", map[string]any{"link": "google", "csrf_token": csrf})
+	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+	auth, err := url.Parse(r.str("redirect", "url"))
+	require.NoError(t, err)
+	form := auth.Query()
+	form.Set("action", "create")
+	form.Set("email", "jane.personal@gmail.test")
+	resp, err := b.client.PostForm(srv.URL+auth.Path, form)
+	require.NoError(t, err)
+	resp.Body.Close()
+	back := get(t, b, resp.Header.Get("Location"))
+	require.Equal(t, http.StatusSeeOther, back.StatusCode)
+	assert.Contains(t, back.Header.Get("Location"), "/ui/settings?flow="+f.str("id"))
+	linked := b.do(http.MethodGet, "/v1/flows/settings/"+f.str("id"), nil)
+	assert.Equal(t, "success", linked.str("state"))
+	assert.Contains(t, string(linked.raw), `"name":"unlink","node_type":"input","type":"submit","value":"google"`)
+
+	other := newBrowser(t, srv) // the linked account now signs jane in
+	require.Equal(t, http.StatusSeeOther, get(t, other, socialSignInExisting(t, other, "jane.personal@gmail.test")).StatusCode)
+	assert.Equal(t, "jane@acme.com", other.do(http.MethodGet, "/v1/sessions/whoami", nil).str("identity", "email"))
+
+	r = b.submit("settings", f.str("id"), "oidc", map[string]any{"unlink": "google", "csrf_token": csrf})
+	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+	assert.Contains(t, string(r.raw), `"name":"link","node_type":"input","type":"submit","value":"google"`)
+
+	social := newBrowser(t, srv) // an identity whose only way in is Google cannot unlink it
+	require.Equal(t, http.StatusSeeOther, get(t, social, socialSignIn(t, social, "registration", "only-google@example.com")).StatusCode)
+	sf, scsrf := social.flow("settings")
+	r = social.submit("settings", sf.str("id"), "oidc", map[string]any{"unlink": "google", "csrf_token": scsrf})
+	assert.Equal(t, http.StatusBadRequest, r.status)
+	assert.Equal(t, "AVNOLOGY_AUTH_902", r.code())
+}
+
+// socialSignInExisting signs in from a new login flow with a test account the provider
+// already has, by its email (login_hint), and returns the callback URL.
+func socialSignInExisting(t *testing.T, b *browser, email string) string {
+	t.Helper()
+	f, csrf := b.flow("login")
+	r := b.submit("login", f.str("id"), "oidc", map[string]any{"provider": "google", "csrf_token": csrf})
+	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+	resp := get(t, b, r.str("redirect", "url")+"&login_hint="+url.QueryEscape(email))
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	return resp.Header.Get("Location")
+}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/avnology/idflows/mockserver/ids"
@@ -103,6 +104,9 @@ func (s *Service) Complete(ctx context.Context, w *tenant.World, req request.Req
 func (s *Service) complete(st *kernel.Step, provider string, c social.Claims) (kernel.Outcome, error) {
 	tx, now := st.Tx, st.Tx.Now
 	link := identity.SocialLink{Provider: provider, Subject: c.Subject}
+	if st.Flow.Type == flow.Settings {
+		return s.link(st, link)
+	}
 	m := auth.Method("oidc", session.AAL1, now)
 	if ident, ok := tx.IdentityBySocial(link); ok {
 		if ident.State != identity.StateActive {
@@ -127,6 +131,29 @@ func (s *Service) complete(st *kernel.Step, provider string, c social.Claims) (k
 		ident.VerifiedAt = now
 	}
 	return s.Registration.SignUp(st, ident, m)
+}
+
+// link adds the provider account to the settings flow's identity — the signed-in caller's — unless
+// it is another identity's (REQ-SET-010, provisional).
+func (s *Service) link(st *kernel.Step, l identity.SocialLink) (kernel.Outcome, error) {
+	_, ident, e := auth.Resolve(st.Tx, st.Req, false)
+	if e != nil || ident.ID != st.Flow.IdentityID {
+		return kernel.Outcome{}, unknownState() // only the flow's own identity finishes its link
+	}
+	if other, taken := st.Tx.IdentityBySocial(l); taken {
+		if other.ID != ident.ID {
+			st.Flow.Messages = []flow.Message{ui.ErrSocialTaken(l.Provider)}
+			return kernel.Outcome{To: st.Flow.State()}, nil
+		}
+	} else {
+		ident.Social = append(slices.Clone(ident.Social), l)
+		ident.UpdatedAt = st.Tx.Now
+		if err := st.Tx.PutIdentity(ident); err != nil {
+			return kernel.Outcome{}, err
+		}
+	}
+	st.Flow.Messages = []flow.Message{ui.InfoSaved}
+	return kernel.Outcome{To: flow.Success}, nil
 }
 
 // signIn signs a linked identity in from a registration flow: a session at aal1 — or, for an

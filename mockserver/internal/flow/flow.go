@@ -71,6 +71,7 @@ var Machines = map[Type]Machine{
 		{SentEmail, SentEmail, "code: traits submitted again (a new code, to the address now given)"},
 	}},
 	Settings: {Initial: ShowForm, Transitions: []Transition{
+		{ShowForm, ShowForm, "oidc: sent to the provider to link it"},
 		{ShowForm, Success, "a section saved"},
 		{Success, Success, "another section saved"},
 	}},

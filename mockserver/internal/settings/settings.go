@@ -28,6 +28,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/session"
+	"github.com/avnology/idflows/mockserver/internal/social"
 	"github.com/avnology/idflows/mockserver/internal/store"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 	"github.com/avnology/idflows/mockserver/internal/ui"
@@ -48,6 +49,8 @@ type Service struct {
 	Issuer string
 	// Passkeys is the WebAuthn relying party.
 	Passkeys *passkey.RP
+	// Social are the providers the social section links.
+	Social social.Providers
 
 	once sync.Once
 	typ  *kernel.Type[Fields, identity.Identity]
@@ -205,6 +208,8 @@ type Fields struct {
 	WebauthnRegister            *string     `json:"webauthn_register"`
 	WebauthnRegisterDisplayname *string     `json:"webauthn_register_displayname"`
 	WebauthnRemove              *string     `json:"webauthn_remove"`
+	Link                        string      `json:"link"`
+	Unlink                      string      `json:"unlink"`
 }
 
 // CSRF is the token the form carried.
@@ -212,16 +217,22 @@ func (f Fields) CSRF() string { return f.CSRFToken }
 
 // Submit saves one section (REQ-SET-003 … REQ-SET-009, REQ-STEPUP-002).
 func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Request, id string, cmd Command) (api.SettingsSubmitResult, error) {
+	if err := s.Social.Prepare(ctx, cmd.Method, cmd.Body.Link); err != nil {
+		return api.SettingsSubmitResult{}, err
+	}
 	d, err := kernel.Run(ctx, s.flowType(), w, req, id, cmd)
 	if err != nil {
 		return api.SettingsSubmitResult{}, err
+	}
+	if r := d.Redirect(); r != nil { // linking: to the provider first
+		return api.SettingsSubmitResult{Redirect: r}, nil
 	}
 	cf := s.render(d.Flow, d.View) // outside the lock
 	return api.SettingsSubmitResult{ContinueFlow: &cf, ReturnTo: nonEmpty(d.Flow.ReturnTo)}, nil
 }
 
 // flowType declares the settings flow to the kernel: each method edits one section of the
-// caller's identity, which After stores (oidc: the mock has no social provider yet).
+// caller's identity, which After stores.
 func (s *Service) flowType() *kernel.Type[Fields, identity.Identity] {
 	s.once.Do(func() {
 		s.typ = &kernel.Type[Fields, identity.Identity]{
@@ -232,6 +243,7 @@ func (s *Service) flowType() *kernel.Type[Fields, identity.Identity] {
 				"totp":          {Run: s.totp},
 				"lookup_secret": {Run: s.lookup},
 				"webauthn":      {Run: s.webauthn},
+				"oidc":          {Run: s.oidc},
 			},
 			Load: func(st *kernel.Step, id string) (err error) {
 				st.Session, st.Identity, *st.Flow, err = s.load(st.Tx, st.World, st.Req, id)
@@ -246,8 +258,11 @@ func (s *Service) flowType() *kernel.Type[Fields, identity.Identity] {
 }
 
 // save stores the section's change to the identity: a saved section moves the flow to success
-// with 1050001 (REQ-SET-003).
+// with 1050001 (REQ-SET-003). A link sent to the provider has changed nothing yet.
 func (s *Service) save(st *kernel.Step, o *kernel.Outcome) error {
+	if o.Redirect != "" {
+		return nil
+	}
 	st.Identity.UpdatedAt = st.Tx.Now
 	if err := st.Tx.PutIdentity(st.Identity); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
@@ -471,6 +486,33 @@ func (s *Service) changeWebAuthn(c *kernel.Step, b Fields) error {
 	}
 	c.Identity.WebAuthn = slices.Delete(slices.Clone(c.Identity.WebAuthn), i, i+1)
 	return s.Passkeys.StartRegistration(c.World.IDs, c.Flow, c.Identity)
+}
+
+// oidc links a social provider account (the provider's callback finishes it) or unlinks one
+// (D11). Both need a privileged session; the last way to sign in cannot be unlinked.
+func (s *Service) oidc(st *kernel.Step, b Fields) (kernel.Outcome, error) {
+	if (b.Link == "") == (b.Unlink == "") {
+		return kernel.Outcome{}, apierr.Invalid("Send either link or unlink.", apierr.Field("body", "exactly one of link and unlink"))
+	}
+	if err := s.privileged(st); err != nil {
+		return kernel.Outcome{}, err
+	}
+	if b.Link != "" {
+		if slices.ContainsFunc(st.Identity.Social, func(l identity.SocialLink) bool { return l.Provider == b.Link }) {
+			return kernel.Outcome{}, apierr.Invalid("That provider is already linked.", apierr.Field("body.link", "already linked"))
+		}
+		return s.Social.Start(st, b.Link)
+	}
+	i := slices.IndexFunc(st.Identity.Social, func(l identity.SocialLink) bool { return l.Provider == b.Unlink })
+	if i < 0 {
+		return kernel.Outcome{}, apierr.Invalid("That provider is not linked.", apierr.Field("body.unlink", "not linked"))
+	}
+	if len(st.Identity.Social) == 1 && st.Identity.PasswordHash == "" && len(st.Identity.WebAuthn) == 0 {
+		return kernel.Outcome{}, apierr.Invalid("This is the last way to sign in; add a password or a passkey first.",
+			apierr.Field("body.unlink", "the last credential cannot be unlinked"))
+	}
+	st.Identity.Social = slices.Delete(slices.Clone(st.Identity.Social), i, i+1)
+	return kernel.Outcome{}, nil
 }
 
 // newTOTPSecret is a 160-bit base32 secret (RFC 4226's recommended length).

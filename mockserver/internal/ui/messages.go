@@ -63,3 +63,10 @@ func ProviderTitle(provider string) string {
 	}
 	return strings.ToUpper(provider[:1]) + provider[1:]
 }
+
+// ErrSocialTaken: a provider account a settings flow tried to link belongs to another identity
+// (4000027, provisional).
+func ErrSocialTaken(provider string) flow.Message {
+	return flow.Message{ID: "4000027", Type: "error", Context: map[string]any{"provider": provider},
+		Text: "This " + ProviderTitle(provider) + " account is already linked to another account."}
+}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/avnology/idflows/gen/api"
@@ -45,7 +46,7 @@ type SettingsView struct {
 	TOTPQR   string // data URI of the pending secret's QR code
 }
 
-func settingsNodes(f flow.Flow, v SettingsView, baseURL string) []api.UiNode {
+func settingsNodes(f flow.Flow, v SettingsView, baseURL string, providers []string) []api.UiNode {
 	ident := v.Identity
 	email, first, last := TraitLabel("E-Mail"), TraitLabel("First name"), TraitLabel("Last name")
 	els := []element{
@@ -85,7 +86,32 @@ func settingsNodes(f flow.Flow, v SettingsView, baseURL string) []api.UiNode {
 	}
 	els = append(els, webauthnRemove(ident)...)
 	els = append(els, webauthnRegister(f, baseURL, LabelPasskeyAdd)...)
-	return render(f, els)
+	return render(f, append(els, socialLinks(ident, providers)...))
+}
+
+// socialLinks are the settings' social section: per provider, unlink when the identity has an
+// account there, link otherwise (D11).
+func socialLinks(ident identity.Identity, providers []string) []element {
+	out := make([]element, 0, len(providers))
+	for _, p := range providers {
+		name, label := "link", LabelLink(p)
+		if slices.ContainsFunc(ident.Social, func(l identity.SocialLink) bool { return l.Provider == p }) {
+			name, label = "unlink", LabelUnlink(p)
+		}
+		out = append(out, input{group: api.UiNodeGroupOidc, name: name, typ: api.UiNodeInputAttributesTypeSubmit, value: p, label: &label})
+	}
+	return out
+}
+
+// LabelLink and LabelUnlink label a provider's button in settings (1050002, 1050019;
+// provisional).
+func LabelLink(provider string) flow.Message {
+	return flow.Message{ID: "1050002", Text: "Link " + ProviderTitle(provider), Type: "info", Context: map[string]any{"provider": provider}}
+}
+
+// LabelUnlink: see LabelLink.
+func LabelUnlink(provider string) flow.Message {
+	return flow.Message{ID: "1050019", Text: "Unlink " + ProviderTitle(provider), Type: "info", Context: map[string]any{"provider": provider}}
 }
 
 func lookupButton(name string, label flow.Message) input {
@@ -97,6 +123,6 @@ func (r Renderer) Settings(f flow.Flow, v SettingsView) api.SettingsFlow {
 	return api.SettingsFlow{
 		Id: f.ID, Type: api.Settings, State: api.SettingsFlowState(f.State()),
 		IssuedAt: f.IssuedAt, ExpiresAt: f.ExpiresAt, ReturnTo: optional(f.ReturnTo), IdentityId: f.IdentityID,
-		Ui: r.container(f, settingsNodes(f, v, r.BaseURL)),
+		Ui: r.container(f, settingsNodes(f, v, r.BaseURL, r.Providers)),
 	}
 }
