@@ -78,7 +78,7 @@ func init() {
 				t.ExpectError(a.Do(callback), 404, "AVNOLOGY_AUTH_901", "the same callback again (a used state)")
 			}},
 		Case{ID: "social.callback.other-browser", Title: "A callback is bound to the browser that started the sign-in",
-			Profile: ProfileSocial, Requirements: []string{"completeOidcFlow", "REQ-OIDC-002"}, Needs: []Capability{NeedSocial},
+			Profile: ProfileSocial, Requirements: []string{"completeOidcFlow", "REQ-OIDC-004"}, Needs: []Capability{NeedSocial},
 			Run: func(t *T) {
 				a := t.Browser()
 				f := a.MustCreateFlow("login", nil)
@@ -91,6 +91,38 @@ func init() {
 				other := t.Browser()
 				t.ExpectError(other.Do(t.callbackRequest(cb)), 404, "AVNOLOGY_AUTH_901", "the callback in another browser")
 				t.Check(other.Cookie("avnl_session") == "", "another browser got a session")
+			}},
+		Case{ID: "social.settings.link-unlink", Title: "Settings link a provider account, which then signs the identity in, and unlink it; never the last way in",
+			Profile: ProfileSocial, Requirements: []string{"submitSettingsFlow", "completeOidcFlow", "REQ-OIDC-005"}, Needs: []Capability{NeedSocial},
+			Run: func(t *T) {
+				acc := t.Register(t.API())
+				a := t.Browser()
+				t.PasswordLogin(a, acc, nil) // a fresh, privileged session, in the cookie jar
+				f := a.MustCreateFlow("settings", nil)
+				r := a.Submit(f, "oidc", map[string]any{"link": t.target.OIDCProvider})
+				t.RequireStatus(r, 200, "linking a provider")
+				t.checkAt(r.Seq, r.Str("redirect.reason") == "oidc", "linking answers redirect.reason %q, want oidc", r.Str("redirect.reason"))
+				personal := SocialAccount{Email: uniqueEmail("linked"), EmailVerified: true}
+				cb, err := t.target.Social.Authorize(t.Context(), t.scope, r.Str("redirect.url"), personal)
+				if err != nil {
+					t.Fatalf("at the provider: %v", err)
+				}
+				t.ExpectStatus(a.Do(t.callbackRequest(cb)), 303, "the link's callback")
+
+				other := t.Browser()
+				_, r2, _ := socialSignIn(t, other, "login", nil, personal)
+				if t.ExpectStatus(r2, 303, "signing in with the linked account") {
+					me := other.Get("/v1/sessions/whoami", nil)
+					t.checkAt(me.Seq, me.Str("identity.email") == acc.Email, "the linked provider account signs in %q, want %q", me.Str("identity.email"), acc.Email)
+				}
+				f = a.MustCreateFlow("settings", nil)
+				t.ExpectStatus(a.Submit(f, "oidc", map[string]any{"unlink": t.target.OIDCProvider}), 200, "unlinking (a password remains)")
+
+				only := t.Browser()
+				_, r3, _ := socialSignIn(t, only, "registration", nil, SocialAccount{Email: uniqueEmail("only-social"), EmailVerified: true})
+				t.RequireStatus(r3, 303, "signing up with the provider")
+				sf := only.MustCreateFlow("settings", nil)
+				t.ExpectError(only.Submit(sf, "oidc", map[string]any{"unlink": t.target.OIDCProvider}), 400, "AVNOLOGY_AUTH_902", "unlinking the only way to sign in")
 			}},
 		Case{ID: "social.login.not-merged", Title: "A provider email that has a password account is not merged: no session, the flow asks to sign in and link",
 			Profile: ProfileSocial, Requirements: []string{"completeOidcFlow", "REQ-OIDC-003"}, Needs: []Capability{NeedSocial},

@@ -78,6 +78,8 @@ func TestConformanceCatchesDeviations(t *testing.T) {
 		mockserver.DeviationCacheableSecrets:  {"security.cache.no-store"},
 		mockserver.DeviationWrongMessageIDs:   {"registration.duplicate-email", "verification.code.success", "settings.profile.update"},
 		mockserver.DeviationWrongRetryAfter:   {"security.lockout", "security.rate-limit.login", "mfa.login.second-factor-lockout"},
+		mockserver.DeviationSocialMerge:       {"social.login.not-merged"},
+		mockserver.DeviationSocialUnbound:     {"social.callback.other-browser"},
 	} {
 		t.Run("deviation="+string(d), func(t *testing.T) {
 			srv := mockservertest.NewServer(t, mockservertest.WithDeviation(d))

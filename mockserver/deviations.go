@@ -39,6 +39,8 @@ const (
 	DeviationCacheableSecrets  = deviation.CacheableSecrets
 	DeviationWrongMessageIDs   = deviation.WrongMessageIDs
 	DeviationWrongRetryAfter   = deviation.WrongRetryAfter
+	DeviationSocialMerge       = deviation.SocialMerge
+	DeviationSocialUnbound     = deviation.SocialUnbound
 )
 
 // Deviations describes every deviation by name.

@@ -117,7 +117,14 @@ func (s *Service) complete(st *kernel.Step, provider string, c social.Claims) (k
 		}
 		return s.Login.SignIn(st, ident, m)
 	}
-	if _, taken := tx.IdentityByIdentifier(c.Email); taken {
+	if owner, taken := tx.IdentityByIdentifier(c.Email); taken {
+		if !st.World.Rules.KeepSocialApart { // the social-merge deviation
+			owner.Social = append(slices.Clone(owner.Social), link)
+			if err := tx.PutIdentity(owner); err != nil {
+				return kernel.Outcome{}, err
+			}
+			return s.Login.SignIn(st, owner, m)
+		}
 		st.Flow.Messages = []flow.Message{ui.InfoLinkFromSettings(provider, c.Email)}
 		return kernel.Outcome{To: st.Flow.State()}, nil
 	}
@@ -175,9 +182,10 @@ func (s *Service) signIn(st *kernel.Step, ident identity.Identity, m session.Met
 func bound(tx *store.Tx, w *tenant.World, req request.Request, provider, state string) (flow.Flow, error) {
 	id, secret, _ := strings.Cut(state, ".")
 	f, ok := tx.Flow(id)
+	thisBrowser := req.CSRFCookie != "" && subtle.ConstantTimeCompare([]byte(req.CSRFCookie), []byte(f.CSRFToken)) == 1
 	if !ok || f.Consumed || f.OIDCState == "" || f.OIDCProvider != provider ||
 		subtle.ConstantTimeCompare([]byte(f.OIDCState), []byte(secret)) != 1 ||
-		req.CSRFCookie == "" || subtle.ConstantTimeCompare([]byte(req.CSRFCookie), []byte(f.CSRFToken)) != 1 {
+		!thisBrowser && w.Rules.BindSocialState {
 		return flow.Flow{}, unknownState()
 	}
 	return kernel.Usable(tx, w, f.Type, id)

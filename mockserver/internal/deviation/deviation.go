@@ -35,6 +35,8 @@ const (
 	CacheableSecrets  Kind = "cacheable-secrets"    // no Cache-Control: no-store on tokens and secrets
 	WrongMessageIDs   Kind = "wrong-message-ids"    // documented message ids (4000005, 1080002, 1050001) change
 	WrongRetryAfter   Kind = "wrong-retry-after"    // Retry-After is an hour, whatever is left
+	SocialMerge       Kind = "social-merge"         // a provider account is merged into the account with its email
+	SocialUnbound     Kind = "social-unbound"       // a callback completes in any browser
 )
 
 // All lists every deviation with what it does.
@@ -60,6 +62,8 @@ var All = map[Kind]string{
 	CacheableSecrets:  "leave Cache-Control: no-store off answers that carry tokens and secrets",
 	WrongMessageIDs:   "answer other ids where the documented messages 4000005, 1080002 and 1050001 belong",
 	WrongRetryAfter:   "answer Retry-After: 3600 on every 423 and 429, whatever time is left",
+	SocialMerge:       "link a provider account to the existing account with its email and sign it in",
+	SocialUnbound:     "complete a social callback in any browser, not only the one that started it",
 }
 
 // Names returns every deviation's name, sorted.
@@ -111,6 +115,8 @@ type Rules struct {
 	CodeLoginAsksSecond    bool // a code login of an MFA identity asks for the second factor (REQ-SEC-004)
 	CORSOnlyConfigured     bool // only configured origins read answers with credentials (REQ-CSRF-005)
 	NoStore                bool // answers carry Cache-Control: no-store (REQ-SEC-005)
+	KeepSocialApart        bool // a provider email never merges into another account (REQ-OIDC-003)
+	BindSocialState        bool // a callback completes only in the browser that started it (REQ-OIDC-004)
 }
 
 // RulesOf is the rules a world with the deviations s keeps.
@@ -129,5 +135,7 @@ func RulesOf(s Set) Rules {
 		CodeLoginAsksSecond:    !s.Has(CodeLoginSkipsMFA),
 		CORSOnlyConfigured:     !s.Has(CORSAnyOrigin),
 		NoStore:                !s.Has(CacheableSecrets),
+		KeepSocialApart:        !s.Has(SocialMerge),
+		BindSocialState:        !s.Has(SocialUnbound),
 	}
 }
