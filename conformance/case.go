@@ -44,11 +44,14 @@ const (
 	ProfileSocial   = "social"
 	ProfileRecovery = "recovery"
 	ProfileSecurity = "security"
+	// ProfileControl is a control plane's: forcing every documented error, as the mock's
+	// /_mock/faults does. A deployment without one is not certified for it, and needs not be.
+	ProfileControl = "control"
 )
 
 // Profiles lists every profile in report order.
 func Profiles() []string {
-	return []string{ProfileCore, ProfileMFA, ProfilePasskeys, ProfileSocial, ProfileRecovery, ProfileSecurity}
+	return []string{ProfileCore, ProfileMFA, ProfilePasskeys, ProfileSocial, ProfileRecovery, ProfileSecurity, ProfileControl}
 }
 
 // Case is one behaviour the suite checks.

@@ -2,9 +2,14 @@ package conformance
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/avnology/idflows/openapi/contract"
 )
 
 // Cases that reach the documented (status, code) pairs of the flows the other cases reach for
@@ -62,7 +67,7 @@ func init() {
 				t.ExpectError(a.Submit(ver, "code", map[string]any{"email": uniqueEmail("late")}), 400, "AVNOLOGY_AUTH_009", "submitting an expired verification flow")
 			}},
 		Case{ID: "registration.code.expired", Title: "A sign-up code older than 15 minutes answers 400 _020",
-			Profile: ProfileCore, Requirements: []string{"submitRegistrationFlow", "REQ-LIMIT-002"}, Needs: []Capability{NeedInbox, NeedClock},
+			Profile: ProfileRecovery, Requirements: []string{"submitRegistrationFlow", "REQ-LIMIT-002"}, Needs: []Capability{NeedInbox, NeedClock},
 			Run: func(t *T) {
 				a := t.API()
 				email := uniqueEmail("signup")
@@ -137,4 +142,68 @@ func init() {
 				t.ExpectError(a.Do(t.callbackRequest(cb)), 400, "AVNOLOGY_AUTH_009", "a callback after the login flow expired")
 			}},
 	)
+}
+
+// Every documented pair, forced through the target's control plane: the answer is the pair's
+// envelope with the details its code carries (the judge of every exchange checks those).
+func init() {
+	derive(func(c *contract.Contract) {
+		reqs := []string{"REQ-ERR-001", "REQ-ERR-004", "REQ-ERR-006"}
+		for _, op := range c.Operations() {
+			if _, ok := sampleRequest(op); ok && len(op.Pairs) > 0 {
+				reqs = append(reqs, op.ID)
+			}
+		}
+		register(Case{ID: "control.forced.every-pair", Title: "Every documented (status, code) pair of every operation, forced, answers its envelope",
+			Profile: ProfileControl, Requirements: reqs, Needs: []Capability{NeedFaults},
+			Run: func(t *T) {
+				a := t.API()
+				for _, op := range c.Operations() {
+					req, ok := sampleRequest(op)
+					if !ok {
+						continue
+					}
+					for i, p := range op.Pairs {
+						// A code documented at several statuses (400, 413, 415 _902) is forced at
+						// its first; the others are transport answers other cases reach.
+						if slices.IndexFunc(op.Pairs, func(q contract.Pair) bool { return q.Code == p.Code }) != i {
+							continue
+						}
+						if err := t.target.Faults.Force(t.Context(), t.scope, op.ID, p.Code); err != nil {
+							t.suiteError("forcing %s on %s: %v", p, op.ID, err)
+							return
+						}
+						t.ExpectError(a.Do(req), p.Status, p.Code, fmt.Sprintf("%s forced to answer %s", op.ID, p))
+					}
+				}
+			}})
+	})
+}
+
+// sampleRequest is a valid request of the operation, with the contract's own example values:
+// path parameters from their examples, a submit's body from its first example.
+func sampleRequest(op *contract.Operation) (Request, bool) {
+	path := op.Path
+	for _, p := range op.Op.Parameters {
+		if p.Value.In != "path" {
+			continue
+		}
+		ex, ok := p.Value.Example.(string)
+		if !ok {
+			return Request{}, false
+		}
+		path = strings.ReplaceAll(path, "{"+p.Value.Name+"}", ex)
+	}
+	req := Request{Method: op.Method, Path: path}
+	if op.ID == "completeOidcFlow" {
+		req.Query = url.Values{"code": {"c0de"}, "state": {"st4te"}}
+	}
+	if op.Op.RequestBody != nil {
+		variants := submitVariants(op.Op)
+		if len(variants) == 0 {
+			return Request{}, false
+		}
+		req.JSON = map[string]any{"method": variants[0].method, "body": variants[0].body}
+	}
+	return req, true
 }

@@ -81,10 +81,22 @@ func (m *MockControl) Preflight(ctx context.Context) error {
 // Use makes target use the mock control plane for every capability it offers, and the mock's
 // built-in google provider for social sign-in unless another provider is named.
 func (m *MockControl) Use(target *Target) {
-	target.Inbox, target.Clock, target.Seeder, target.Isolation, target.Social = m, m, m, m, m
+	target.Inbox, target.Clock, target.Seeder, target.Isolation, target.Social, target.Faults = m, m, m, m, m, m
 	if target.OIDCProvider == "" {
 		target.OIDCProvider = "google"
 	}
+}
+
+// Force arms a fault: the tenant's next call of the operation answers code.
+func (m *MockControl) Force(ctx context.Context, s Scope, operationID, code string) error {
+	resp, err := m.client.ArmFaultWithResponse(ctx, &control.ArmFaultParams{XMockTenant: tenantOf(s)}, control.ArmFaultJSONRequestBody{OperationId: operationID, ErrorCode: &code})
+	if err != nil {
+		return err
+	}
+	if resp.JSON201 == nil {
+		return fmt.Errorf("arming a fault: HTTP %d", resp.StatusCode())
+	}
+	return nil
 }
 
 // Authorize completes an authorization at one of the mock's built-in providers the way a

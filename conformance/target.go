@@ -46,6 +46,15 @@ type Target struct {
 	// Social completes authorizations at that provider with test accounts (the mock's built-in
 	// providers); without it only the steps before the provider are checked.
 	Social SocialAccounts
+	// Faults force a documented error on a target's next call of an operation (the mock's
+	// control plane), so the envelope of every (status, code) pair can be checked.
+	Faults Faults
+}
+
+// Faults force errors.
+type Faults interface {
+	// Force makes the next call of the operation answer the documented pair with code.
+	Force(ctx context.Context, scope Scope, operationID, code string) error
 }
 
 // SocialAccounts signs in at a social provider as a person would.
@@ -150,6 +159,7 @@ const (
 	NeedWebAuthn Capability = "webauthn-rp"
 	NeedOIDC     Capability = "oidc-provider"
 	NeedSocial   Capability = "social-accounts"
+	NeedFaults   Capability = "forced-errors"
 )
 
 func (t Target) has(c Capability) bool {
@@ -166,6 +176,8 @@ func (t Target) has(c Capability) bool {
 		return t.OIDCProvider != ""
 	case NeedSocial:
 		return t.OIDCProvider != "" && t.Social != nil
+	case NeedFaults:
+		return t.Faults != nil
 	}
 	return false
 }
@@ -178,11 +190,12 @@ var flagFor = map[Capability]string{
 	NeedWebAuthn: "--webauthn-rp-id and --webauthn-origin",
 	NeedOIDC:     "--oidc-provider",
 	NeedSocial:   "--control (the mock's built-in providers)",
+	NeedFaults:   "--control (it forces errors)",
 }
 
 func (t Target) capabilities() []string {
 	var out []string
-	for _, c := range []Capability{NeedInbox, NeedClock, NeedSeeder, NeedWebAuthn, NeedOIDC, NeedSocial} {
+	for _, c := range []Capability{NeedInbox, NeedClock, NeedSeeder, NeedWebAuthn, NeedOIDC, NeedSocial, NeedFaults} {
 		if t.has(c) {
 			out = append(out, string(c))
 		}

@@ -43,7 +43,7 @@ func TestConformance(t *testing.T) {
 	rep := conformance.Run(t, suiteTarget(t, srv), conformance.Options{Waivers: mockWaivers(t)})
 	assert.Equal(t, report.Pass, rep.Summary.Outcome, rep.Summary.Reason)
 	if len(rep.Cases) == len(conformance.Cases()) { // not narrowed by go test -run
-		assert.Equal(t, []string{"core", "mfa", "passkeys", "social", "recovery", "security"}, rep.Summary.Certified)
+		assert.Equal(t, []string{"core", "mfa", "passkeys", "social", "recovery", "security", "control"}, rep.Summary.Certified)
 		assert.Zero(t, rep.Summary.Skipped)
 	}
 	for _, c := range rep.Cases {
