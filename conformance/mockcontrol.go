@@ -81,10 +81,27 @@ func (m *MockControl) Preflight(ctx context.Context) error {
 // Use makes target use the mock control plane for every capability it offers, and the mock's
 // built-in google provider for social sign-in unless another provider is named.
 func (m *MockControl) Use(target *Target) {
-	target.Inbox, target.Clock, target.Seeder, target.Isolation, target.Social, target.Faults = m, m, m, m, m, m
+	target.Inbox, target.Clock, target.Seeder, target.Isolation, target.Social, target.Faults, target.Orgs = m, m, m, m, m, m, m
 	if target.OIDCProvider == "" {
 		target.OIDCProvider = "google"
 	}
+}
+
+// SeedOrganization creates an organization in the tenant.
+func (m *MockControl) SeedOrganization(ctx context.Context, s Scope, id, mode string, members []string) error {
+	rm := control.OrganizationSeedRegistrationMode(mode)
+	body := control.SeedOrganizationJSONRequestBody{Id: id, RegistrationMode: &rm}
+	if len(members) > 0 {
+		body.Members = &members
+	}
+	resp, err := m.client.SeedOrganizationWithResponse(ctx, &control.SeedOrganizationParams{XMockTenant: tenantOf(s)}, body)
+	if err != nil {
+		return err
+	}
+	if resp.JSON201 == nil {
+		return fmt.Errorf("HTTP %d", resp.StatusCode())
+	}
+	return nil
 }
 
 // Force arms a fault: the tenant's next call of the operation answers code.

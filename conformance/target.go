@@ -49,6 +49,15 @@ type Target struct {
 	// Faults force a documented error on a target's next call of an operation (the mock's
 	// control plane), so the envelope of every (status, code) pair can be checked.
 	Faults Faults
+	// Orgs seeds organizations (the mock's control plane).
+	Orgs Organizations
+}
+
+// Organizations creates organizations with members.
+type Organizations interface {
+	// SeedOrganization creates (or replaces) an organization whose registration mode is mode
+	// (open, invite_only, sso_only, disabled) and makes the identities members.
+	SeedOrganization(ctx context.Context, scope Scope, id, mode string, members []string) error
 }
 
 // Faults force errors.
@@ -160,6 +169,7 @@ const (
 	NeedOIDC     Capability = "oidc-provider"
 	NeedSocial   Capability = "social-accounts"
 	NeedFaults   Capability = "forced-errors"
+	NeedOrgs     Capability = "organizations"
 )
 
 func (t Target) has(c Capability) bool {
@@ -178,6 +188,8 @@ func (t Target) has(c Capability) bool {
 		return t.OIDCProvider != "" && t.Social != nil
 	case NeedFaults:
 		return t.Faults != nil
+	case NeedOrgs:
+		return t.Orgs != nil
 	}
 	return false
 }
@@ -191,11 +203,12 @@ var flagFor = map[Capability]string{
 	NeedOIDC:     "--oidc-provider",
 	NeedSocial:   "--control (the mock's built-in providers)",
 	NeedFaults:   "--control (it forces errors)",
+	NeedOrgs:     "--control (it seeds organizations)",
 }
 
 func (t Target) capabilities() []string {
 	var out []string
-	for _, c := range []Capability{NeedInbox, NeedClock, NeedSeeder, NeedWebAuthn, NeedOIDC, NeedSocial, NeedFaults} {
+	for _, c := range []Capability{NeedInbox, NeedClock, NeedSeeder, NeedWebAuthn, NeedOIDC, NeedSocial, NeedFaults, NeedOrgs} {
 		if t.has(c) {
 			out = append(out, string(c))
 		}

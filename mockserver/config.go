@@ -26,6 +26,9 @@ type Config struct {
 	SecureCookies bool
 	// Personas seed every tenant; fixtures.Default() when nil.
 	Personas []fixtures.Persona
+	// Organizations seed every tenant, with the personas' memberships; the embedded ones when
+	// both this and Personas are nil.
+	Organizations []fixtures.Organization
 	// MaxTenants bounds the number of X-Mock-Tenant worlds. A new tenant takes the place of the
 	// least recently used one only when that one has been idle for TenantIdle; otherwise it is
 	// refused (429 _021), so that no client can wipe the worlds others are using.

@@ -80,6 +80,7 @@ func TestConformanceCatchesDeviations(t *testing.T) {
 		mockserver.DeviationWrongRetryAfter:   {"security.lockout", "security.rate-limit.login", "mfa.login.second-factor-lockout"},
 		mockserver.DeviationSocialMerge:       {"social.login.not-merged"},
 		mockserver.DeviationSocialUnbound:     {"social.callback.other-browser"},
+		mockserver.DeviationOrgsIgnored:       {"organizations.login.members-only", "organizations.registration"},
 	} {
 		t.Run("deviation="+string(d), func(t *testing.T) {
 			srv := mockservertest.NewServer(t, mockservertest.WithDeviation(d))

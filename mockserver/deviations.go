@@ -41,6 +41,7 @@ const (
 	DeviationWrongRetryAfter   = deviation.WrongRetryAfter
 	DeviationSocialMerge       = deviation.SocialMerge
 	DeviationSocialUnbound     = deviation.SocialUnbound
+	DeviationOrgsIgnored       = deviation.OrgsIgnored
 )
 
 // Deviations describes every deviation by name.

@@ -20,13 +20,18 @@ func (s *Server) seed(w *tenant.World) error {
 	}
 	now := w.Clock.Now()
 	return w.Store.Update(context.Background(), func(tx *store.Tx) error {
+		for _, o := range s.cfg.Organizations {
+			if err := tx.PutOrganization(identity.Organization{ID: o.ID, Name: o.Name, RegistrationMode: o.RegistrationMode}); err != nil {
+				return err
+			}
+		}
 		for _, p := range s.cfg.Personas {
 			ident := identity.Identity{
 				ID: p.ID, Username: p.Username,
 				Traits:        identity.Traits{Email: p.Email, Name: identity.Name{First: p.Name.First, Last: p.Name.Last}},
 				EmailVerified: p.EmailVerified, State: p.State,
 				CreatedAt: now, UpdatedAt: now,
-				TOTPSecret: p.TOTPSecret, LookupSecrets: p.LookupSecrets,
+				TOTPSecret: p.TOTPSecret, LookupSecrets: p.LookupSecrets, Organizations: p.Organizations,
 			}
 			if ident.State == "" {
 				ident.State = identity.StateActive

@@ -64,7 +64,11 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		opt(&o)
 	}
 	if cfg.Personas == nil {
-		cfg.Personas = fixtures.Default()
+		f := fixtures.DefaultFixtures()
+		cfg.Personas = f.Personas
+		if cfg.Organizations == nil {
+			cfg.Organizations = f.Organizations
+		}
 	}
 	def := DefaultConfig()
 	if cfg.BaseURL == "" {

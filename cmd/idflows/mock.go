@@ -182,7 +182,8 @@ func serveMock(ctx context.Context, set mockSettings, stdout, stderr io.Writer) 
 		return exitUsage
 	}
 	cfg := mockserver.DefaultConfig()
-	cfg.Personas = fixtures.Default()
+	defaults := fixtures.DefaultFixtures()
+	cfg.Personas, cfg.Organizations = defaults.Personas, defaults.Organizations
 	cfg.CORSOrigins, cfg.SecureCookies = set.CORSOrigins, set.SecureCookies
 	cfg.ReturnTo = append(cfg.ReturnTo, set.ReturnTo...)
 	cfg.WebAuthn = mockserver.WebAuthn{RPID: set.WebAuthnRPID, Origins: set.WebAuthnOrigins}
@@ -201,7 +202,9 @@ func serveMock(ctx context.Context, set mockSettings, stdout, stderr io.Writer) 
 			fmt.Fprintf(stderr, "idflows mock: %v\n", err)
 			return exitUsage
 		}
-		cfg.Personas, err = fixtures.Parse(f)
+		var all fixtures.Fixtures
+		all, err = fixtures.ParseAll(f)
+		cfg.Personas, cfg.Organizations = all.Personas, all.Organizations
 		f.Close()
 		if err != nil {
 			fmt.Fprintf(stderr, "idflows mock: %s: %v\n", set.Personas, err)

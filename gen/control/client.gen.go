@@ -213,6 +213,35 @@ type ClientInterface interface {
 	// Corresponds with GET /_mock/journal (the `ListJournal` operationId).
 	ListJournal(ctx context.Context, params *ListJournalParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListOrganizations The tenant's organizations
+	//
+	// Corresponds with GET /_mock/organizations (the `ListOrganizations` operationId).
+	ListOrganizations(ctx context.Context, params *ListOrganizationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SeedOrganizationWithBody Create or replace an organization, with members
+	//
+	// Login with `organization_id` admits its members only (403 `AVNOLOGY_AUTH_302`);
+	// registration with it needs `registration_mode: open` (else 403 `AVNOLOGY_AUTH_304`) and
+	// makes the new identity a member. `members` are identity ids of the tenant (400 for an
+	// unknown one); they become members, and stay members of their other organizations.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /_mock/organizations (the `SeedOrganization` operationId).
+	SeedOrganizationWithBody(ctx context.Context, params *SeedOrganizationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SeedOrganization Create or replace an organization, with members
+	//
+	// Login with `organization_id` admits its members only (403 `AVNOLOGY_AUTH_302`);
+	// registration with it needs `registration_mode: open` (else 403 `AVNOLOGY_AUTH_304`) and
+	// makes the new identity a member. `members` are identity ids of the tenant (400 for an
+	// unknown one); they become members, and stay members of their other organizations.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /_mock/organizations (the `SeedOrganization` operationId).
+	SeedOrganization(ctx context.Context, params *SeedOrganizationParams, body SeedOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ClearOutbox Empty the outbox
 	//
 	// Drops every message of the tenant.
@@ -545,6 +574,65 @@ func (c *Client) GetIdentityTotpCode(ctx context.Context, identityId string, par
 // Corresponds with GET /_mock/journal (the `ListJournal` operationId).
 func (c *Client) ListJournal(ctx context.Context, params *ListJournalParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListJournalRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOrganizations The tenant's organizations
+//
+// Corresponds with GET /_mock/organizations (the `ListOrganizations` operationId).
+func (c *Client) ListOrganizations(ctx context.Context, params *ListOrganizationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOrganizationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SeedOrganizationWithBody Create or replace an organization, with members
+//
+// Login with `organization_id` admits its members only (403 `AVNOLOGY_AUTH_302`);
+// registration with it needs `registration_mode: open` (else 403 `AVNOLOGY_AUTH_304`) and
+// makes the new identity a member. `members` are identity ids of the tenant (400 for an
+// unknown one); they become members, and stay members of their other organizations.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /_mock/organizations (the `SeedOrganization` operationId).
+func (c *Client) SeedOrganizationWithBody(ctx context.Context, params *SeedOrganizationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSeedOrganizationRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SeedOrganization Create or replace an organization, with members
+//
+// Login with `organization_id` admits its members only (403 `AVNOLOGY_AUTH_302`);
+// registration with it needs `registration_mode: open` (else 403 `AVNOLOGY_AUTH_304`) and
+// makes the new identity a member. `members` are identity ids of the tenant (400 for an
+// unknown one); they become members, and stay members of their other organizations.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /_mock/organizations (the `SeedOrganization` operationId).
+func (c *Client) SeedOrganization(ctx context.Context, params *SeedOrganizationParams, body SeedOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSeedOrganizationRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1236,6 +1324,103 @@ func NewListJournalRequest(server string, params *ListJournalParams) (*http.Requ
 	return req, nil
 }
 
+// NewListOrganizationsRequest constructs an http.Request for the ListOrganizations method
+func NewListOrganizationsRequest(server string, params *ListOrganizationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_mock/organizations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XMockTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Mock-Tenant", *params.XMockTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Mock-Tenant", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewSeedOrganizationRequest calls the generic SeedOrganization builder with application/json body
+func NewSeedOrganizationRequest(server string, params *SeedOrganizationParams, body SeedOrganizationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSeedOrganizationRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewSeedOrganizationRequestWithBody constructs an http.Request for the SeedOrganization method, with any body, and a specified content type
+func NewSeedOrganizationRequestWithBody(server string, params *SeedOrganizationParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_mock/organizations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.XMockTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Mock-Tenant", *params.XMockTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Mock-Tenant", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewClearOutboxRequest constructs an http.Request for the ClearOutbox method
 func NewClearOutboxRequest(server string, params *ClearOutboxParams) (*http.Request, error) {
 	var err error
@@ -1746,6 +1931,37 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /_mock/journal (the `ListJournal` operationId).
 	ListJournalWithResponse(ctx context.Context, params *ListJournalParams, reqEditors ...RequestEditorFn) (*ListJournalResponse, error)
+
+	// ListOrganizationsWithResponse The tenant's organizations
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_mock/organizations (the `ListOrganizations` operationId).
+	ListOrganizationsWithResponse(ctx context.Context, params *ListOrganizationsParams, reqEditors ...RequestEditorFn) (*ListOrganizationsResponse, error)
+
+	// SeedOrganizationWithBodyWithResponse Create or replace an organization, with members
+	//
+	// Login with `organization_id` admits its members only (403 `AVNOLOGY_AUTH_302`);
+	// registration with it needs `registration_mode: open` (else 403 `AVNOLOGY_AUTH_304`) and
+	// makes the new identity a member. `members` are identity ids of the tenant (400 for an
+	// unknown one); they become members, and stay members of their other organizations.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_mock/organizations (the `SeedOrganization` operationId).
+	SeedOrganizationWithBodyWithResponse(ctx context.Context, params *SeedOrganizationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SeedOrganizationResponse, error)
+
+	// SeedOrganizationWithResponse Create or replace an organization, with members
+	//
+	// Login with `organization_id` admits its members only (403 `AVNOLOGY_AUTH_302`);
+	// registration with it needs `registration_mode: open` (else 403 `AVNOLOGY_AUTH_304`) and
+	// makes the new identity a member. `members` are identity ids of the tenant (400 for an
+	// unknown one); they become members, and stay members of their other organizations.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_mock/organizations (the `SeedOrganization` operationId).
+	SeedOrganizationWithResponse(ctx context.Context, params *SeedOrganizationParams, body SeedOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*SeedOrganizationResponse, error)
 
 	// ClearOutboxWithResponse Empty the outbox
 	//
@@ -2615,6 +2831,151 @@ func (r ListJournalResponse) ContentType() string {
 	return ""
 }
 
+type ListOrganizationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OrganizationList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOrganizationsResponse) GetJSON200() *OrganizationList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListOrganizationsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListOrganizationsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListOrganizationsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListOrganizationsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOrganizationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOrganizationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOrganizationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOrganizationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SeedOrganizationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Organization
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r SeedOrganizationResponse) GetJSON201() *Organization {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SeedOrganizationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SeedOrganizationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SeedOrganizationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r SeedOrganizationResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SeedOrganizationResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r SeedOrganizationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SeedOrganizationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SeedOrganizationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SeedOrganizationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ClearOutboxResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3309,6 +3670,55 @@ func (c *ClientWithResponses) ListJournalWithResponse(ctx context.Context, param
 		return nil, err
 	}
 	return ParseListJournalResponse(rsp)
+}
+
+// ListOrganizationsWithResponse The tenant's organizations
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_mock/organizations (the `ListOrganizations` operationId).
+func (c *ClientWithResponses) ListOrganizationsWithResponse(ctx context.Context, params *ListOrganizationsParams, reqEditors ...RequestEditorFn) (*ListOrganizationsResponse, error) {
+	rsp, err := c.ListOrganizations(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOrganizationsResponse(rsp)
+}
+
+// SeedOrganizationWithBodyWithResponse Create or replace an organization, with members
+//
+// Login with `organization_id` admits its members only (403 `AVNOLOGY_AUTH_302`);
+// registration with it needs `registration_mode: open` (else 403 `AVNOLOGY_AUTH_304`) and
+// makes the new identity a member. `members` are identity ids of the tenant (400 for an
+// unknown one); they become members, and stay members of their other organizations.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_mock/organizations (the `SeedOrganization` operationId).
+func (c *ClientWithResponses) SeedOrganizationWithBodyWithResponse(ctx context.Context, params *SeedOrganizationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SeedOrganizationResponse, error) {
+	rsp, err := c.SeedOrganizationWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSeedOrganizationResponse(rsp)
+}
+
+// SeedOrganizationWithResponse Create or replace an organization, with members
+//
+// Login with `organization_id` admits its members only (403 `AVNOLOGY_AUTH_302`);
+// registration with it needs `registration_mode: open` (else 403 `AVNOLOGY_AUTH_304`) and
+// makes the new identity a member. `members` are identity ids of the tenant (400 for an
+// unknown one); they become members, and stay members of their other organizations.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_mock/organizations (the `SeedOrganization` operationId).
+func (c *ClientWithResponses) SeedOrganizationWithResponse(ctx context.Context, params *SeedOrganizationParams, body SeedOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*SeedOrganizationResponse, error) {
+	rsp, err := c.SeedOrganization(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSeedOrganizationResponse(rsp)
 }
 
 // ClearOutboxWithResponse Empty the outbox
@@ -4051,6 +4461,121 @@ func ParseListJournalResponse(rsp *http.Response) (*ListJournalResponse, error) 
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListOrganizationsResponse parses an HTTP response from a ListOrganizationsWithResponse call
+func ParseListOrganizationsResponse(rsp *http.Response) (*ListOrganizationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOrganizationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OrganizationList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSeedOrganizationResponse parses an HTTP response from a SeedOrganizationWithResponse call
+func ParseSeedOrganizationResponse(rsp *http.Response) (*SeedOrganizationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SeedOrganizationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Organization
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests

@@ -90,6 +90,54 @@ func (e IdentitySummaryState) Valid() bool {
 	}
 }
 
+// Defines values for OrganizationRegistrationMode.
+const (
+	OrganizationRegistrationModeDisabled   OrganizationRegistrationMode = "disabled"
+	OrganizationRegistrationModeInviteOnly OrganizationRegistrationMode = "invite_only"
+	OrganizationRegistrationModeOpen       OrganizationRegistrationMode = "open"
+	OrganizationRegistrationModeSsoOnly    OrganizationRegistrationMode = "sso_only"
+)
+
+// Valid indicates whether the value is a known member of the OrganizationRegistrationMode enum.
+func (e OrganizationRegistrationMode) Valid() bool {
+	switch e {
+	case OrganizationRegistrationModeDisabled:
+		return true
+	case OrganizationRegistrationModeInviteOnly:
+		return true
+	case OrganizationRegistrationModeOpen:
+		return true
+	case OrganizationRegistrationModeSsoOnly:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrganizationSeedRegistrationMode.
+const (
+	OrganizationSeedRegistrationModeDisabled   OrganizationSeedRegistrationMode = "disabled"
+	OrganizationSeedRegistrationModeInviteOnly OrganizationSeedRegistrationMode = "invite_only"
+	OrganizationSeedRegistrationModeOpen       OrganizationSeedRegistrationMode = "open"
+	OrganizationSeedRegistrationModeSsoOnly    OrganizationSeedRegistrationMode = "sso_only"
+)
+
+// Valid indicates whether the value is a known member of the OrganizationSeedRegistrationMode enum.
+func (e OrganizationSeedRegistrationMode) Valid() bool {
+	switch e {
+	case OrganizationSeedRegistrationModeDisabled:
+		return true
+	case OrganizationSeedRegistrationModeInviteOnly:
+		return true
+	case OrganizationSeedRegistrationModeOpen:
+		return true
+	case OrganizationSeedRegistrationModeSsoOnly:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OutboxMessageChannel.
 const (
 	Email OutboxMessageChannel = "email"
@@ -282,6 +330,32 @@ type JournalEntry struct {
 	Time        time.Time `json:"time"`
 }
 
+// Organization defines model for Organization.
+type Organization struct {
+	Id               string                       `json:"id"`
+	Name             string                       `json:"name"`
+	RegistrationMode OrganizationRegistrationMode `json:"registration_mode"`
+}
+
+// OrganizationRegistrationMode defines model for Organization.RegistrationMode.
+type OrganizationRegistrationMode string
+
+// OrganizationList defines model for OrganizationList.
+type OrganizationList struct {
+	Organizations []Organization `json:"organizations"`
+}
+
+// OrganizationSeed defines model for OrganizationSeed.
+type OrganizationSeed struct {
+	Id               string                            `json:"id"`
+	Members          *[]string                         `json:"members,omitempty"`
+	Name             *string                           `json:"name,omitempty"`
+	RegistrationMode *OrganizationSeedRegistrationMode `json:"registration_mode,omitempty"`
+}
+
+// OrganizationSeedRegistrationMode defines model for OrganizationSeed.RegistrationMode.
+type OrganizationSeedRegistrationMode string
+
 // Outbox defines model for Outbox.
 type Outbox struct {
 	Messages []OutboxMessage `json:"messages"`
@@ -446,6 +520,18 @@ type ListJournalParams struct {
 	XMockTenant *Tenant `json:"X-Mock-Tenant,omitempty"`
 }
 
+// ListOrganizationsParams defines parameters for ListOrganizations.
+type ListOrganizationsParams struct {
+	// XMockTenant The isolated world to act on; `default` when absent.
+	XMockTenant *Tenant `json:"X-Mock-Tenant,omitempty"`
+}
+
+// SeedOrganizationParams defines parameters for SeedOrganization.
+type SeedOrganizationParams struct {
+	// XMockTenant The isolated world to act on; `default` when absent.
+	XMockTenant *Tenant `json:"X-Mock-Tenant,omitempty"`
+}
+
 // ClearOutboxParams defines parameters for ClearOutbox.
 type ClearOutboxParams struct {
 	// XMockTenant The isolated world to act on; `default` when absent.
@@ -493,6 +579,9 @@ type ArmFaultJSONRequestBody = FaultSpec
 
 // SeedIdentityJSONRequestBody defines body for SeedIdentity for application/json ContentType.
 type SeedIdentityJSONRequestBody = IdentitySeed
+
+// SeedOrganizationJSONRequestBody defines body for SeedOrganization for application/json ContentType.
+type SeedOrganizationJSONRequestBody = OrganizationSeed
 
 // SeedSocialAccountJSONRequestBody defines body for SeedSocialAccount for application/json ContentType.
 type SeedSocialAccountJSONRequestBody = SocialAccountSeed

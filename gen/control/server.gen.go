@@ -51,6 +51,12 @@ type ServerInterface interface {
 	// ListJournal Requests the tenant received
 	// (GET /_mock/journal)
 	ListJournal(w http.ResponseWriter, r *http.Request, params ListJournalParams)
+	// ListOrganizations The tenant's organizations
+	// (GET /_mock/organizations)
+	ListOrganizations(w http.ResponseWriter, r *http.Request, params ListOrganizationsParams)
+	// SeedOrganization Create or replace an organization, with members
+	// (POST /_mock/organizations)
+	SeedOrganization(w http.ResponseWriter, r *http.Request, params SeedOrganizationParams)
 	// ClearOutbox Empty the outbox
 	// (DELETE /_mock/outbox)
 	ClearOutbox(w http.ResponseWriter, r *http.Request, params ClearOutboxParams)
@@ -141,6 +147,18 @@ func (_ Unimplemented) GetIdentityTotpCode(w http.ResponseWriter, r *http.Reques
 // ListJournal Requests the tenant received
 // (GET /_mock/journal)
 func (_ Unimplemented) ListJournal(w http.ResponseWriter, r *http.Request, params ListJournalParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListOrganizations The tenant's organizations
+// (GET /_mock/organizations)
+func (_ Unimplemented) ListOrganizations(w http.ResponseWriter, r *http.Request, params ListOrganizationsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// SeedOrganization Create or replace an organization, with members
+// (POST /_mock/organizations)
+func (_ Unimplemented) SeedOrganization(w http.ResponseWriter, r *http.Request, params SeedOrganizationParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -641,6 +659,88 @@ func (siw *ServerInterfaceWrapper) ListJournal(w http.ResponseWriter, r *http.Re
 	handler.ServeHTTP(w, r)
 }
 
+// ListOrganizations operation middleware
+func (siw *ServerInterfaceWrapper) ListOrganizations(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOrganizationsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-Mock-Tenant" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Mock-Tenant")]; found {
+		var XMockTenant Tenant
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Mock-Tenant", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Mock-Tenant", valueList[0], &XMockTenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Mock-Tenant", Err: err})
+			return
+		}
+
+		params.XMockTenant = &XMockTenant
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListOrganizations(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SeedOrganization operation middleware
+func (siw *ServerInterfaceWrapper) SeedOrganization(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SeedOrganizationParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-Mock-Tenant" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Mock-Tenant")]; found {
+		var XMockTenant Tenant
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Mock-Tenant", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Mock-Tenant", valueList[0], &XMockTenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Mock-Tenant", Err: err})
+			return
+		}
+
+		params.XMockTenant = &XMockTenant
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SeedOrganization(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ClearOutbox operation middleware
 func (siw *ServerInterfaceWrapper) ClearOutbox(w http.ResponseWriter, r *http.Request) {
 
@@ -1063,6 +1163,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/_mock/journal", wrapper.ListJournal)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/_mock/organizations", wrapper.ListOrganizations)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/_mock/organizations", wrapper.SeedOrganization)
 	})
 	r.Group(func(r chi.Router) {
 		r.Delete(options.BaseURL+"/_mock/outbox", wrapper.ClearOutbox)
@@ -2039,6 +2145,179 @@ func (response ListJournal429JSONResponse) VisitListJournalResponse(w http.Respo
 	return err
 }
 
+type ListOrganizationsRequestObject struct {
+	Params ListOrganizationsParams
+}
+
+type ListOrganizationsResponseObject interface {
+	VisitListOrganizationsResponse(w http.ResponseWriter) error
+}
+
+type ListOrganizations200JSONResponse OrganizationList
+
+func (response ListOrganizations200JSONResponse) VisitListOrganizationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizations400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListOrganizations400JSONResponse) VisitListOrganizationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizations401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListOrganizations401JSONResponse) VisitListOrganizationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizations403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListOrganizations403JSONResponse) VisitListOrganizationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizations429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListOrganizations429JSONResponse) VisitListOrganizationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeedOrganizationRequestObject struct {
+	Params SeedOrganizationParams
+	Body   *SeedOrganizationJSONRequestBody
+}
+
+type SeedOrganizationResponseObject interface {
+	VisitSeedOrganizationResponse(w http.ResponseWriter) error
+}
+
+type SeedOrganization201JSONResponse Organization
+
+func (response SeedOrganization201JSONResponse) VisitSeedOrganizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeedOrganization400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SeedOrganization400JSONResponse) VisitSeedOrganizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeedOrganization401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SeedOrganization401JSONResponse) VisitSeedOrganizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeedOrganization403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SeedOrganization403JSONResponse) VisitSeedOrganizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeedOrganization415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response SeedOrganization415JSONResponse) VisitSeedOrganizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeedOrganization429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response SeedOrganization429JSONResponse) VisitSeedOrganizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClearOutboxRequestObject struct {
 	Params ClearOutboxParams
 }
@@ -2635,6 +2914,12 @@ type StrictServerInterface interface {
 	// ListJournal Requests the tenant received
 	// (GET /_mock/journal)
 	ListJournal(ctx context.Context, request ListJournalRequestObject) (ListJournalResponseObject, error)
+	// ListOrganizations The tenant's organizations
+	// (GET /_mock/organizations)
+	ListOrganizations(ctx context.Context, request ListOrganizationsRequestObject) (ListOrganizationsResponseObject, error)
+	// SeedOrganization Create or replace an organization, with members
+	// (POST /_mock/organizations)
+	SeedOrganization(ctx context.Context, request SeedOrganizationRequestObject) (SeedOrganizationResponseObject, error)
 	// ClearOutbox Empty the outbox
 	// (DELETE /_mock/outbox)
 	ClearOutbox(ctx context.Context, request ClearOutboxRequestObject) (ClearOutboxResponseObject, error)
@@ -3003,6 +3288,65 @@ func (sh *strictHandler) ListJournal(w http.ResponseWriter, r *http.Request, par
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ListJournalResponseObject); ok {
 		if err := validResponse.VisitListJournalResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListOrganizations operation middleware
+func (sh *strictHandler) ListOrganizations(w http.ResponseWriter, r *http.Request, params ListOrganizationsParams) {
+	var request ListOrganizationsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOrganizations(ctx, request.(ListOrganizationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOrganizations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListOrganizationsResponseObject); ok {
+		if err := validResponse.VisitListOrganizationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SeedOrganization operation middleware
+func (sh *strictHandler) SeedOrganization(w http.ResponseWriter, r *http.Request, params SeedOrganizationParams) {
+	var request SeedOrganizationRequestObject
+
+	request.Params = params
+
+	var body SeedOrganizationJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SeedOrganization(ctx, request.(SeedOrganizationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SeedOrganization")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SeedOrganizationResponseObject); ok {
+		if err := validResponse.VisitSeedOrganizationResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

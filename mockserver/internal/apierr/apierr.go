@@ -36,6 +36,8 @@ const (
 	RateLimited             api.ErrorCode = "AVNOLOGY_AUTH_021"
 	InsufficientPermissions api.ErrorCode = "AVNOLOGY_AUTH_100"
 	StepUpRequired          api.ErrorCode = "AVNOLOGY_AUTH_102"
+	NotAMember              api.ErrorCode = "AVNOLOGY_AUTH_302"
+	RegistrationDisabled    api.ErrorCode = "AVNOLOGY_AUTH_304"
 	Internal                api.ErrorCode = "AVNOLOGY_AUTH_900"
 	NotFound                api.ErrorCode = "AVNOLOGY_AUTH_901"
 	InvalidRequest          api.ErrorCode = "AVNOLOGY_AUTH_902"

@@ -8,6 +8,8 @@ package callback
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -77,7 +79,10 @@ func (s *Service) Complete(ctx context.Context, w *tenant.World, req request.Req
 		st := &kernel.Step{Tx: tx, World: w, Req: req, Flow: &cur}
 		cur.OIDCState, cur.OIDCNonce, cur.OIDCVerifier = "", "", "" // a state is used once
 		cur.ClearMessages()
-		if o, err = s.complete(st, provider, claims); err == nil {
+		if o, err = s.complete(st, provider, claims); err != nil {
+			o, err = refused(st, err)
+		}
+		if err == nil {
 			err = kernel.Apply(st.Flow, o)
 		}
 		done = cur
@@ -174,6 +179,18 @@ func (s *Service) signIn(st *kernel.Step, ident identity.Identity, m session.Met
 	ses := auth.Issue(st.Tx, st.World.IDs, ident, m, st.Req, s.Login.SessionLifetime, false)
 	st.Flow.Active = "oidc"
 	return kernel.Outcome{Session: &ses, Identity: ident}, nil
+}
+
+// refused brings a refusal the callback has no status of its own for — not a member of the
+// flow's organization (_302), an organization closed to registration (_304), a disabled
+// account — back on the flow as a message, like an unmerged account.
+func refused(st *kernel.Step, err error) (kernel.Outcome, error) {
+	var e *apierr.Error
+	if !errors.As(err, &e) || e.Status != http.StatusForbidden {
+		return kernel.Outcome{}, err
+	}
+	st.Flow.Messages = []flow.Message{ui.ErrRefused(string(e.Code), e.Message)}
+	return kernel.Outcome{To: st.Flow.State()}, nil
 }
 
 // bound finds the flow a callback's state names, bound to this browser: an unknown state, one

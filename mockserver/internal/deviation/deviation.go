@@ -14,29 +14,30 @@ type Kind string
 // The deviations. Transport ones rewrite answers on the way out; behavioural ones change what
 // a flow or session does.
 const (
-	WrongCode         Kind = "wrong-code"           // 401 _001 answered as 401 _004
-	WrongStatus       Kind = "wrong-status"         // 400 _902 answered as 422
-	MissingField      Kind = "missing-field"        // flows lose the required expires_at
-	UndeclaredField   Kind = "undeclared-field"     // JSON answers gain a field the contract lacks
-	MissingRequestID  Kind = "missing-request-id"   // no X-Request-Id header
-	WrongContentType  Kind = "wrong-content-type"   // JSON answers labelled text/plain
-	CSRFNotEnforced   Kind = "csrf-not-enforced"    // any CSRF token is accepted
-	ExpiryIgnored     Kind = "expiry-ignored"       // expired flows stay usable
-	LogoutNotRevoking Kind = "logout-not-revoking"  // logout answers 204 but the session lives on
-	EnumerationLeak   Kind = "enumeration-leak"     // an unknown identifier gets its own message
-	AALNotRaised      Kind = "aal-not-raised"       // a second factor leaves the session at aal1
-	StepUpNotEnforced Kind = "step-up-not-enforced" // no 403 _102: aal1 sessions and stale sign-ins may change settings
-	TOTPReplay        Kind = "totp-replay"          // a TOTP code may be used again
-	SecondFactorReset Kind = "second-factor-reset"  // a correct password resets the wrong-code count
-	UnicodeFolding    Kind = "unicode-folding"      // addresses match after Unicode folding; codes go to the typed address
-	RecoveryStripsMFA Kind = "recovery-strips-mfa"  // a recovery session may remove second factors
-	CodeLoginSkipsMFA Kind = "code-login-skips-mfa" // an emailed code alone signs an MFA identity in
-	CORSAnyOrigin     Kind = "cors-any-origin"      // every origin may read answers with credentials
-	CacheableSecrets  Kind = "cacheable-secrets"    // no Cache-Control: no-store on tokens and secrets
-	WrongMessageIDs   Kind = "wrong-message-ids"    // documented message ids (4000005, 1080002, 1050001) change
-	WrongRetryAfter   Kind = "wrong-retry-after"    // Retry-After is an hour, whatever is left
-	SocialMerge       Kind = "social-merge"         // a provider account is merged into the account with its email
-	SocialUnbound     Kind = "social-unbound"       // a callback completes in any browser
+	WrongCode         Kind = "wrong-code"            // 401 _001 answered as 401 _004
+	WrongStatus       Kind = "wrong-status"          // 400 _902 answered as 422
+	MissingField      Kind = "missing-field"         // flows lose the required expires_at
+	UndeclaredField   Kind = "undeclared-field"      // JSON answers gain a field the contract lacks
+	MissingRequestID  Kind = "missing-request-id"    // no X-Request-Id header
+	WrongContentType  Kind = "wrong-content-type"    // JSON answers labelled text/plain
+	CSRFNotEnforced   Kind = "csrf-not-enforced"     // any CSRF token is accepted
+	ExpiryIgnored     Kind = "expiry-ignored"        // expired flows stay usable
+	LogoutNotRevoking Kind = "logout-not-revoking"   // logout answers 204 but the session lives on
+	EnumerationLeak   Kind = "enumeration-leak"      // an unknown identifier gets its own message
+	AALNotRaised      Kind = "aal-not-raised"        // a second factor leaves the session at aal1
+	StepUpNotEnforced Kind = "step-up-not-enforced"  // no 403 _102: aal1 sessions and stale sign-ins may change settings
+	TOTPReplay        Kind = "totp-replay"           // a TOTP code may be used again
+	SecondFactorReset Kind = "second-factor-reset"   // a correct password resets the wrong-code count
+	UnicodeFolding    Kind = "unicode-folding"       // addresses match after Unicode folding; codes go to the typed address
+	RecoveryStripsMFA Kind = "recovery-strips-mfa"   // a recovery session may remove second factors
+	CodeLoginSkipsMFA Kind = "code-login-skips-mfa"  // an emailed code alone signs an MFA identity in
+	CORSAnyOrigin     Kind = "cors-any-origin"       // every origin may read answers with credentials
+	CacheableSecrets  Kind = "cacheable-secrets"     // no Cache-Control: no-store on tokens and secrets
+	WrongMessageIDs   Kind = "wrong-message-ids"     // documented message ids (4000005, 1080002, 1050001) change
+	WrongRetryAfter   Kind = "wrong-retry-after"     // Retry-After is an hour, whatever is left
+	SocialMerge       Kind = "social-merge"          // a provider account is merged into the account with its email
+	SocialUnbound     Kind = "social-unbound"        // a callback completes in any browser
+	OrgsIgnored       Kind = "organizations-ignored" // organization_id restricts nothing
 )
 
 // All lists every deviation with what it does.
@@ -64,6 +65,7 @@ var All = map[Kind]string{
 	WrongRetryAfter:   "answer Retry-After: 3600 on every 423 and 429, whatever time is left",
 	SocialMerge:       "link a provider account to the existing account with its email and sign it in",
 	SocialUnbound:     "complete a social callback in any browser, not only the one that started it",
+	OrgsIgnored:       "let anyone sign in to an organization and register into one that is not open",
 }
 
 // Names returns every deviation's name, sorted.
@@ -117,6 +119,7 @@ type Rules struct {
 	NoStore                bool // answers carry Cache-Control: no-store (REQ-SEC-005)
 	KeepSocialApart        bool // a provider email never merges into another account (REQ-OIDC-003)
 	BindSocialState        bool // a callback completes only in the browser that started it (REQ-OIDC-004)
+	EnforceOrganizations   bool // organization_id admits members and open registrations only (REQ-ORG-001, -002)
 }
 
 // RulesOf is the rules a world with the deviations s keeps.
@@ -137,5 +140,6 @@ func RulesOf(s Set) Rules {
 		NoStore:                !s.Has(CacheableSecrets),
 		KeepSocialApart:        !s.Has(SocialMerge),
 		BindSocialState:        !s.Has(SocialUnbound),
+		EnforceOrganizations:   !s.Has(OrgsIgnored),
 	}
 }

@@ -2,6 +2,7 @@
 package identity
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -53,6 +54,24 @@ type Identity struct {
 	WebAuthn      []WebAuthnCredential
 	// Social are the provider accounts linked to the identity (D11).
 	Social []SocialLink
+	// Organizations are the ids of the organizations the identity is a member of.
+	Organizations []string
+}
+
+// MemberOf reports whether the identity is a member of the organization.
+func (i *Identity) MemberOf(org string) bool { return slices.Contains(i.Organizations, org) }
+
+// Organization is an organization identities may belong to.
+type Organization struct {
+	ID, Name string
+	// RegistrationMode is open, invite_only, sso_only or disabled; only open (or unset) takes
+	// self-service registrations.
+	RegistrationMode string
+}
+
+// OpenForRegistration reports whether self-service registration may join the organization.
+func (o Organization) OpenForRegistration() bool {
+	return o.RegistrationMode == "" || o.RegistrationMode == "open"
 }
 
 // SocialLink is an account at a social provider, named by the provider's subject.

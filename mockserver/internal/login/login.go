@@ -375,6 +375,9 @@ func (s *Service) SignIn(st *kernel.Step, ident identity.Identity, m session.Met
 // (REQ-LOGIN-002, REQ-SEC-004); no session exists before that step. Otherwise it signs in.
 func (s *Service) firstFactor(st *kernel.Step, ident identity.Identity, m session.Method, askSecond bool) (kernel.Outcome, error) {
 	f := st.Flow
+	if err := member(st.World, f, ident); err != nil {
+		return kernel.Outcome{}, err
+	}
 	f.Active = m.Method
 	switch {
 	case f.SessionID != "":
@@ -511,6 +514,9 @@ func (s *Service) passkeyLogin(st *kernel.Step, response string) (kernel.Outcome
 	if ident.State != identity.StateActive {
 		return kernel.Outcome{}, disabled()
 	}
+	if err := member(st.World, f, ident); err != nil {
+		return kernel.Outcome{}, err
+	}
 	ident.WebAuthn = used.WebAuthn // the new signature counter
 	ident.FailedSecondFactors = 0  // a completed aal2 sign-in
 	_ = tx.PutIdentity(ident)
@@ -593,6 +599,15 @@ func (s *Service) locked(tx *store.Tx, f *flow.Flow, ident identity.Identity) *a
 func invalidCredentials(f *flow.Flow) *apierr.Error {
 	f.Messages = []flow.Message{ui.ErrCredentials}
 	return apierr.New(apierr.InvalidCredentials, "The provided credentials are invalid.")
+}
+
+// member refuses an identity that is not a member of the organization a login flow is
+// restricted to (403 _302): it proved who it is, but may not sign in here.
+func member(w *tenant.World, f *flow.Flow, ident identity.Identity) error {
+	if f.OrganizationID == "" || ident.MemberOf(f.OrganizationID) || !w.Rules.EnforceOrganizations {
+		return nil
+	}
+	return apierr.New(apierr.NotAMember, "This account is not a member of the organization.")
 }
 
 func disabled() *apierr.Error { return apierr.New(apierr.AccountDisabled, "This account is disabled.") }

@@ -70,6 +70,9 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 		if _, ok := auth.Peek(tx, req); ok {
 			return apierr.New(apierr.SessionAlreadyExists, "A session already exists. Log out before registering another account.")
 		}
+		if err := openOrganization(tx, w, p.OrganizationID); err != nil {
+			return err
+		}
 		f = flow.New(ids.UUID(w.IDs), flow.Registration, tx.Now, s.FlowLifetime)
 		f.CSRFToken, out.MintedCSRF = req.CSRFToken(func() string { return ids.Token(w.IDs, 32) })
 		f.ReturnTo, f.LoginChallenge, f.OrganizationID = p.ReturnTo, p.LoginChallenge, p.OrganizationID
@@ -292,8 +295,27 @@ func (s *Service) SignUp(st *kernel.Step, ident identity.Identity, m session.Met
 	return s.create(st, ident, m)
 }
 
-// create stores the new identity and signs it in with m (REQ-REG-002).
+// openOrganization refuses a registration into an organization that does not take them
+// (403 _304) — one that is not open, or does not exist.
+func openOrganization(tx *store.Tx, w *tenant.World, id string) error {
+	if id == "" || !w.Rules.EnforceOrganizations {
+		return nil
+	}
+	if o, ok := tx.Organization(id); ok && o.OpenForRegistration() {
+		return nil
+	}
+	return apierr.New(apierr.RegistrationDisabled, "This organization does not take registrations.")
+}
+
+// create stores the new identity and signs it in with m (REQ-REG-002); a flow for an
+// organization makes it a member.
 func (s *Service) create(st *kernel.Step, ident identity.Identity, m session.Method) (kernel.Outcome, error) {
+	if org := st.Flow.OrganizationID; org != "" {
+		if err := openOrganization(st.Tx, st.World, org); err != nil { // it may have closed since the flow began
+			return kernel.Outcome{}, err
+		}
+		ident.Organizations = []string{org}
+	}
 	if err := st.Tx.PutIdentity(ident); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
 			return kernel.Outcome{}, apierr.New(apierr.DuplicateAccount, "An account with this email already exists.")

@@ -8,6 +8,7 @@ import (
 	"container/list"
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -51,6 +52,7 @@ type Store struct {
 	byEmail    map[string]string
 	byUsername map[string]string
 	bySocial   map[identity.SocialLink]string
+	orgs       map[string]identity.Organization
 	flows      map[string]*list.Element // values are flow.Flow, in creation order
 	flowOrder  *list.List
 	sessions   map[string]*list.Element // values are session.Session, in creation order
@@ -73,6 +75,7 @@ func (s *Store) reset() {
 	s.byEmail = map[string]string{}
 	s.byUsername = map[string]string{}
 	s.bySocial = map[identity.SocialLink]string{}
+	s.orgs = map[string]identity.Organization{}
 	s.flows = map[string]*list.Element{}
 	s.flowOrder = list.New()
 	s.sessions = map[string]*list.Element{}
@@ -235,6 +238,42 @@ func (tx *Tx) PutIdentity(i identity.Identity) error {
 	}
 	return nil
 }
+
+// MaxOrganizations bounds a tenant's organizations (the control plane creates them).
+const MaxOrganizations = 1000
+
+// Organization returns the organization with id.
+func (tx *Tx) Organization(id string) (identity.Organization, bool) {
+	o, ok := tx.s.orgs[id]
+	return o, ok
+}
+
+// PutOrganization creates or replaces an organization; a tenant holds at most
+// MaxOrganizations (ErrFull beyond).
+func (tx *Tx) PutOrganization(o identity.Organization) error {
+	if tx.readOnly {
+		tx.wrote = true
+		return nil
+	}
+	if _, ok := tx.s.orgs[o.ID]; !ok && len(tx.s.orgs) >= MaxOrganizations {
+		return ErrTooManyOrganizations
+	}
+	tx.s.orgs[o.ID] = o
+	return nil
+}
+
+// Organizations returns every organization, by id.
+func (tx *Tx) Organizations() []identity.Organization {
+	out := make([]identity.Organization, 0, len(tx.s.orgs))
+	for _, o := range tx.s.orgs {
+		out = append(out, o)
+	}
+	slices.SortFunc(out, func(a, b identity.Organization) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// ErrTooManyOrganizations is PutOrganization's error beyond MaxOrganizations.
+var ErrTooManyOrganizations = errors.New("store: too many organizations in this tenant")
 
 // IdentityBySocial returns the identity a provider account is linked to.
 func (tx *Tx) IdentityBySocial(l identity.SocialLink) (identity.Identity, bool) {

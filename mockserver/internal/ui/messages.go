@@ -70,3 +70,9 @@ func ErrSocialTaken(provider string) flow.Message {
 	return flow.Message{ID: "4000027", Type: "error", Context: map[string]any{"provider": provider},
 		Text: "This " + ProviderTitle(provider) + " account is already linked to another account."}
 }
+
+// ErrRefused is a flow's message for a refusal that came back from a social provider's callback
+// (4000001 with the error code in its context, provisional).
+func ErrRefused(code, text string) flow.Message {
+	return flow.Message{ID: "4000001", Type: "error", Text: text, Context: map[string]any{"code": code}}
+}
