@@ -18,7 +18,7 @@ import (
 
 func init() {
 	register(
-		Case{ID: "errors.transport.every-submit", Title: "Every flow's submit answers 413 over 1 MiB, 415 for a non-JSON body and 404 for an unknown flow",
+		Case{ID: "errors.transport.every-submit", Title: "Every flow's submit answers 413 over 1 MiB, 415 for an undeclared media type and 404 for an unknown flow",
 			Profile: ProfileSecurity, Requirements: []string{"submitRecoveryFlow", "submitVerificationFlow", "submitSettingsFlow", "REQ-ERR-005"},
 			Run: func(t *T) {
 				signedIn := t.WithToken(t.Register(t.API()).Token)
@@ -27,8 +27,8 @@ func init() {
 					f := signedIn.MustCreateFlow(kind, nil)
 					path := flowPath(kind) + "/" + f.ID + ":submit"
 					t.ExpectError(signedIn.Do(Request{Method: http.MethodPost, Path: path, Body: big, Deliberate: true}), 413, "AVNOLOGY_AUTH_902", "a "+kind+" submit over 1 MiB")
-					t.ExpectError(signedIn.Do(Request{Method: http.MethodPost, Path: path, Body: []byte("method=code"), ContentType: "application/x-www-form-urlencoded", Deliberate: true}),
-						415, "AVNOLOGY_AUTH_902", "a form-encoded "+kind+" submit")
+					t.ExpectError(signedIn.Do(Request{Method: http.MethodPost, Path: path, Body: []byte("method=code"), ContentType: "text/plain", Deliberate: true}),
+						415, "AVNOLOGY_AUTH_902", "a text/plain "+kind+" submit")
 					unknown := &Flow{Type: kind, ID: randomFlowID(), CSRF: f.CSRF}
 					body := map[string]any{"email": uniqueEmail("unknown")}
 					method := "code"
@@ -206,4 +206,38 @@ func sampleRequest(op *contract.Operation) (Request, bool) {
 		req.JSON = map[string]any{"method": variants[0].method, "body": variants[0].body}
 	}
 	return req, true
+}
+
+// formPost posts a flow's form as a plain HTML form does: form-encoded, navigating (Accept:
+// text/html).
+func formPost(a *Agent, f *Flow, form url.Values) *Response {
+	if !form.Has("csrf_token") {
+		form.Set("csrf_token", f.CSRF)
+	}
+	return a.Do(Request{Method: http.MethodPost, Path: flowPath(f.Type) + "/" + f.ID + ":submit", Body: []byte(form.Encode()),
+		ContentType: "application/x-www-form-urlencoded", Header: http.Header{"Accept": {"text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}}})
+}
+
+func init() {
+	register(
+		Case{ID: "browser.form-post", Title: "A plain HTML form post signs in with a 303 to return_to, and comes back to the flow's UI after a wrong password",
+			Profile: ProfileCore, Requirements: []string{"submitLoginFlow", "REQ-BROWSER-001"},
+			Run: func(t *T) {
+				acc := t.Register(t.API())
+				a := t.Browser()
+				allowed := t.target.BaseURL + "/after-form"
+				f := a.MustCreateFlow("login", url.Values{"return_to": {allowed}})
+				wrong := formPost(a, f, url.Values{"method": {"password"}, "identifier": {acc.Email}, "password": {acc.Password + "x"}})
+				if t.ExpectStatus(wrong, 303, "a wrong password, posted by a form") {
+					loc, err := url.Parse(wrong.Header.Get("Location"))
+					t.checkAt(wrong.Seq, err == nil && loc.Query().Get("flow") == f.ID, "a wrong password should send the browser to the flow's UI (?flow=%s), not to %q", f.ID, wrong.Header.Get("Location"))
+				}
+				right := formPost(a, f, url.Values{"method": {"password"}, "identifier": {acc.Email}, "password": {acc.Password}})
+				if t.ExpectStatus(right, 303, "the right password, posted by a form") {
+					t.checkAt(right.Seq, right.Header.Get("Location") == allowed, "a sign-in should send the browser to return_to %q, not %q", allowed, right.Header.Get("Location"))
+				}
+				t.Check(a.Cookie("avnl_session") != "", "a form sign-in must set the avnl_session cookie")
+				t.ExpectStatus(a.Get("/v1/sessions/whoami", nil), 200, "whoami with the cookie of a form sign-in")
+			}},
+	)
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"github.com/avnology/idflows/mockserver/internal/apierr"
@@ -27,6 +28,8 @@ type call struct {
 	// a response is checked against).
 	operation *contract.Operation
 	params    map[string]string
+	// form is the schema of a form-encoded request body (browser mode), nil for JSON.
+	form      *openapi3.Schema
 	validated *openapi3filter.RequestValidationInput
 }
 
@@ -63,9 +66,17 @@ func (c *call) setCookie(ck *http.Cookie) { c.header.Add("Set-Cookie", ck.String
 
 // decodeOnce decodes the request body — read once, bounded and validated against the contract
 // by the middleware — into a flow's command. It is the one decode of a submit the flows see:
-// they get commands, never the generated request unions.
+// they get commands, never the generated request unions. A form-encoded body (browser mode) is
+// read as its JSON twin.
 func decodeOnce(c *call, cmd any) error {
-	if err := json.Unmarshal(c.body, cmd); err != nil {
+	body := c.body
+	if c.form != nil {
+		var err error
+		if body, err = formAsJSON(c.body, c.form); err != nil {
+			return err
+		}
+	}
+	if err := json.Unmarshal(body, cmd); err != nil {
 		return apierr.Invalid("The request body is invalid.", apierr.Field("body", err.Error()))
 	}
 	return nil

@@ -49,7 +49,7 @@ func (s *Server) router() chi.Router {
 		s.writeError(w, r, apierr.Invalid("The request body is invalid.", apierr.Field("body", err.Error())))
 	}
 	r.Group(func(g chi.Router) {
-		g.Use(s.operation(s.flows), s.validate, s.forceError, s.checkResponses(s.flows))
+		g.Use(s.operation(s.flows), s.browserAnswers, s.validate, s.forceError, s.checkResponses(s.flows))
 		api.HandlerWithOptions(
 			api.NewStrictHandlerWithOptions(&flowAPI{s}, nil, api.StrictHTTPServerOptions{RequestErrorHandlerFunc: badBody, ResponseErrorHandlerFunc: strictErrors}),
 			api.ChiServerOptions{BaseRouter: g, ErrorHandlerFunc: badParam})

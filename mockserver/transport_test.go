@@ -33,7 +33,7 @@ func TestTransportErrors(t *testing.T) {
 		{"POST on a create path", "POST", "/v1/flows/login", "", "", 405, "AVNOLOGY_AUTH_902"},
 		{"GET on a submit path", "GET", submit, "", "", 405, "AVNOLOGY_AUTH_902"},
 		{"wrong content type", "POST", submit, valid, "text/plain", 415, "AVNOLOGY_AUTH_902"},
-		{"form body", "POST", submit, "method=password", "application/x-www-form-urlencoded", 415, "AVNOLOGY_AUTH_902"},
+		{"text body", "POST", submit, "method=password", "text/plain", 415, "AVNOLOGY_AUTH_902"},
 		{"body over 1 MiB", "POST", submit, `{"method":"password","body":{"identifier":"` + strings.Repeat("a", 1<<20) + `"}}`, "application/json", 413, "AVNOLOGY_AUTH_902"},
 		{"malformed JSON", "POST", submit, `{"method":`, "application/json", 400, "AVNOLOGY_AUTH_902"},
 		{"empty body", "POST", submit, "", "application/json", 400, "AVNOLOGY_AUTH_902"},

@@ -32,9 +32,13 @@ func loadContracts() (flows, control *contract.Contract, err error) {
 func (s *Server) validate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := callFrom(r.Context())
-		if c.operation.Op.RequestBody != nil && !jsonContent(r) {
-			s.writeError(w, r, apierr.UnsupportedMediaType("The request body must be application/json."))
-			return
+		if rb := c.operation.Op.RequestBody; rb != nil && !jsonContent(r) {
+			form := rb.Value.Content.Get(formContent)
+			if form == nil || !hasMediaType(r, formContent) {
+				s.writeError(w, r, apierr.UnsupportedMediaType("The request body must be application/json."))
+				return
+			}
+			c.form = form.Schema.Value
 		}
 		input, err := contract.ValidateRequest(r.Context(), r, c.operation.Route, c.params, c.body)
 		if errors.Is(err, contract.ErrTooDeep) {
@@ -55,6 +59,12 @@ func jsonContent(r *http.Request) bool {
 		return r.ContentLength == 0 // an absent body is the validator's 400, not a 415
 	}
 	return jsonContentType(r)
+}
+
+// hasMediaType reports whether the request's body is of media type mt.
+func hasMediaType(r *http.Request, mt string) bool {
+	got, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && got == mt
 }
 
 // jsonContentType reports whether the request says its body is application/json.

@@ -137,6 +137,20 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/flows/login/{flow_id}:submit (the `SubmitLoginFlow` operationId).
 	SubmitLoginFlow(ctx context.Context, flowId FlowId, body SubmitLoginFlowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SubmitLoginFlowWithFormdataBody Submit a login method
+	//
+	// Public; the CSRF token travels in `body.csrf_token` (REQ-CSRF-002).
+	// Outcomes: `session` (signed in), `continue_flow` (the same flow, now asking for a second
+	// factor with `requested_aal: aal2`, or in `sent_email` after a code was sent), or
+	// `redirect` (social sign-in, OAuth consent). An unknown identifier and a wrong password
+	// get the identical 401 `AVNOLOGY_AUTH_001` (REQ-LOGIN-003). Five failed passwords lock the
+	// account for 15 minutes: 423 `AVNOLOGY_AUTH_002` with `Retry-After` (REQ-LOGIN-004).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/flows/login/{flow_id}:submit (the `SubmitLoginFlow` operationId).
+	SubmitLoginFlowWithFormdataBody(ctx context.Context, flowId FlowId, body SubmitLoginFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CompleteOidcFlow Social sign-in callback
 	//
 	// The provider sends the browser here after consent. On success the flow completes: the
@@ -186,6 +200,18 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/flows/recovery/{flow_id}:submit (the `SubmitRecoveryFlow` operationId).
 	SubmitRecoveryFlow(ctx context.Context, flowId FlowId, body SubmitRecoveryFlowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SubmitRecoveryFlowWithFormdataBody Submit a recovery step
+	//
+	// Public; CSRF in the body. Step 1 (`email`) answers the same `sent_email` flow whether or
+	// not the address belongs to an account (REQ-REC-002). Step 2 (`code`) answers a
+	// privileged recovery `session` (15 minutes) and, in `continue_flow`, a fresh settings flow
+	// for it (REQ-REC-004).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/flows/recovery/{flow_id}:submit (the `SubmitRecoveryFlow` operationId).
+	SubmitRecoveryFlowWithFormdataBody(ctx context.Context, flowId FlowId, body SubmitRecoveryFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateRegistrationFlow Create a registration flow
 	//
 	// Public. Returns a registration flow in state `show_form` with the traits inputs, the
@@ -223,6 +249,17 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/flows/registration/{flow_id}:submit (the `SubmitRegistrationFlow` operationId).
 	SubmitRegistrationFlow(ctx context.Context, flowId FlowId, body SubmitRegistrationFlowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitRegistrationFlowWithFormdataBody Submit a registration method
+	//
+	// Public; CSRF in the body. A successful `password` (or `webauthn`, or second `code`)
+	// submit creates the identity and signs it in: `session`. A taken email answers 409
+	// `AVNOLOGY_AUTH_012` with the re-rendered flow carrying message `4000005` (REQ-REG-003).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/flows/registration/{flow_id}:submit (the `SubmitRegistrationFlow` operationId).
+	SubmitRegistrationFlowWithFormdataBody(ctx context.Context, flowId FlowId, body SubmitRegistrationFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSettingsFlow Create a settings flow
 	//
@@ -264,6 +301,18 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/flows/settings/{flow_id}:submit (the `SubmitSettingsFlow` operationId).
 	SubmitSettingsFlow(ctx context.Context, flowId FlowId, body SubmitSettingsFlowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SubmitSettingsFlowWithFormdataBody Submit a settings method
+	//
+	// Requires the session of the flow's identity; CSRF in the body. One method (section) per
+	// submit. Success answers `continue_flow` in state `success` with message `1050001`; the
+	// flow stays submittable until it expires (REQ-SET-003). Privileged methods outside the
+	// 15-minute window answer 403 `AVNOLOGY_AUTH_102` (REQ-STEPUP-002).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/flows/settings/{flow_id}:submit (the `SubmitSettingsFlow` operationId).
+	SubmitSettingsFlowWithFormdataBody(ctx context.Context, flowId FlowId, body SubmitSettingsFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateVerificationFlow Create a verification flow
 	//
 	// Public. Returns a verification flow in state `show_form`; `email` pre-fills its input.
@@ -297,6 +346,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/flows/verification/{flow_id}:submit (the `SubmitVerificationFlow` operationId).
 	SubmitVerificationFlow(ctx context.Context, flowId FlowId, body SubmitVerificationFlowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitVerificationFlowWithFormdataBody Submit a verification step
+	//
+	// Public; CSRF in the body. Step 1 (`email`) answers `sent_email`; step 2 (`code`) answers
+	// `passed_challenge` with message `1080002` and marks the address verified (REQ-VER-003).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/flows/verification/{flow_id}:submit (the `SubmitVerificationFlow` operationId).
+	SubmitVerificationFlowWithFormdataBody(ctx context.Context, flowId FlowId, body SubmitVerificationFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RevokeOtherSessions Revoke every session but the current one
 	//
@@ -424,6 +483,30 @@ func (c *Client) SubmitLoginFlow(ctx context.Context, flowId FlowId, body Submit
 	return c.Client.Do(req)
 }
 
+// SubmitLoginFlowWithFormdataBody Submit a login method
+//
+// Public; the CSRF token travels in `body.csrf_token` (REQ-CSRF-002).
+// Outcomes: `session` (signed in), `continue_flow` (the same flow, now asking for a second
+// factor with `requested_aal: aal2`, or in `sent_email` after a code was sent), or
+// `redirect` (social sign-in, OAuth consent). An unknown identifier and a wrong password
+// get the identical 401 `AVNOLOGY_AUTH_001` (REQ-LOGIN-003). Five failed passwords lock the
+// account for 15 minutes: 423 `AVNOLOGY_AUTH_002` with `Retry-After` (REQ-LOGIN-004).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/flows/login/{flow_id}:submit (the `SubmitLoginFlow` operationId).
+func (c *Client) SubmitLoginFlowWithFormdataBody(ctx context.Context, flowId FlowId, body SubmitLoginFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitLoginFlowRequestWithFormdataBody(c.Server, flowId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CompleteOidcFlow Social sign-in callback
 //
 // The provider sends the browser here after consent. On success the flow completes: the
@@ -523,6 +606,28 @@ func (c *Client) SubmitRecoveryFlow(ctx context.Context, flowId FlowId, body Sub
 	return c.Client.Do(req)
 }
 
+// SubmitRecoveryFlowWithFormdataBody Submit a recovery step
+//
+// Public; CSRF in the body. Step 1 (`email`) answers the same `sent_email` flow whether or
+// not the address belongs to an account (REQ-REC-002). Step 2 (`code`) answers a
+// privileged recovery `session` (15 minutes) and, in `continue_flow`, a fresh settings flow
+// for it (REQ-REC-004).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/flows/recovery/{flow_id}:submit (the `SubmitRecoveryFlow` operationId).
+func (c *Client) SubmitRecoveryFlowWithFormdataBody(ctx context.Context, flowId FlowId, body SubmitRecoveryFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitRecoveryFlowRequestWithFormdataBody(c.Server, flowId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreateRegistrationFlow Create a registration flow
 //
 // Public. Returns a registration flow in state `show_form` with the traits inputs, the
@@ -591,6 +696,27 @@ func (c *Client) SubmitRegistrationFlowWithBody(ctx context.Context, flowId Flow
 // Corresponds with POST /v1/flows/registration/{flow_id}:submit (the `SubmitRegistrationFlow` operationId).
 func (c *Client) SubmitRegistrationFlow(ctx context.Context, flowId FlowId, body SubmitRegistrationFlowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSubmitRegistrationFlowRequest(c.Server, flowId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitRegistrationFlowWithFormdataBody Submit a registration method
+//
+// Public; CSRF in the body. A successful `password` (or `webauthn`, or second `code`)
+// submit creates the identity and signs it in: `session`. A taken email answers 409
+// `AVNOLOGY_AUTH_012` with the re-rendered flow carrying message `4000005` (REQ-REG-003).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/flows/registration/{flow_id}:submit (the `SubmitRegistrationFlow` operationId).
+func (c *Client) SubmitRegistrationFlowWithFormdataBody(ctx context.Context, flowId FlowId, body SubmitRegistrationFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitRegistrationFlowRequestWithFormdataBody(c.Server, flowId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -681,6 +807,28 @@ func (c *Client) SubmitSettingsFlow(ctx context.Context, flowId FlowId, body Sub
 	return c.Client.Do(req)
 }
 
+// SubmitSettingsFlowWithFormdataBody Submit a settings method
+//
+// Requires the session of the flow's identity; CSRF in the body. One method (section) per
+// submit. Success answers `continue_flow` in state `success` with message `1050001`; the
+// flow stays submittable until it expires (REQ-SET-003). Privileged methods outside the
+// 15-minute window answer 403 `AVNOLOGY_AUTH_102` (REQ-STEPUP-002).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/flows/settings/{flow_id}:submit (the `SubmitSettingsFlow` operationId).
+func (c *Client) SubmitSettingsFlowWithFormdataBody(ctx context.Context, flowId FlowId, body SubmitSettingsFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitSettingsFlowRequestWithFormdataBody(c.Server, flowId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreateVerificationFlow Create a verification flow
 //
 // Public. Returns a verification flow in state `show_form`; `email` pre-fills its input.
@@ -745,6 +893,26 @@ func (c *Client) SubmitVerificationFlowWithBody(ctx context.Context, flowId Flow
 // Corresponds with POST /v1/flows/verification/{flow_id}:submit (the `SubmitVerificationFlow` operationId).
 func (c *Client) SubmitVerificationFlow(ctx context.Context, flowId FlowId, body SubmitVerificationFlowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSubmitVerificationFlowRequest(c.Server, flowId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitVerificationFlowWithFormdataBody Submit a verification step
+//
+// Public; CSRF in the body. Step 1 (`email`) answers `sent_email`; step 2 (`code`) answers
+// `passed_challenge` with message `1080002` and marks the address verified (REQ-VER-003).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/flows/verification/{flow_id}:submit (the `SubmitVerificationFlow` operationId).
+func (c *Client) SubmitVerificationFlowWithFormdataBody(ctx context.Context, flowId FlowId, body SubmitVerificationFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitVerificationFlowRequestWithFormdataBody(c.Server, flowId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -990,6 +1158,17 @@ func NewSubmitLoginFlowRequest(server string, flowId FlowId, body SubmitLoginFlo
 	return NewSubmitLoginFlowRequestWithBody(server, flowId, "application/json", bodyReader)
 }
 
+// NewSubmitLoginFlowRequestWithFormdataBody calls the generic SubmitLoginFlow builder with application/x-www-form-urlencoded body
+func NewSubmitLoginFlowRequestWithFormdataBody(server string, flowId FlowId, body SubmitLoginFlowFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewSubmitLoginFlowRequestWithBody(server, flowId, "application/x-www-form-urlencoded", bodyReader)
+}
+
 // NewSubmitLoginFlowRequestWithBody constructs an http.Request for the SubmitLoginFlow method, with any body, and a specified content type
 func NewSubmitLoginFlowRequestWithBody(server string, flowId FlowId, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
@@ -1202,6 +1381,17 @@ func NewSubmitRecoveryFlowRequest(server string, flowId FlowId, body SubmitRecov
 	return NewSubmitRecoveryFlowRequestWithBody(server, flowId, "application/json", bodyReader)
 }
 
+// NewSubmitRecoveryFlowRequestWithFormdataBody calls the generic SubmitRecoveryFlow builder with application/x-www-form-urlencoded body
+func NewSubmitRecoveryFlowRequestWithFormdataBody(server string, flowId FlowId, body SubmitRecoveryFlowFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewSubmitRecoveryFlowRequestWithBody(server, flowId, "application/x-www-form-urlencoded", bodyReader)
+}
+
 // NewSubmitRecoveryFlowRequestWithBody constructs an http.Request for the SubmitRecoveryFlow method, with any body, and a specified content type
 func NewSubmitRecoveryFlowRequestWithBody(server string, flowId FlowId, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
@@ -1361,6 +1551,17 @@ func NewSubmitRegistrationFlowRequest(server string, flowId FlowId, body SubmitR
 	return NewSubmitRegistrationFlowRequestWithBody(server, flowId, "application/json", bodyReader)
 }
 
+// NewSubmitRegistrationFlowRequestWithFormdataBody calls the generic SubmitRegistrationFlow builder with application/x-www-form-urlencoded body
+func NewSubmitRegistrationFlowRequestWithFormdataBody(server string, flowId FlowId, body SubmitRegistrationFlowFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewSubmitRegistrationFlowRequestWithBody(server, flowId, "application/x-www-form-urlencoded", bodyReader)
+}
+
 // NewSubmitRegistrationFlowRequestWithBody constructs an http.Request for the SubmitRegistrationFlow method, with any body, and a specified content type
 func NewSubmitRegistrationFlowRequestWithBody(server string, flowId FlowId, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
@@ -1494,6 +1695,17 @@ func NewSubmitSettingsFlowRequest(server string, flowId FlowId, body SubmitSetti
 	}
 	bodyReader = bytes.NewReader(buf)
 	return NewSubmitSettingsFlowRequestWithBody(server, flowId, "application/json", bodyReader)
+}
+
+// NewSubmitSettingsFlowRequestWithFormdataBody calls the generic SubmitSettingsFlow builder with application/x-www-form-urlencoded body
+func NewSubmitSettingsFlowRequestWithFormdataBody(server string, flowId FlowId, body SubmitSettingsFlowFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewSubmitSettingsFlowRequestWithBody(server, flowId, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewSubmitSettingsFlowRequestWithBody constructs an http.Request for the SubmitSettingsFlow method, with any body, and a specified content type
@@ -1641,6 +1853,17 @@ func NewSubmitVerificationFlowRequest(server string, flowId FlowId, body SubmitV
 	}
 	bodyReader = bytes.NewReader(buf)
 	return NewSubmitVerificationFlowRequestWithBody(server, flowId, "application/json", bodyReader)
+}
+
+// NewSubmitVerificationFlowRequestWithFormdataBody calls the generic SubmitVerificationFlow builder with application/x-www-form-urlencoded body
+func NewSubmitVerificationFlowRequestWithFormdataBody(server string, flowId FlowId, body SubmitVerificationFlowFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewSubmitVerificationFlowRequestWithBody(server, flowId, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewSubmitVerificationFlowRequestWithBody constructs an http.Request for the SubmitVerificationFlow method, with any body, and a specified content type
@@ -1955,6 +2178,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/flows/login/{flow_id}:submit (the `SubmitLoginFlow` operationId).
 	SubmitLoginFlowWithResponse(ctx context.Context, flowId FlowId, body SubmitLoginFlowJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitLoginFlowResponse, error)
 
+	// SubmitLoginFlowWithFormdataBodyWithResponse Submit a login method
+	//
+	// Public; the CSRF token travels in `body.csrf_token` (REQ-CSRF-002).
+	// Outcomes: `session` (signed in), `continue_flow` (the same flow, now asking for a second
+	// factor with `requested_aal: aal2`, or in `sent_email` after a code was sent), or
+	// `redirect` (social sign-in, OAuth consent). An unknown identifier and a wrong password
+	// get the identical 401 `AVNOLOGY_AUTH_001` (REQ-LOGIN-003). Five failed passwords lock the
+	// account for 15 minutes: 423 `AVNOLOGY_AUTH_002` with `Retry-After` (REQ-LOGIN-004).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/flows/login/{flow_id}:submit (the `SubmitLoginFlow` operationId).
+	SubmitLoginFlowWithFormdataBodyWithResponse(ctx context.Context, flowId FlowId, body SubmitLoginFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*SubmitLoginFlowResponse, error)
+
 	// CompleteOidcFlowWithResponse Social sign-in callback
 	//
 	// The provider sends the browser here after consent. On success the flow completes: the
@@ -2010,6 +2247,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/flows/recovery/{flow_id}:submit (the `SubmitRecoveryFlow` operationId).
 	SubmitRecoveryFlowWithResponse(ctx context.Context, flowId FlowId, body SubmitRecoveryFlowJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitRecoveryFlowResponse, error)
 
+	// SubmitRecoveryFlowWithFormdataBodyWithResponse Submit a recovery step
+	//
+	// Public; CSRF in the body. Step 1 (`email`) answers the same `sent_email` flow whether or
+	// not the address belongs to an account (REQ-REC-002). Step 2 (`code`) answers a
+	// privileged recovery `session` (15 minutes) and, in `continue_flow`, a fresh settings flow
+	// for it (REQ-REC-004).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/flows/recovery/{flow_id}:submit (the `SubmitRecoveryFlow` operationId).
+	SubmitRecoveryFlowWithFormdataBodyWithResponse(ctx context.Context, flowId FlowId, body SubmitRecoveryFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*SubmitRecoveryFlowResponse, error)
+
 	// CreateRegistrationFlowWithResponse Create a registration flow
 	//
 	// Public. Returns a registration flow in state `show_form` with the traits inputs, the
@@ -2051,6 +2300,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/flows/registration/{flow_id}:submit (the `SubmitRegistrationFlow` operationId).
 	SubmitRegistrationFlowWithResponse(ctx context.Context, flowId FlowId, body SubmitRegistrationFlowJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitRegistrationFlowResponse, error)
+
+	// SubmitRegistrationFlowWithFormdataBodyWithResponse Submit a registration method
+	//
+	// Public; CSRF in the body. A successful `password` (or `webauthn`, or second `code`)
+	// submit creates the identity and signs it in: `session`. A taken email answers 409
+	// `AVNOLOGY_AUTH_012` with the re-rendered flow carrying message `4000005` (REQ-REG-003).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/flows/registration/{flow_id}:submit (the `SubmitRegistrationFlow` operationId).
+	SubmitRegistrationFlowWithFormdataBodyWithResponse(ctx context.Context, flowId FlowId, body SubmitRegistrationFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*SubmitRegistrationFlowResponse, error)
 
 	// CreateSettingsFlowWithResponse Create a settings flow
 	//
@@ -2096,6 +2356,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/flows/settings/{flow_id}:submit (the `SubmitSettingsFlow` operationId).
 	SubmitSettingsFlowWithResponse(ctx context.Context, flowId FlowId, body SubmitSettingsFlowJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitSettingsFlowResponse, error)
 
+	// SubmitSettingsFlowWithFormdataBodyWithResponse Submit a settings method
+	//
+	// Requires the session of the flow's identity; CSRF in the body. One method (section) per
+	// submit. Success answers `continue_flow` in state `success` with message `1050001`; the
+	// flow stays submittable until it expires (REQ-SET-003). Privileged methods outside the
+	// 15-minute window answer 403 `AVNOLOGY_AUTH_102` (REQ-STEPUP-002).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/flows/settings/{flow_id}:submit (the `SubmitSettingsFlow` operationId).
+	SubmitSettingsFlowWithFormdataBodyWithResponse(ctx context.Context, flowId FlowId, body SubmitSettingsFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*SubmitSettingsFlowResponse, error)
+
 	// CreateVerificationFlowWithResponse Create a verification flow
 	//
 	// Public. Returns a verification flow in state `show_form`; `email` pre-fills its input.
@@ -2133,6 +2405,16 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/flows/verification/{flow_id}:submit (the `SubmitVerificationFlow` operationId).
 	SubmitVerificationFlowWithResponse(ctx context.Context, flowId FlowId, body SubmitVerificationFlowJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitVerificationFlowResponse, error)
+
+	// SubmitVerificationFlowWithFormdataBodyWithResponse Submit a verification step
+	//
+	// Public; CSRF in the body. Step 1 (`email`) answers `sent_email`; step 2 (`code`) answers
+	// `passed_challenge` with message `1080002` and marks the address verified (REQ-VER-003).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/flows/verification/{flow_id}:submit (the `SubmitVerificationFlow` operationId).
+	SubmitVerificationFlowWithFormdataBodyWithResponse(ctx context.Context, flowId FlowId, body SubmitVerificationFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*SubmitVerificationFlowResponse, error)
 
 	// RevokeOtherSessionsWithResponse Revoke every session but the current one
 	//
@@ -3812,6 +4094,26 @@ func (c *ClientWithResponses) SubmitLoginFlowWithResponse(ctx context.Context, f
 	return ParseSubmitLoginFlowResponse(rsp)
 }
 
+// SubmitLoginFlowWithFormdataBodyWithResponse Submit a login method
+//
+// Public; the CSRF token travels in `body.csrf_token` (REQ-CSRF-002).
+// Outcomes: `session` (signed in), `continue_flow` (the same flow, now asking for a second
+// factor with `requested_aal: aal2`, or in `sent_email` after a code was sent), or
+// `redirect` (social sign-in, OAuth consent). An unknown identifier and a wrong password
+// get the identical 401 `AVNOLOGY_AUTH_001` (REQ-LOGIN-003). Five failed passwords lock the
+// account for 15 minutes: 423 `AVNOLOGY_AUTH_002` with `Retry-After` (REQ-LOGIN-004).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/flows/login/{flow_id}:submit (the `SubmitLoginFlow` operationId).
+func (c *ClientWithResponses) SubmitLoginFlowWithFormdataBodyWithResponse(ctx context.Context, flowId FlowId, body SubmitLoginFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*SubmitLoginFlowResponse, error) {
+	rsp, err := c.SubmitLoginFlowWithFormdataBody(ctx, flowId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitLoginFlowResponse(rsp)
+}
+
 // CompleteOidcFlowWithResponse Social sign-in callback
 //
 // The provider sends the browser here after consent. On success the flow completes: the
@@ -3897,6 +4199,24 @@ func (c *ClientWithResponses) SubmitRecoveryFlowWithResponse(ctx context.Context
 	return ParseSubmitRecoveryFlowResponse(rsp)
 }
 
+// SubmitRecoveryFlowWithFormdataBodyWithResponse Submit a recovery step
+//
+// Public; CSRF in the body. Step 1 (`email`) answers the same `sent_email` flow whether or
+// not the address belongs to an account (REQ-REC-002). Step 2 (`code`) answers a
+// privileged recovery `session` (15 minutes) and, in `continue_flow`, a fresh settings flow
+// for it (REQ-REC-004).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/flows/recovery/{flow_id}:submit (the `SubmitRecoveryFlow` operationId).
+func (c *ClientWithResponses) SubmitRecoveryFlowWithFormdataBodyWithResponse(ctx context.Context, flowId FlowId, body SubmitRecoveryFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*SubmitRecoveryFlowResponse, error) {
+	rsp, err := c.SubmitRecoveryFlowWithFormdataBody(ctx, flowId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitRecoveryFlowResponse(rsp)
+}
+
 // CreateRegistrationFlowWithResponse Create a registration flow
 //
 // Public. Returns a registration flow in state `show_form` with the traits inputs, the
@@ -3957,6 +4277,23 @@ func (c *ClientWithResponses) SubmitRegistrationFlowWithBodyWithResponse(ctx con
 // Corresponds with POST /v1/flows/registration/{flow_id}:submit (the `SubmitRegistrationFlow` operationId).
 func (c *ClientWithResponses) SubmitRegistrationFlowWithResponse(ctx context.Context, flowId FlowId, body SubmitRegistrationFlowJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitRegistrationFlowResponse, error) {
 	rsp, err := c.SubmitRegistrationFlow(ctx, flowId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitRegistrationFlowResponse(rsp)
+}
+
+// SubmitRegistrationFlowWithFormdataBodyWithResponse Submit a registration method
+//
+// Public; CSRF in the body. A successful `password` (or `webauthn`, or second `code`)
+// submit creates the identity and signs it in: `session`. A taken email answers 409
+// `AVNOLOGY_AUTH_012` with the re-rendered flow carrying message `4000005` (REQ-REG-003).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/flows/registration/{flow_id}:submit (the `SubmitRegistrationFlow` operationId).
+func (c *ClientWithResponses) SubmitRegistrationFlowWithFormdataBodyWithResponse(ctx context.Context, flowId FlowId, body SubmitRegistrationFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*SubmitRegistrationFlowResponse, error) {
+	rsp, err := c.SubmitRegistrationFlowWithFormdataBody(ctx, flowId, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4031,6 +4368,24 @@ func (c *ClientWithResponses) SubmitSettingsFlowWithResponse(ctx context.Context
 	return ParseSubmitSettingsFlowResponse(rsp)
 }
 
+// SubmitSettingsFlowWithFormdataBodyWithResponse Submit a settings method
+//
+// Requires the session of the flow's identity; CSRF in the body. One method (section) per
+// submit. Success answers `continue_flow` in state `success` with message `1050001`; the
+// flow stays submittable until it expires (REQ-SET-003). Privileged methods outside the
+// 15-minute window answer 403 `AVNOLOGY_AUTH_102` (REQ-STEPUP-002).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/flows/settings/{flow_id}:submit (the `SubmitSettingsFlow` operationId).
+func (c *ClientWithResponses) SubmitSettingsFlowWithFormdataBodyWithResponse(ctx context.Context, flowId FlowId, body SubmitSettingsFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*SubmitSettingsFlowResponse, error) {
+	rsp, err := c.SubmitSettingsFlowWithFormdataBody(ctx, flowId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitSettingsFlowResponse(rsp)
+}
+
 // CreateVerificationFlowWithResponse Create a verification flow
 //
 // Public. Returns a verification flow in state `show_form`; `email` pre-fills its input.
@@ -4087,6 +4442,22 @@ func (c *ClientWithResponses) SubmitVerificationFlowWithBodyWithResponse(ctx con
 // Corresponds with POST /v1/flows/verification/{flow_id}:submit (the `SubmitVerificationFlow` operationId).
 func (c *ClientWithResponses) SubmitVerificationFlowWithResponse(ctx context.Context, flowId FlowId, body SubmitVerificationFlowJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitVerificationFlowResponse, error) {
 	rsp, err := c.SubmitVerificationFlow(ctx, flowId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitVerificationFlowResponse(rsp)
+}
+
+// SubmitVerificationFlowWithFormdataBodyWithResponse Submit a verification step
+//
+// Public; CSRF in the body. Step 1 (`email`) answers `sent_email`; step 2 (`code`) answers
+// `passed_challenge` with message `1080002` and marks the address verified (REQ-VER-003).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/flows/verification/{flow_id}:submit (the `SubmitVerificationFlow` operationId).
+func (c *ClientWithResponses) SubmitVerificationFlowWithFormdataBodyWithResponse(ctx context.Context, flowId FlowId, body SubmitVerificationFlowFormdataRequestBody, reqEditors ...RequestEditorFn) (*SubmitVerificationFlowResponse, error) {
+	rsp, err := c.SubmitVerificationFlowWithFormdataBody(ctx, flowId, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}

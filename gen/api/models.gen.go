@@ -270,6 +270,36 @@ func (e LoginPasswordSubmitMethod) Valid() bool {
 	}
 }
 
+// Defines values for LoginSubmitFormMethod.
+const (
+	LoginSubmitFormMethodCode         LoginSubmitFormMethod = "code"
+	LoginSubmitFormMethodLookupSecret LoginSubmitFormMethod = "lookup_secret"
+	LoginSubmitFormMethodOidc         LoginSubmitFormMethod = "oidc"
+	LoginSubmitFormMethodPassword     LoginSubmitFormMethod = "password"
+	LoginSubmitFormMethodTotp         LoginSubmitFormMethod = "totp"
+	LoginSubmitFormMethodWebauthn     LoginSubmitFormMethod = "webauthn"
+)
+
+// Valid indicates whether the value is a known member of the LoginSubmitFormMethod enum.
+func (e LoginSubmitFormMethod) Valid() bool {
+	switch e {
+	case LoginSubmitFormMethodCode:
+		return true
+	case LoginSubmitFormMethodLookupSecret:
+		return true
+	case LoginSubmitFormMethodOidc:
+		return true
+	case LoginSubmitFormMethodPassword:
+		return true
+	case LoginSubmitFormMethodTotp:
+		return true
+	case LoginSubmitFormMethodWebauthn:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LoginTotpSubmitMethod.
 const (
 	LoginTotpSubmitMethodTotp LoginTotpSubmitMethod = "totp"
@@ -345,6 +375,21 @@ const (
 func (e RecoveryFlowType) Valid() bool {
 	switch e {
 	case Recovery:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RecoverySubmitFormMethod.
+const (
+	RecoverySubmitFormMethodCode RecoverySubmitFormMethod = "code"
+)
+
+// Valid indicates whether the value is a known member of the RecoverySubmitFormMethod enum.
+func (e RecoverySubmitFormMethod) Valid() bool {
+	switch e {
+	case RecoverySubmitFormMethodCode:
 		return true
 	default:
 		return false
@@ -444,6 +489,30 @@ const (
 func (e RegistrationPasswordSubmitMethod) Valid() bool {
 	switch e {
 	case RegistrationPasswordSubmitMethodPassword:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RegistrationSubmitFormMethod.
+const (
+	RegistrationSubmitFormMethodCode     RegistrationSubmitFormMethod = "code"
+	RegistrationSubmitFormMethodOidc     RegistrationSubmitFormMethod = "oidc"
+	RegistrationSubmitFormMethodPassword RegistrationSubmitFormMethod = "password"
+	RegistrationSubmitFormMethodWebauthn RegistrationSubmitFormMethod = "webauthn"
+)
+
+// Valid indicates whether the value is a known member of the RegistrationSubmitFormMethod enum.
+func (e RegistrationSubmitFormMethod) Valid() bool {
+	switch e {
+	case RegistrationSubmitFormMethodCode:
+		return true
+	case RegistrationSubmitFormMethodOidc:
+		return true
+	case RegistrationSubmitFormMethodPassword:
+		return true
+	case RegistrationSubmitFormMethodWebauthn:
 		return true
 	default:
 		return false
@@ -573,6 +642,36 @@ const (
 func (e SettingsProfileSubmitMethod) Valid() bool {
 	switch e {
 	case SettingsProfileSubmitMethodProfile:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SettingsSubmitFormMethod.
+const (
+	SettingsSubmitFormMethodLookupSecret SettingsSubmitFormMethod = "lookup_secret"
+	SettingsSubmitFormMethodOidc         SettingsSubmitFormMethod = "oidc"
+	SettingsSubmitFormMethodPassword     SettingsSubmitFormMethod = "password"
+	SettingsSubmitFormMethodProfile      SettingsSubmitFormMethod = "profile"
+	SettingsSubmitFormMethodTotp         SettingsSubmitFormMethod = "totp"
+	SettingsSubmitFormMethodWebauthn     SettingsSubmitFormMethod = "webauthn"
+)
+
+// Valid indicates whether the value is a known member of the SettingsSubmitFormMethod enum.
+func (e SettingsSubmitFormMethod) Valid() bool {
+	switch e {
+	case SettingsSubmitFormMethodLookupSecret:
+		return true
+	case SettingsSubmitFormMethodOidc:
+		return true
+	case SettingsSubmitFormMethodPassword:
+		return true
+	case SettingsSubmitFormMethodProfile:
+		return true
+	case SettingsSubmitFormMethodTotp:
+		return true
+	case SettingsSubmitFormMethodWebauthn:
 		return true
 	default:
 		return false
@@ -999,6 +1098,21 @@ func (e VerificationFlowType) Valid() bool {
 	}
 }
 
+// Defines values for VerificationSubmitFormMethod.
+const (
+	VerificationSubmitFormMethodCode VerificationSubmitFormMethod = "code"
+)
+
+// Valid indicates whether the value is a known member of the VerificationSubmitFormMethod enum.
+func (e VerificationSubmitFormMethod) Valid() bool {
+	switch e {
+	case VerificationSubmitFormMethodCode:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Aal.
 const (
 	AalAal1             Aal = "aal1"
@@ -1365,6 +1479,29 @@ type LoginPasswordSubmit struct {
 // LoginPasswordSubmitMethod defines model for LoginPasswordSubmit.Method.
 type LoginPasswordSubmitMethod string
 
+// LoginSubmitForm The form-encoded twin of the JSON submit, as a plain HTML form posts it (browser mode): flat fields, dotted names for traits. Sent with `Accept: text/html`, the answer is 303.
+type LoginSubmitForm struct {
+	Code *string `json:"code,omitempty"`
+
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
+	//
+	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
+	CsrfToken     *CsrfToken            `json:"csrf_token,omitempty"`
+	Identifier    *string               `json:"identifier,omitempty"`
+	LookupSecret  *string               `json:"lookup_secret,omitempty"`
+	Method        LoginSubmitFormMethod `json:"method"`
+	Password      *string               `json:"password,omitempty"`
+	Provider      *string               `json:"provider,omitempty"`
+	TotpCode      *string               `json:"totp_code,omitempty"`
+	WebauthnLogin *string               `json:"webauthn_login,omitempty"`
+}
+
+// LoginSubmitFormMethod defines model for LoginSubmitForm.Method.
+type LoginSubmitFormMethod string
+
 // LoginSubmitRequest A login submit: `method` names the method, `body` carries its fields and `csrf_token`.
 type LoginSubmitRequest struct {
 	union json.RawMessage
@@ -1485,6 +1622,24 @@ type RecoveryFlowState string
 
 // RecoveryFlowType defines model for RecoveryFlow.Type.
 type RecoveryFlowType string
+
+// RecoverySubmitForm The form-encoded twin of the JSON submit, as a plain HTML form posts it (browser mode): flat fields, dotted names for traits. Sent with `Accept: text/html`, the answer is 303.
+type RecoverySubmitForm struct {
+	Code *string `json:"code,omitempty"`
+
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
+	//
+	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
+	CsrfToken *CsrfToken               `json:"csrf_token,omitempty"`
+	Email     *openapi_types.Email     `json:"email,omitempty"`
+	Method    RecoverySubmitFormMethod `json:"method"`
+}
+
+// RecoverySubmitFormMethod defines model for RecoverySubmitForm.Method.
+type RecoverySubmitFormMethod string
 
 // RecoverySubmitRequest A recovery submit: `method` names the method, `body` carries its fields and `csrf_token`.
 type RecoverySubmitRequest struct {
@@ -1614,6 +1769,30 @@ type RegistrationPasswordSubmit struct {
 
 // RegistrationPasswordSubmitMethod defines model for RegistrationPasswordSubmit.Method.
 type RegistrationPasswordSubmitMethod string
+
+// RegistrationSubmitForm The form-encoded twin of the JSON submit, as a plain HTML form posts it (browser mode): flat fields, dotted names for traits. Sent with `Accept: text/html`, the answer is 303.
+type RegistrationSubmitForm struct {
+	Code *string `json:"code,omitempty"`
+
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
+	//
+	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
+	CsrfToken                   *CsrfToken                   `json:"csrf_token,omitempty"`
+	Method                      RegistrationSubmitFormMethod `json:"method"`
+	Password                    *string                      `json:"password,omitempty"`
+	Provider                    *string                      `json:"provider,omitempty"`
+	TraitsEmail                 *openapi_types.Email         `json:"traits.email,omitempty"`
+	TraitsNameFirst             *string                      `json:"traits.name.first,omitempty"`
+	TraitsNameLast              *string                      `json:"traits.name.last,omitempty"`
+	WebauthnRegister            *string                      `json:"webauthn_register,omitempty"`
+	WebauthnRegisterDisplayname *string                      `json:"webauthn_register_displayname,omitempty"`
+}
+
+// RegistrationSubmitFormMethod defines model for RegistrationSubmitForm.Method.
+type RegistrationSubmitFormMethod string
 
 // RegistrationSubmitRequest A registration submit: `method` names the method, `body` carries its fields and `csrf_token`.
 type RegistrationSubmitRequest struct {
@@ -1856,6 +2035,36 @@ type SettingsProfileSubmit struct {
 
 // SettingsProfileSubmitMethod defines model for SettingsProfileSubmit.Method.
 type SettingsProfileSubmitMethod string
+
+// SettingsSubmitForm The form-encoded twin of the JSON submit, as a plain HTML form posts it (browser mode): flat fields, dotted names for traits. Sent with `Accept: text/html`, the answer is 303.
+type SettingsSubmitForm struct {
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
+	//
+	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
+	CsrfToken                   *CsrfToken               `json:"csrf_token,omitempty"`
+	Link                        *string                  `json:"link,omitempty"`
+	LookupSecretConfirm         *bool                    `json:"lookup_secret_confirm,omitempty"`
+	LookupSecretDisable         *bool                    `json:"lookup_secret_disable,omitempty"`
+	LookupSecretRegenerate      *bool                    `json:"lookup_secret_regenerate,omitempty"`
+	LookupSecretReveal          *bool                    `json:"lookup_secret_reveal,omitempty"`
+	Method                      SettingsSubmitFormMethod `json:"method"`
+	Password                    *string                  `json:"password,omitempty"`
+	TotpCode                    *string                  `json:"totp_code,omitempty"`
+	TotpUnlink                  *bool                    `json:"totp_unlink,omitempty"`
+	TraitsEmail                 *openapi_types.Email     `json:"traits.email,omitempty"`
+	TraitsNameFirst             *string                  `json:"traits.name.first,omitempty"`
+	TraitsNameLast              *string                  `json:"traits.name.last,omitempty"`
+	Unlink                      *string                  `json:"unlink,omitempty"`
+	WebauthnRegister            *string                  `json:"webauthn_register,omitempty"`
+	WebauthnRegisterDisplayname *string                  `json:"webauthn_register_displayname,omitempty"`
+	WebauthnRemove              *string                  `json:"webauthn_remove,omitempty"`
+}
+
+// SettingsSubmitFormMethod defines model for SettingsSubmitForm.Method.
+type SettingsSubmitFormMethod string
 
 // SettingsSubmitRequest A settings submit: `method` names the method, `body` carries its fields and `csrf_token`.
 type SettingsSubmitRequest struct {
@@ -2197,6 +2406,24 @@ type VerificationFlowState string
 // VerificationFlowType defines model for VerificationFlow.Type.
 type VerificationFlowType string
 
+// VerificationSubmitForm The form-encoded twin of the JSON submit, as a plain HTML form posts it (browser mode): flat fields, dotted names for traits. Sent with `Accept: text/html`, the answer is 303.
+type VerificationSubmitForm struct {
+	Code *string `json:"code,omitempty"`
+
+	// CsrfToken The flow's CSRF token, as shown in its hidden `csrf_token` node. Every submit must carry
+	// it, yet it is not `required` in the schemas: a missing, empty or different token is the
+	// 403 `AVNOLOGY_AUTH_015` of REQ-CSRF-002, not a schema violation.
+	//
+	//
+	// Example: dG9rZW4tYWJjMTIzZGVmNDU2
+	CsrfToken *CsrfToken                   `json:"csrf_token,omitempty"`
+	Email     *openapi_types.Email         `json:"email,omitempty"`
+	Method    VerificationSubmitFormMethod `json:"method"`
+}
+
+// VerificationSubmitFormMethod defines model for VerificationSubmitForm.Method.
+type VerificationSubmitFormMethod string
+
 // VerificationSubmitRequest A verification submit: `method` names the method, `body` carries its fields and `csrf_token`.
 type VerificationSubmitRequest struct {
 	union json.RawMessage
@@ -2358,17 +2585,32 @@ type ListSessionsParams struct {
 // SubmitLoginFlowJSONRequestBody defines body for SubmitLoginFlow for application/json ContentType.
 type SubmitLoginFlowJSONRequestBody = LoginSubmitRequest
 
+// SubmitLoginFlowFormdataRequestBody defines body for SubmitLoginFlow for application/x-www-form-urlencoded ContentType.
+type SubmitLoginFlowFormdataRequestBody = LoginSubmitForm
+
 // SubmitRecoveryFlowJSONRequestBody defines body for SubmitRecoveryFlow for application/json ContentType.
 type SubmitRecoveryFlowJSONRequestBody = RecoverySubmitRequest
+
+// SubmitRecoveryFlowFormdataRequestBody defines body for SubmitRecoveryFlow for application/x-www-form-urlencoded ContentType.
+type SubmitRecoveryFlowFormdataRequestBody = RecoverySubmitForm
 
 // SubmitRegistrationFlowJSONRequestBody defines body for SubmitRegistrationFlow for application/json ContentType.
 type SubmitRegistrationFlowJSONRequestBody = RegistrationSubmitRequest
 
+// SubmitRegistrationFlowFormdataRequestBody defines body for SubmitRegistrationFlow for application/x-www-form-urlencoded ContentType.
+type SubmitRegistrationFlowFormdataRequestBody = RegistrationSubmitForm
+
 // SubmitSettingsFlowJSONRequestBody defines body for SubmitSettingsFlow for application/json ContentType.
 type SubmitSettingsFlowJSONRequestBody = SettingsSubmitRequest
 
+// SubmitSettingsFlowFormdataRequestBody defines body for SubmitSettingsFlow for application/x-www-form-urlencoded ContentType.
+type SubmitSettingsFlowFormdataRequestBody = SettingsSubmitForm
+
 // SubmitVerificationFlowJSONRequestBody defines body for SubmitVerificationFlow for application/json ContentType.
 type SubmitVerificationFlowJSONRequestBody = VerificationSubmitRequest
+
+// SubmitVerificationFlowFormdataRequestBody defines body for SubmitVerificationFlow for application/x-www-form-urlencoded ContentType.
+type SubmitVerificationFlowFormdataRequestBody = VerificationSubmitForm
 
 // AsLoginFlow returns the union data inside the Flow as a LoginFlow
 func (t Flow) AsLoginFlow() (LoginFlow, error) {

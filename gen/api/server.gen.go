@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/oapi-codegen/runtime"
@@ -1281,8 +1282,9 @@ func (response GetLoginFlow500JSONResponse) VisitGetLoginFlowResponse(w http.Res
 }
 
 type SubmitLoginFlowRequestObject struct {
-	FlowId FlowId `json:"flow_id"`
-	Body   *SubmitLoginFlowJSONRequestBody
+	FlowId       FlowId `json:"flow_id"`
+	JSONBody     *SubmitLoginFlowJSONRequestBody
+	FormdataBody *SubmitLoginFlowFormdataRequestBody
 }
 
 type SubmitLoginFlowResponseObject interface {
@@ -1653,8 +1655,9 @@ func (response GetRecoveryFlow500JSONResponse) VisitGetRecoveryFlowResponse(w ht
 }
 
 type SubmitRecoveryFlowRequestObject struct {
-	FlowId FlowId `json:"flow_id"`
-	Body   *SubmitRecoveryFlowJSONRequestBody
+	FlowId       FlowId `json:"flow_id"`
+	JSONBody     *SubmitRecoveryFlowJSONRequestBody
+	FormdataBody *SubmitRecoveryFlowFormdataRequestBody
 }
 
 type SubmitRecoveryFlowResponseObject interface {
@@ -1939,8 +1942,9 @@ func (response GetRegistrationFlow500JSONResponse) VisitGetRegistrationFlowRespo
 }
 
 type SubmitRegistrationFlowRequestObject struct {
-	FlowId FlowId `json:"flow_id"`
-	Body   *SubmitRegistrationFlowJSONRequestBody
+	FlowId       FlowId `json:"flow_id"`
+	JSONBody     *SubmitRegistrationFlowJSONRequestBody
+	FormdataBody *SubmitRegistrationFlowFormdataRequestBody
 }
 
 type SubmitRegistrationFlowResponseObject interface {
@@ -2267,8 +2271,9 @@ func (response GetSettingsFlow500JSONResponse) VisitGetSettingsFlowResponse(w ht
 }
 
 type SubmitSettingsFlowRequestObject struct {
-	FlowId FlowId `json:"flow_id"`
-	Body   *SubmitSettingsFlowJSONRequestBody
+	FlowId       FlowId `json:"flow_id"`
+	JSONBody     *SubmitSettingsFlowJSONRequestBody
+	FormdataBody *SubmitSettingsFlowFormdataRequestBody
 }
 
 type SubmitSettingsFlowResponseObject interface {
@@ -2560,8 +2565,9 @@ func (response GetVerificationFlow500JSONResponse) VisitGetVerificationFlowRespo
 }
 
 type SubmitVerificationFlowRequestObject struct {
-	FlowId FlowId `json:"flow_id"`
-	Body   *SubmitVerificationFlowJSONRequestBody
+	FlowId       FlowId `json:"flow_id"`
+	JSONBody     *SubmitVerificationFlowJSONRequestBody
+	FormdataBody *SubmitVerificationFlowFormdataRequestBody
 }
 
 type SubmitVerificationFlowResponseObject interface {
@@ -3192,13 +3198,28 @@ func (sh *strictHandler) SubmitLoginFlow(w http.ResponseWriter, r *http.Request,
 	var request SubmitLoginFlowRequestObject
 
 	request.FlowId = flowId
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 
-	var body SubmitLoginFlowJSONRequestBody
-	if err := runtime.BindJSONBody(r, &body); err != nil {
-		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-		return
+		var body SubmitLoginFlowJSONRequestBody
+		if err := runtime.BindJSONBody(r, &body); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+		request.JSONBody = &body
+
 	}
-	request.Body = &body
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if err := r.ParseForm(); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode formdata: %w", err))
+			return
+		}
+		var body SubmitLoginFlowFormdataRequestBody
+		if err := runtime.BindForm(&body, r.Form, nil, nil); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't bind formdata: %w", err))
+			return
+		}
+		request.FormdataBody = &body
+	}
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.SubmitLoginFlow(ctx, request.(SubmitLoginFlowRequestObject))
@@ -3304,13 +3325,28 @@ func (sh *strictHandler) SubmitRecoveryFlow(w http.ResponseWriter, r *http.Reque
 	var request SubmitRecoveryFlowRequestObject
 
 	request.FlowId = flowId
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 
-	var body SubmitRecoveryFlowJSONRequestBody
-	if err := runtime.BindJSONBody(r, &body); err != nil {
-		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-		return
+		var body SubmitRecoveryFlowJSONRequestBody
+		if err := runtime.BindJSONBody(r, &body); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+		request.JSONBody = &body
+
 	}
-	request.Body = &body
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if err := r.ParseForm(); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode formdata: %w", err))
+			return
+		}
+		var body SubmitRecoveryFlowFormdataRequestBody
+		if err := runtime.BindForm(&body, r.Form, nil, nil); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't bind formdata: %w", err))
+			return
+		}
+		request.FormdataBody = &body
+	}
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.SubmitRecoveryFlow(ctx, request.(SubmitRecoveryFlowRequestObject))
@@ -3389,13 +3425,28 @@ func (sh *strictHandler) SubmitRegistrationFlow(w http.ResponseWriter, r *http.R
 	var request SubmitRegistrationFlowRequestObject
 
 	request.FlowId = flowId
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 
-	var body SubmitRegistrationFlowJSONRequestBody
-	if err := runtime.BindJSONBody(r, &body); err != nil {
-		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-		return
+		var body SubmitRegistrationFlowJSONRequestBody
+		if err := runtime.BindJSONBody(r, &body); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+		request.JSONBody = &body
+
 	}
-	request.Body = &body
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if err := r.ParseForm(); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode formdata: %w", err))
+			return
+		}
+		var body SubmitRegistrationFlowFormdataRequestBody
+		if err := runtime.BindForm(&body, r.Form, nil, nil); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't bind formdata: %w", err))
+			return
+		}
+		request.FormdataBody = &body
+	}
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.SubmitRegistrationFlow(ctx, request.(SubmitRegistrationFlowRequestObject))
@@ -3474,13 +3525,28 @@ func (sh *strictHandler) SubmitSettingsFlow(w http.ResponseWriter, r *http.Reque
 	var request SubmitSettingsFlowRequestObject
 
 	request.FlowId = flowId
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 
-	var body SubmitSettingsFlowJSONRequestBody
-	if err := runtime.BindJSONBody(r, &body); err != nil {
-		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-		return
+		var body SubmitSettingsFlowJSONRequestBody
+		if err := runtime.BindJSONBody(r, &body); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+		request.JSONBody = &body
+
 	}
-	request.Body = &body
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if err := r.ParseForm(); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode formdata: %w", err))
+			return
+		}
+		var body SubmitSettingsFlowFormdataRequestBody
+		if err := runtime.BindForm(&body, r.Form, nil, nil); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't bind formdata: %w", err))
+			return
+		}
+		request.FormdataBody = &body
+	}
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.SubmitSettingsFlow(ctx, request.(SubmitSettingsFlowRequestObject))
@@ -3559,13 +3625,28 @@ func (sh *strictHandler) SubmitVerificationFlow(w http.ResponseWriter, r *http.R
 	var request SubmitVerificationFlowRequestObject
 
 	request.FlowId = flowId
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 
-	var body SubmitVerificationFlowJSONRequestBody
-	if err := runtime.BindJSONBody(r, &body); err != nil {
-		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-		return
+		var body SubmitVerificationFlowJSONRequestBody
+		if err := runtime.BindJSONBody(r, &body); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+		request.JSONBody = &body
+
 	}
-	request.Body = &body
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if err := r.ParseForm(); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode formdata: %w", err))
+			return
+		}
+		var body SubmitVerificationFlowFormdataRequestBody
+		if err := runtime.BindForm(&body, r.Form, nil, nil); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't bind formdata: %w", err))
+			return
+		}
+		request.FormdataBody = &body
+	}
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.SubmitVerificationFlow(ctx, request.(SubmitVerificationFlowRequestObject))

@@ -215,6 +215,8 @@ type ClientInterface interface {
 
 	// ListOrganizations The tenant's organizations
 	//
+	// Every organization of the tenant, the fixtures' and the seeded ones.
+	//
 	// Corresponds with GET /_mock/organizations (the `ListOrganizations` operationId).
 	ListOrganizations(ctx context.Context, params *ListOrganizationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -585,6 +587,8 @@ func (c *Client) ListJournal(ctx context.Context, params *ListJournalParams, req
 }
 
 // ListOrganizations The tenant's organizations
+//
+// Every organization of the tenant, the fixtures' and the seeded ones.
 //
 // Corresponds with GET /_mock/organizations (the `ListOrganizations` operationId).
 func (c *Client) ListOrganizations(ctx context.Context, params *ListOrganizationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1933,6 +1937,8 @@ type ClientWithResponsesInterface interface {
 	ListJournalWithResponse(ctx context.Context, params *ListJournalParams, reqEditors ...RequestEditorFn) (*ListJournalResponse, error)
 
 	// ListOrganizationsWithResponse The tenant's organizations
+	//
+	// Every organization of the tenant, the fixtures' and the seeded ones.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3673,6 +3679,8 @@ func (c *ClientWithResponses) ListJournalWithResponse(ctx context.Context, param
 }
 
 // ListOrganizationsWithResponse The tenant's organizations
+//
+// Every organization of the tenant, the fixtures' and the seeded ones.
 //
 // Returns a wrapper object for the known response body format(s).
 //
