@@ -2,6 +2,8 @@ package ui
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/avnology/idflows/gen/api"
@@ -38,7 +40,7 @@ type staticKey struct {
 	group, name, typ, value, autocomplete, pattern, onclick string
 	required                                                bool
 	maxlength                                               int
-	labelID, labelText                                      string
+	labelID, labelText, labelContext                        string
 }
 
 func (in input) node(f flow.Flow) api.UiNode {
@@ -72,12 +74,30 @@ func (in input) staticKey(f flow.Flow) (staticKey, bool) {
 		k.value = "\x00nil" // no value differs from an empty one
 	}
 	if in.label != nil {
-		if in.label.Context != nil {
+		ctx, ok := contextKey(in.label.Context)
+		if !ok {
 			return staticKey{}, false
 		}
-		k.labelID, k.labelText = in.label.ID, in.label.Text
+		k.labelID, k.labelText, k.labelContext = in.label.ID, in.label.Text, ctx
 	}
 	return k, true
+}
+
+// contextKey is a label context of strings only (a provider's name), as part of a cache key.
+func contextKey(ctx map[string]any) (string, bool) {
+	if len(ctx) == 0 {
+		return "", true
+	}
+	parts := make([]string, 0, len(ctx))
+	for k, v := range ctx {
+		s, ok := v.(string)
+		if !ok {
+			return "", false
+		}
+		parts = append(parts, k+"\x00"+s)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, "\x01"), true
 }
 
 func (in input) render(f flow.Flow) api.UiNode {
