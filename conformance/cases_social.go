@@ -124,6 +124,33 @@ func init() {
 				sf := only.MustCreateFlow("settings", nil)
 				t.ExpectError(only.Submit(sf, "oidc", map[string]any{"unlink": t.target.OIDCProvider}), 400, "AVNOLOGY_AUTH_902", "unlinking the only way to sign in")
 			}},
+		Case{ID: "social.callback.nonce-mismatch", Title: "An ID token for another sign-in's nonce is refused: 400 _902 and no session",
+			Profile: ProfileSocial, Requirements: []string{"completeOidcFlow", "REQ-OIDC-006"}, Needs: []Capability{NeedSocial},
+			Run: func(t *T) {
+				a := t.Browser()
+				_, r, _ := socialSignIn(t, a, "login", nil, SocialAccount{Email: uniqueEmail("hostile"), EmailVerified: true, LieAboutNonce: true})
+				t.ExpectError(r, 400, "AVNOLOGY_AUTH_902", "a callback whose ID token carries another nonce")
+				t.Check(a.Cookie("avnl_session") == "", "a token for another sign-in signed the browser in")
+			}},
+		Case{ID: "social.callback.no-open-redirect", Title: "The callback sends the browser only where the flow says, never to a URL in its own query",
+			Profile: ProfileSocial, Requirements: []string{"completeOidcFlow", "REQ-OIDC-006"}, Needs: []Capability{NeedSocial},
+			Run: func(t *T) {
+				a := t.Browser()
+				allowed := t.target.BaseURL + "/after-social"
+				f := a.MustCreateFlow("login", url.Values{"return_to": {allowed}})
+				r := a.Submit(f, "oidc", map[string]any{"provider": t.target.OIDCProvider})
+				t.RequireStatus(r, 200, "choosing the provider")
+				cb, err := t.target.Social.Authorize(t.Context(), t.scope, r.Str("redirect.url"), SocialAccount{Email: uniqueEmail("redirect"), EmailVerified: true})
+				if err != nil {
+					t.Fatalf("at the provider: %v", err)
+				}
+				req := t.callbackRequest(cb)
+				req.Query.Set("return_to", "https://evil.example.net/phish")
+				back := a.Do(req)
+				if t.ExpectStatus(back, 303, "the callback with a return_to of its own") {
+					t.checkAt(back.Seq, back.Header.Get("Location") == allowed, "the callback sent the browser to %q, want the flow's return_to %q", back.Header.Get("Location"), allowed)
+				}
+			}},
 		Case{ID: "social.login.not-merged", Title: "A provider email that has a password account is not merged: no session, the flow asks to sign in and link",
 			Profile: ProfileSocial, Requirements: []string{"completeOidcFlow", "REQ-OIDC-003"}, Needs: []Capability{NeedSocial},
 			Run: func(t *T) {

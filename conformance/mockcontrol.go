@@ -118,10 +118,22 @@ func (m *MockControl) Force(ctx context.Context, s Scope, operationID, code stri
 
 // Authorize completes an authorization at one of the mock's built-in providers the way a
 // person does on its page: it creates the test account and continues.
-func (m *MockControl) Authorize(ctx context.Context, _ Scope, authorizeURL string, acc SocialAccount) (string, error) {
+func (m *MockControl) Authorize(ctx context.Context, s Scope, authorizeURL string, acc SocialAccount) (string, error) {
 	u, err := url.Parse(authorizeURL)
 	if err != nil || !u.IsAbs() {
 		return "", fmt.Errorf("authorize URL %q is not absolute", authorizeURL)
+	}
+	if acc.LieAboutNonce {
+		provider := strings.TrimSuffix(strings.TrimPrefix(u.Path, "/_mock/oidc/"), "/authorize")
+		lie, verified := true, acc.EmailVerified
+		resp, err := m.client.SeedSocialAccountWithResponse(ctx, provider, &control.SeedSocialAccountParams{XMockTenant: tenantOf(s)},
+			control.SeedSocialAccountJSONRequestBody{Email: openapi_types.Email(acc.Email), EmailVerified: &verified, LieAboutNonce: &lie})
+		if err != nil {
+			return "", err
+		}
+		if resp.JSON201 == nil {
+			return "", fmt.Errorf("making the provider lie: HTTP %d", resp.StatusCode())
+		}
 	}
 	form := u.Query()
 	form.Set("action", "create")

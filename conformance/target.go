@@ -77,6 +77,9 @@ type SocialAccounts interface {
 type SocialAccount struct {
 	Email, Name   string
 	EmailVerified bool
+	// LieAboutNonce makes the provider hostile for this authorization: its ID token carries a
+	// nonce of its own (the mock's providers do that on request).
+	LieAboutNonce bool
 }
 
 // RelyingParty is what a software authenticator needs to produce credentials a target accepts.

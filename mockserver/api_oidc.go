@@ -15,6 +15,9 @@ func (a *flowAPI) CompleteOidcFlow(ctx context.Context, req api.CompleteOidcFlow
 		return nil, err
 	}
 	a.s.answerEffects(c, res.Effects)
+	if rt := c.query.Get("return_to"); rt != "" && !c.world.Rules.FixedCallbackTarget { // the social-open-redirect deviation
+		res.Location = rt
+	}
 	c.header.Set("Location", res.Location)
 	return api.CompleteOidcFlow303Response{}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -28,6 +29,7 @@ type call struct {
 	// a response is checked against).
 	operation *contract.Operation
 	params    map[string]string
+	query     url.Values
 	// form is the schema of a form-encoded request body (browser mode), nil for JSON.
 	form      *openapi3.Schema
 	validated *openapi3filter.RequestValidationInput

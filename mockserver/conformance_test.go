@@ -81,6 +81,8 @@ func TestConformanceCatchesDeviations(t *testing.T) {
 		mockserver.DeviationSocialMerge:       {"social.login.not-merged"},
 		mockserver.DeviationSocialUnbound:     {"social.callback.other-browser"},
 		mockserver.DeviationOrgsIgnored:       {"organizations.login.members-only", "organizations.registration"},
+		mockserver.DeviationSocialNonce:       {"social.callback.nonce-mismatch"},
+		mockserver.DeviationSocialRedirect:    {"social.callback.no-open-redirect"},
 	} {
 		t.Run("deviation="+string(d), func(t *testing.T) {
 			srv := mockservertest.NewServer(t, mockservertest.WithDeviation(d))

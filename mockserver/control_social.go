@@ -33,6 +33,9 @@ func (c *controlAPI) SeedSocialAccount(ctx context.Context, req control.SeedSoci
 	if deref(b.Next) {
 		p.Accounts.Select(realm, acc.Subject)
 	}
+	if deref(b.LieAboutNonce) {
+		p.Accounts.LieAboutNonce(realm)
+	}
 	return control.SeedSocialAccount201JSONResponse(socialAccount(acc)), nil
 }
 

@@ -42,6 +42,8 @@ const (
 	DeviationSocialMerge       = deviation.SocialMerge
 	DeviationSocialUnbound     = deviation.SocialUnbound
 	DeviationOrgsIgnored       = deviation.OrgsIgnored
+	DeviationSocialNonce       = deviation.SocialNonce
+	DeviationSocialRedirect    = deviation.SocialRedirect
 )
 
 // Deviations describes every deviation by name.

@@ -88,7 +88,7 @@ func (s *Server) operation(ctr *contract.Contract) func(http.Handler) http.Handl
 			}
 			c := callFrom(r.Context())
 			c.operation = op
-			c.operationID = op.ID
+			c.operationID, c.query = op.ID, r.URL.Query()
 			c.params = make(map[string]string, len(rc.URLParams.Keys))
 			for i, k := range rc.URLParams.Keys {
 				c.params[k] = rc.URLParams.Values[i]

@@ -404,7 +404,10 @@ type SocialAccountList struct {
 type SocialAccountSeed struct {
 	Email         openapi_types.Email `json:"email"`
 	EmailVerified *bool               `json:"email_verified,omitempty"`
-	Name          *string             `json:"name,omitempty"`
+
+	// LieAboutNonce The tenant's next ID token at the provider carries a nonce of its own: a hostile provider, to show the relying party refuses it.
+	LieAboutNonce *bool   `json:"lie_about_nonce,omitempty"`
+	Name          *string `json:"name,omitempty"`
 
 	// Next The tenant's next authorization at the provider completes with this account.
 	Next *bool `json:"next,omitempty"`

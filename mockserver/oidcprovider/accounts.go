@@ -31,6 +31,7 @@ type Accounts struct {
 	byRealm  map[string][]Account
 	realms   []string          // in the order they were first used
 	selected map[string]string // realm → the subject the next authorization completes with
+	hostile  map[string]bool   // realm → the next ID token carries a nonce of its own
 }
 
 // Add stores an account in realm, giving it a subject if it has none, and returns it. An
@@ -45,6 +46,7 @@ func (a *Accounts) Add(realm string, acc Account) Account {
 		if len(a.realms) >= MaxRealms {
 			delete(a.byRealm, a.realms[0])
 			delete(a.selected, a.realms[0])
+			delete(a.hostile, a.realms[0])
 			a.realms = a.realms[1:]
 		}
 		a.realms = append(a.realms, realm)
@@ -103,6 +105,26 @@ func (a *Accounts) Select(realm, subjectOrEmail string) bool {
 	return true
 }
 
+// LieAboutNonce makes the next ID token issued in realm carry a nonce other than the one its
+// authorization sent: a hostile provider, to show a relying party refuses it.
+func (a *Accounts) LieAboutNonce(realm string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.hostile == nil {
+		a.hostile = map[string]bool{}
+	}
+	a.hostile[realm] = true
+}
+
+// takeHostile reports, once, whether realm's next ID token lies about its nonce.
+func (a *Accounts) takeHostile(realm string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	h := a.hostile[realm]
+	delete(a.hostile, realm)
+	return h
+}
+
 // takeSelected returns and forgets realm's selected account.
 func (a *Accounts) takeSelected(realm string) (Account, bool) {
 	a.mu.Lock()
@@ -121,5 +143,6 @@ func (a *Accounts) Reset(realm string) {
 	defer a.mu.Unlock()
 	delete(a.byRealm, realm)
 	delete(a.selected, realm)
+	delete(a.hostile, realm)
 	a.realms = slices.DeleteFunc(a.realms, func(r string) bool { return r == realm })
 }

@@ -200,6 +200,9 @@ func (p *Provider) client(id, redirectURI string) (Client, bool) {
 // outstanding).
 func (p *Provider) issue(req authRequest, account Account) string {
 	code := p.token32()
+	if p.Accounts.takeHostile(req.realm) {
+		req.nonce = "not-" + req.nonce
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.sweep()

@@ -60,7 +60,7 @@ func (s *Service) Complete(ctx context.Context, w *tenant.World, req request.Req
 	if err != nil {
 		return Result{}, err
 	}
-	claims, err := p.Exchange(ctx, code, f.OIDCVerifier, f.OIDCNonce) // outside the lock: a provider may be slow
+	claims, err := p.Exchange(ctx, code, f.OIDCVerifier, f.OIDCNonce, w.Rules.CheckSocialNonce) // outside the lock: a provider may be slow
 	if err != nil {
 		return Result{}, apierr.Invalid("The social sign-in failed.", apierr.Field("query.code", err.Error()))
 	}

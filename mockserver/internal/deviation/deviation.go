@@ -38,6 +38,8 @@ const (
 	SocialMerge       Kind = "social-merge"          // a provider account is merged into the account with its email
 	SocialUnbound     Kind = "social-unbound"        // a callback completes in any browser
 	OrgsIgnored       Kind = "organizations-ignored" // organization_id restricts nothing
+	SocialNonce       Kind = "social-nonce-ignored"  // an ID token for another sign-in's nonce is believed
+	SocialRedirect    Kind = "social-open-redirect"  // the callback follows a return_to in its own query
 )
 
 // All lists every deviation with what it does.
@@ -66,6 +68,8 @@ var All = map[Kind]string{
 	SocialMerge:       "link a provider account to the existing account with its email and sign it in",
 	SocialUnbound:     "complete a social callback in any browser, not only the one that started it",
 	OrgsIgnored:       "let anyone sign in to an organization and register into one that is not open",
+	SocialNonce:       "believe a social provider's ID token whatever its nonce",
+	SocialRedirect:    "send the browser to a return_to given in the social callback's own query",
 }
 
 // Names returns every deviation's name, sorted.
@@ -120,6 +124,8 @@ type Rules struct {
 	KeepSocialApart        bool // a provider email never merges into another account (REQ-OIDC-003)
 	BindSocialState        bool // a callback completes only in the browser that started it (REQ-OIDC-004)
 	EnforceOrganizations   bool // organization_id admits members and open registrations only (REQ-ORG-001, -002)
+	CheckSocialNonce       bool // an ID token must carry its sign-in's nonce (REQ-OIDC-006)
+	FixedCallbackTarget    bool // the callback sends the browser only where the flow says (REQ-OIDC-006)
 }
 
 // RulesOf is the rules a world with the deviations s keeps.
@@ -141,5 +147,7 @@ func RulesOf(s Set) Rules {
 		KeepSocialApart:        !s.Has(SocialMerge),
 		BindSocialState:        !s.Has(SocialUnbound),
 		EnforceOrganizations:   !s.Has(OrgsIgnored),
+		CheckSocialNonce:       !s.Has(SocialNonce),
+		FixedCallbackTarget:    !s.Has(SocialRedirect),
 	}
 }

@@ -114,8 +114,9 @@ type Claims struct {
 }
 
 // Exchange turns the callback's code into the verified claims of its ID token: signature,
-// issuer, audience, expiry and nonce are checked.
-func (p *Provider) Exchange(ctx context.Context, code, verifier, nonce string) (Claims, error) {
+// issuer, audience, expiry and — unless checkNonce is false, which only the
+// social-nonce-ignored deviation asks — the nonce are checked.
+func (p *Provider) Exchange(ctx context.Context, code, verifier, nonce string, checkNonce bool) (Claims, error) {
 	p.mu.Lock()
 	cfg, v := p.oauth, p.verifier
 	p.mu.Unlock()
@@ -135,7 +136,7 @@ func (p *Provider) Exchange(ctx context.Context, code, verifier, nonce string) (
 	if err != nil {
 		return Claims{}, fmt.Errorf("the ID token does not verify: %w", err)
 	}
-	if idt.Nonce != nonce {
+	if checkNonce && idt.Nonce != nonce {
 		return Claims{}, errors.New("the ID token's nonce is not the one this sign-in sent")
 	}
 	var c Claims

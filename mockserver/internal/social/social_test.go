@@ -46,19 +46,19 @@ func TestExchangeChecksTheIDToken(t *testing.T) {
 	mock := rp("mock", "s")
 	verifier := "a-verifier-of-at-least-forty-three-characters-0123456789"
 
-	claims, err := mock.Exchange(t.Context(), code(t, mock, idp, "n1", verifier), verifier, "n1")
+	claims, err := mock.Exchange(t.Context(), code(t, mock, idp, "n1", verifier), verifier, "n1", true)
 	require.NoError(t, err)
 	assert.Equal(t, "ada@example.com", claims.Email)
 
-	_, err = mock.Exchange(t.Context(), code(t, mock, idp, "n1", verifier), verifier, "another sign-in's nonce")
+	_, err = mock.Exchange(t.Context(), code(t, mock, idp, "n1", verifier), verifier, "another sign-in's nonce", true)
 	assert.ErrorContains(t, err, "nonce")
 
 	other := rp("other", "o") // a token issued to another client is not the mock's
 	c := code(t, other, idp, "n2", verifier)
-	tokenForOther, err := other.Exchange(t.Context(), c, verifier, "n2")
+	tokenForOther, err := other.Exchange(t.Context(), c, verifier, "n2", true)
 	require.NoError(t, err)
 	require.NotEmpty(t, tokenForOther.Subject)
-	_, err = mock.Exchange(t.Context(), code(t, other, idp, "n3", verifier), verifier, "n3")
+	_, err = mock.Exchange(t.Context(), code(t, other, idp, "n3", verifier), verifier, "n3", true)
 	assert.ErrorContains(t, err, "refused", "the mock cannot redeem another client's code")
 
 	_, err = social.New(social.Config{Name: "x", Issuer: idp.Issuer()}).AuthURL("s", "n", verifier, "")
