@@ -9,6 +9,7 @@ import (
 
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/social"
+	"github.com/avnology/idflows/mockserver/internal/tenant"
 	"github.com/avnology/idflows/mockserver/internal/ui"
 	"github.com/avnology/idflows/mockserver/oidcprovider"
 )
@@ -65,6 +66,14 @@ func (s *Server) serveProviders(next http.Handler) http.Handler {
 		}
 		name, _, _ := strings.Cut(rest, "/")
 		if p, ok := s.providers[name]; ok {
+			// The tenant whose accounts the call is about (its realm) journals it, if it exists.
+			realm := r.URL.Query().Get("realm")
+			if realm == "" {
+				realm = tenant.Default
+			}
+			if world, ok := s.tenants.Existing(realm); ok {
+				callFrom(r.Context()).world = world
+			}
 			p.ServeHTTP(w, r)
 			return
 		}

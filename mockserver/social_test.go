@@ -170,6 +170,9 @@ func TestSocialAccountsThroughTheControlPlane(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, back.StatusCode)
 	assert.Equal(t, "lin@example.com", b.do(http.MethodGet, "/v1/sessions/whoami", nil).str("identity", "email"))
 
+	journal := b.do(http.MethodGet, "/_mock/journal", nil)
+	assert.Contains(t, string(journal.raw), "/_mock/oidc/google/authorize", "the tenant's journal shows the browser at its provider")
+
 	list := b.do(http.MethodGet, "/_mock/social/google/accounts", nil)
 	assert.Contains(t, string(list.raw), "lin@example.com")
 	other := newBrowser(t, srv)

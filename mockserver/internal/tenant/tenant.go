@@ -106,6 +106,9 @@ func (r *Registry) Get(name string) (*World, error) {
 	return w, nil
 }
 
+// Existing returns the named world if it exists, without making one.
+func (r *Registry) Existing(name string) (*World, bool) { return r.lookup(name) }
+
 func (r *Registry) lookup(name string) (*World, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
