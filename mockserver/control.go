@@ -15,6 +15,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/passkey"
 	"github.com/avnology/idflows/mockserver/internal/store"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
+	"github.com/avnology/idflows/mockserver/oidcprovider"
 	"github.com/avnology/idflows/openapi"
 )
 
@@ -98,6 +99,14 @@ func (c *controlAPI) SeedIdentity(ctx context.Context, req control.SeedIdentityR
 			ID: id, PublicKey: key, SignCount: uint32(deref(cred.SignCount)), DisplayName: deref(cred.DisplayName),
 			Discoverable: cred.Discoverable == nil || *cred.Discoverable,
 		})
+	}
+	for i, sa := range deref(b.SocialAccounts) {
+		p, ok := c.s.providers[sa.Provider]
+		if !ok {
+			return nil, apierr.Invalid("No such built-in provider.", apierr.Field(fmt.Sprintf("body.social_accounts.%d.provider", i), "see --oidc-builtin"))
+		}
+		acc := p.Accounts.Add(w.Name, oidcprovider.Account{Email: string(sa.Email), Name: ident.DisplayName(), EmailVerified: true})
+		ident.Social = append(ident.Social, identity.SocialLink{Provider: sa.Provider, Subject: acc.Subject})
 	}
 	var out control.IdentitySummary
 	err := w.Store.Update(ctx, func(tx *store.Tx) error {

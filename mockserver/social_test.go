@@ -235,3 +235,20 @@ func socialSignInExisting(t *testing.T, b *browser, email string) string {
 	require.Equal(t, http.StatusFound, resp.StatusCode)
 	return resp.Header.Get("Location")
 }
+
+// An identity seeded with a social account signs in with it straight away.
+func TestSeedIdentityWithASocialAccount(t *testing.T) {
+	srv := mockservertest.NewServer(t)
+	b := newBrowser(t, srv)
+	r := b.do(http.MethodPost, "/_mock/identities", map[string]any{"email": "kim@example.com", "password": "whatever-it-is",
+		"social_accounts": []map[string]any{{"provider": "github", "email": "kim@github.test"}}})
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.raw)
+	assert.Contains(t, string(r.raw), `"oidc"`, "the summary lists the linked account")
+
+	f, csrf := b.flow("login")
+	redirect := b.submit("login", f.str("id"), "oidc", map[string]any{"provider": "github", "csrf_token": csrf})
+	resp := get(t, b, redirect.str("redirect", "url")+"&login_hint=kim%40github.test")
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	require.Equal(t, http.StatusSeeOther, get(t, b, resp.Header.Get("Location")).StatusCode)
+	assert.Equal(t, "kim@example.com", b.do(http.MethodGet, "/v1/sessions/whoami", nil).str("identity", "email"))
+}

@@ -284,6 +284,12 @@ type IdentitySeed struct {
 	Password *string `json:"password,omitempty"`
 	Phone    *string `json:"phone,omitempty"`
 
+	// SocialAccounts Test accounts made at built-in providers (in this tenant) and linked to the identity, which then signs in with them.
+	SocialAccounts *[]struct {
+		Email    openapi_types.Email `json:"email"`
+		Provider string              `json:"provider"`
+	} `json:"social_accounts,omitempty"`
+
 	// State `inactive` = disabled.
 	State *IdentitySeedState `json:"state,omitempty"`
 
