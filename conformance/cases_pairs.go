@@ -131,15 +131,9 @@ func init() {
 			Profile: ProfileSocial, Requirements: []string{"completeOidcFlow", "REQ-OIDC-002"}, Needs: []Capability{NeedSocial, NeedClock},
 			Run: func(t *T) {
 				a := t.Browser()
-				f := a.MustCreateFlow("login", nil)
-				r := a.Submit(f, "oidc", map[string]any{"provider": t.target.OIDCProvider})
-				t.RequireStatus(r, 200, "choosing the provider")
-				cb, err := t.target.Social.Authorize(t.Context(), t.scope, r.Str("redirect.url"), SocialAccount{Email: uniqueEmail("slow"), EmailVerified: true})
-				if err != nil {
-					t.Fatalf("at the provider: %v", err)
-				}
+				_, callback := socialAuthorize(t, a, "login", nil, SocialAccount{Email: uniqueEmail("slow"), EmailVerified: true})
 				t.Advance(31 * time.Minute)
-				t.ExpectError(a.Do(t.callbackRequest(cb)), 400, "AVNOLOGY_AUTH_009", "a callback after the login flow expired")
+				t.ExpectError(a.Do(callback), 400, "AVNOLOGY_AUTH_009", "a callback after the login flow expired")
 			}},
 	)
 }

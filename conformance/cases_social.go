@@ -35,17 +35,28 @@ func init() {
 	)
 }
 
-// socialSignIn starts a social sign-in in a flow of kind in browser a, completes it at the
-// provider with account, and returns the flow and the target's answer to the callback.
-func socialSignIn(t *T, a *Agent, kind string, query url.Values, account SocialAccount) (*Flow, *Response, Request) {
+// socialAuthorize starts a social sign-in in a flow of kind in browser a (or, with link, links
+// the provider from a settings flow) and completes it at the provider with account. It returns
+// the flow and the browser's request for the callback the provider sent it to.
+func socialAuthorize(t *T, a *Agent, kind string, query url.Values, account SocialAccount) (*Flow, Request) {
 	f := a.MustCreateFlow(kind, query)
-	r := a.Submit(f, "oidc", map[string]any{"provider": t.target.OIDCProvider})
+	body := map[string]any{"provider": t.target.OIDCProvider}
+	if kind == "settings" {
+		body = map[string]any{"link": t.target.OIDCProvider}
+	}
+	r := a.Submit(f, "oidc", body)
 	t.RequireStatus(r, 200, "choosing the provider")
+	t.checkAt(r.Seq, r.Str("redirect.reason") == "oidc", "redirect.reason is %q, want oidc", r.Str("redirect.reason"))
 	cb, err := t.target.Social.Authorize(t.Context(), t.scope, r.Str("redirect.url"), account)
 	if err != nil {
 		t.Fatalf("at the provider: %v", err)
 	}
-	req := t.callbackRequest(cb)
+	return f, t.callbackRequest(cb)
+}
+
+// socialSignIn is socialAuthorize and the browser's callback, answered.
+func socialSignIn(t *T, a *Agent, kind string, query url.Values, account SocialAccount) (*Flow, *Response, Request) {
+	f, req := socialAuthorize(t, a, kind, query, account)
 	return f, a.Do(req), req
 }
 
@@ -80,16 +91,9 @@ func init() {
 		Case{ID: "social.callback.other-browser", Title: "A callback is bound to the browser that started the sign-in",
 			Profile: ProfileSocial, Requirements: []string{"completeOidcFlow", "REQ-OIDC-004"}, Needs: []Capability{NeedSocial},
 			Run: func(t *T) {
-				a := t.Browser()
-				f := a.MustCreateFlow("login", nil)
-				r := a.Submit(f, "oidc", map[string]any{"provider": t.target.OIDCProvider})
-				t.RequireStatus(r, 200, "choosing the provider")
-				cb, err := t.target.Social.Authorize(t.Context(), t.scope, r.Str("redirect.url"), SocialAccount{Email: uniqueEmail("social"), EmailVerified: true})
-				if err != nil {
-					t.Fatalf("at the provider: %v", err)
-				}
+				_, callback := socialAuthorize(t, t.Browser(), "login", nil, SocialAccount{Email: uniqueEmail("social"), EmailVerified: true})
 				other := t.Browser()
-				t.ExpectError(other.Do(t.callbackRequest(cb)), 404, "AVNOLOGY_AUTH_901", "the callback in another browser")
+				t.ExpectError(other.Do(callback), 404, "AVNOLOGY_AUTH_901", "the callback in another browser")
 				t.Check(other.Cookie("avnl_session") == "", "another browser got a session")
 			}},
 		Case{ID: "social.settings.link-unlink", Title: "Settings link a provider account, which then signs the identity in, and unlink it; never the last way in",
@@ -98,16 +102,9 @@ func init() {
 				acc := t.Register(t.API())
 				a := t.Browser()
 				t.PasswordLogin(a, acc, nil) // a fresh, privileged session, in the cookie jar
-				f := a.MustCreateFlow("settings", nil)
-				r := a.Submit(f, "oidc", map[string]any{"link": t.target.OIDCProvider})
-				t.RequireStatus(r, 200, "linking a provider")
-				t.checkAt(r.Seq, r.Str("redirect.reason") == "oidc", "linking answers redirect.reason %q, want oidc", r.Str("redirect.reason"))
 				personal := SocialAccount{Email: uniqueEmail("linked"), EmailVerified: true}
-				cb, err := t.target.Social.Authorize(t.Context(), t.scope, r.Str("redirect.url"), personal)
-				if err != nil {
-					t.Fatalf("at the provider: %v", err)
-				}
-				t.ExpectStatus(a.Do(t.callbackRequest(cb)), 303, "the link's callback")
+				_, linked, _ := socialSignIn(t, a, "settings", nil, personal)
+				t.ExpectStatus(linked, 303, "the link's callback")
 
 				other := t.Browser()
 				_, r2, _ := socialSignIn(t, other, "login", nil, personal)
@@ -115,7 +112,7 @@ func init() {
 					me := other.Get("/v1/sessions/whoami", nil)
 					t.checkAt(me.Seq, me.Str("identity.email") == acc.Email, "the linked provider account signs in %q, want %q", me.Str("identity.email"), acc.Email)
 				}
-				f = a.MustCreateFlow("settings", nil)
+				f := a.MustCreateFlow("settings", nil)
 				t.ExpectStatus(a.Submit(f, "oidc", map[string]any{"unlink": t.target.OIDCProvider}), 200, "unlinking (a password remains)")
 
 				only := t.Browser()
@@ -137,14 +134,7 @@ func init() {
 			Run: func(t *T) {
 				a := t.Browser()
 				allowed := t.target.BaseURL + "/after-social"
-				f := a.MustCreateFlow("login", url.Values{"return_to": {allowed}})
-				r := a.Submit(f, "oidc", map[string]any{"provider": t.target.OIDCProvider})
-				t.RequireStatus(r, 200, "choosing the provider")
-				cb, err := t.target.Social.Authorize(t.Context(), t.scope, r.Str("redirect.url"), SocialAccount{Email: uniqueEmail("redirect"), EmailVerified: true})
-				if err != nil {
-					t.Fatalf("at the provider: %v", err)
-				}
-				req := t.callbackRequest(cb)
+				_, req := socialAuthorize(t, a, "login", url.Values{"return_to": {allowed}}, SocialAccount{Email: uniqueEmail("redirect"), EmailVerified: true})
 				req.Query.Set("return_to", "https://evil.example.net/phish")
 				back := a.Do(req)
 				if t.ExpectStatus(back, 303, "the callback with a return_to of its own") {
