@@ -5,10 +5,18 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 SPECS   := openapi/avnology-id-flows.yaml openapi/mock-control.yaml
 
-.PHONY: build generate check-generated lint staticcheck test test-race spec-lint conform ci
+.PHONY: build image generate check-generated lint staticcheck test test-race spec-lint conform ci
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/idflows ./cmd/idflows
+
+# The mock's image (Dockerfile): a static linux binary and the CA bundle, FROM scratch.
+IMAGE ?= idflows:dev
+image:
+	mkdir -p bin/image
+	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags '-s -w $(LDFLAGS)' -o bin/image/idflows ./cmd/idflows
+	cp /etc/ssl/certs/ca-certificates.crt bin/image/
+	docker build -t $(IMAGE) -f Dockerfile bin/image
 
 generate:
 	$(GO) generate ./...
