@@ -40,10 +40,15 @@ type Container struct {
 type Option func(*settings)
 
 type settings struct {
-	env   map[string]string
-	args  []string
-	files []testcontainers.ContainerFile
+	env    map[string]string
+	args   []string
+	files  []testcontainers.ContainerFile
+	tenant string
 }
+
+// WithTenant makes the control client act on an X-Mock-Tenant world of its own (the code under
+// test must send the same header to see it).
+func WithTenant(name string) Option { return func(s *settings) { s.tenant = name } }
 
 // WithSeed makes ids, tokens and codes deterministic.
 func WithSeed(seed uint64) Option {
@@ -103,6 +108,9 @@ func Run(ctx context.Context, image string, opts ...Option) (*Container, error) 
 	}
 	ctl, err := control.NewClientWithResponses(url, control.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
 		r.Header.Set("X-Mock-Token", token)
+		if s.tenant != "" && r.Header.Get("X-Mock-Tenant") == "" {
+			r.Header.Set("X-Mock-Tenant", s.tenant)
+		}
 		if r.Method != http.MethodGet && r.Header.Get("Content-Type") == "" {
 			r.Header.Set("Content-Type", "application/json") // state changes say they are JSON (D13)
 		}

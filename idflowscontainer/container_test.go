@@ -10,13 +10,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/testcontainers/testcontainers-go"
 
+	"github.com/avnology/idflows/gen/control"
 	"github.com/avnology/idflows/idflowscontainer"
 )
+
+func ptr[T any](v T) *T { return &v }
 
 // The image as a team uses it: built from the Dockerfile, started with testcontainers-go, the
 // control plane guarded by the container's own token.
@@ -40,6 +44,20 @@ func TestMockInAContainer(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, ids.JSON200, "the control client carries the token: HTTP %d", ids.StatusCode())
 	assert.NotEmpty(t, ids.JSON200.Identities, "the personas")
+
+	mfa, err := c.SeedIdentity(ctx, control.IdentitySeed{Email: "seeded@example.com", TotpSecret: ptr("JBSWY3DPEHPK3PXP")})
+	require.NoError(t, err)
+	code, err := c.TOTPCode(ctx, mfa.Id)
+	require.NoError(t, err)
+	assert.Len(t, code, 6)
+	require.NoError(t, c.AdvanceClock(ctx, time.Hour))
+	msgs, err := c.Outbox(ctx, "seeded@example.com")
+	require.NoError(t, err)
+	assert.Empty(t, msgs)
+	require.NoError(t, c.Reset(ctx))
+	after, err := c.Control.ListIdentitiesWithResponse(ctx, nil)
+	require.NoError(t, err)
+	assert.Len(t, after.JSON200.Identities, len(ids.JSON200.Identities), "the reset dropped the seeded identity")
 
 	resp, err = http.Get(c.URL + "/_mock/identities")
 	require.NoError(t, err)
