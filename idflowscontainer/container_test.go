@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/avnology/idflows/gen/control"
 	"github.com/avnology/idflows/idflowscontainer"
+	"github.com/avnology/idflows/internal/imagetest"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -25,11 +24,8 @@ func ptr[T any](v T) *T { return &v }
 // The image as a team uses it: built from the Dockerfile, started with testcontainers-go, the
 // control plane guarded by the container's own token.
 func TestMockInAContainer(t *testing.T) {
-	if os.Getenv("IDFLOWS_REQUIRE_DOCKER") == "" {
-		testcontainers.SkipIfProviderIsNotHealthy(t)
-	}
 	ctx := context.Background()
-	c, err := idflowscontainer.Run(ctx, buildImage(t))
+	c, err := idflowscontainer.Run(ctx, imagetest.Build(t, ".."))
 	testcontainers.CleanupContainer(t, c.DockerContainer)
 	require.NoError(t, err)
 
@@ -68,30 +64,6 @@ func TestMockInAContainer(t *testing.T) {
 	require.NoError(t, err)
 	out, _ := io.ReadAll(logs)
 	assert.Contains(t, string(out), "idflows mock ready on")
-}
-
-// buildImage builds the Dockerfile as `make image` does: a static binary and the CA bundle in
-// the build context, FROM scratch.
-func buildImage(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "idflows"), "../cmd/idflows")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	for src, dst := range map[string]string{"/etc/ssl/certs/ca-certificates.crt": "ca-certificates.crt", "../Dockerfile": "Dockerfile"} {
-		data, err := os.ReadFile(src)
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, dst), data, 0o644))
-	}
-	provider, err := testcontainers.NewDockerProvider()
-	require.NoError(t, err)
-	t.Cleanup(func() { provider.Close() })
-	tag, err := provider.BuildImage(context.Background(), &testcontainers.ContainerRequest{
-		FromDockerfile: testcontainers.FromDockerfile{Context: dir, Repo: "idflows", Tag: "test", KeepImage: true},
-	})
-	require.NoError(t, err)
-	return tag
 }
 
 // TestMain defaults testcontainers to what machines without a registry need: no Ryuk (its image

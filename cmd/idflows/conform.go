@@ -30,6 +30,12 @@ func (h headerFlags) Set(v string) error {
 	return nil
 }
 
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, " ") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
 func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("conform", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -58,6 +64,12 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	oidcProvider := fs.String("oidc-provider", "", "a social provider the target offers, e.g. google (enables social sign-in cases)")
 	headers := headerFlags{}
 	fs.Var(headers, "header", "extra request header \"Name: value\" (repeatable)")
+	image := fs.String("image", "", "certify a container image instead of a --target: start it with Docker (testcontainers-go), run the suite, keep its log as container.log in --report-dir, remove it")
+	imagePort := fs.Int("image-port", 4433, "the port the image serves the API on")
+	imageTimeout := fs.Duration("image-timeout", time.Minute, "how long the image may take to answer HTTP")
+	var imageEnv, imageArgs listFlag
+	fs.Var(&imageEnv, "image-env", "K=V added to the image's environment (repeatable)")
+	fs.Var(&imageArgs, "image-arg", "an argument appended to the image's command (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: idflows conform --target URL [flags]\n\nDrives the target through the flows and judges every answer against the contract.\n"+
 			"Exit 0 PASS: every selected case passed, was waived or only warns, and one passed at least;\n"+
@@ -105,8 +117,47 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		return exitOK
 	}
+	if *image != "" {
+		if *target != "" || *control != "" {
+			return usageErr("--image starts its own target: no --target or --control with it")
+		}
+		img := conformance.Image{Name: *image, Port: *imagePort, Args: imageArgs, ReadyTimeout: *imageTimeout, Env: map[string]string{}}
+		for _, kv := range imageEnv {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return usageErr("--image-env wants K=V, got %q", kv)
+			}
+			img.Env[k] = v
+		}
+		fmt.Fprintf(stderr, "idflows conform: starting %s\n", *image)
+		started, err := conformance.StartImage(ctx, img)
+		if err != nil {
+			fmt.Fprintf(stderr, "idflows conform: %v\n", err)
+			return exitUsage // 2 ERROR: the target does not answer
+		}
+		defer func() {
+			stopCtx := context.WithoutCancel(ctx)
+			if *reportDir != "" {
+				if logs, err := started.Logs(stopCtx); err == nil {
+					_ = os.MkdirAll(*reportDir, 0o755)
+					_ = os.WriteFile(filepath.Join(*reportDir, "container.log"), logs, 0o644)
+				}
+			}
+			_ = started.Stop(stopCtx)
+		}()
+		*target = started.URL
+		if started.Mock { // an idflows mock: its control plane, its outbox, its relying party
+			*control, *controlToken = started.URL, started.ControlToken
+			if *inbox == "" {
+				*inbox = "mock"
+			}
+			if *rpID == "" {
+				*rpID, *rpOrigin = "localhost", started.URL
+			}
+		}
+	}
 	if *target == "" {
-		return usageErr("--target is required")
+		return usageErr("--target (or --image) is required")
 	}
 	if *waiversFile != "" {
 		if opts.Waivers, err = conformance.LoadWaivers(*waiversFile); err != nil {

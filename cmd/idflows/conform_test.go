@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/avnology/idflows/internal/imagetest"
 	"github.com/avnology/idflows/mockserver"
 	"github.com/avnology/idflows/mockserver/mockservertest"
 )
@@ -219,4 +220,23 @@ func TestConformConfigFile(t *testing.T) {
 	code, _, errOut = runCLI(t, "conform", "--config", config)
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, `unknown key "targte"`)
+}
+
+// An image is certified without deploying it: conform starts it, runs the suite against it
+// (with its control plane, as it is an idflows mock), keeps its log beside the report and
+// removes it; an image that never answers is exit 2 with its last log lines.
+func TestConformCertifiesAnImage(t *testing.T) {
+	image := imagetest.Build(t, "../..")
+	dir := t.TempDir()
+	code, out, errOut := runCLI(t, "conform", "--image", image, "--run", `^(login\.create\.fresh|social\.login\.complete|security\.csrf\.missing)$`, "--report-dir", dir)
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, out, "PASS: 3 cases")
+	log, err := os.ReadFile(filepath.Join(dir, "container.log"))
+	require.NoError(t, err)
+	assert.Contains(t, string(log), "idflows mock ready on")
+
+	code, _, errOut = runCLI(t, "conform", "--image", image, "--image-arg=--no-such-flag", "--image-timeout", "10s")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "did not become ready")
+	assert.Contains(t, errOut, "-webauthn-rp-id string", "the image's last log lines (the end of its usage)")
 }

@@ -1,0 +1,183 @@
+package conformance
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
+	"github.com/testcontainers/testcontainers-go/wait"
+)
+
+// Image is a container image to certify without deploying it: started with testcontainers-go,
+// its port published on loopback.
+type Image struct {
+	Name string            // e.g. vendor/idp:1.2
+	Port int               // the port it serves the API on (4433 when 0)
+	Env  map[string]string // added to its environment
+	Args []string          // appended to its command
+	// ReadyTimeout bounds the wait for its first HTTP answer (60 s when 0).
+	ReadyTimeout time.Duration
+}
+
+// StartedImage is a running image under test.
+type StartedImage struct {
+	// URL is the image's API on the host: http://127.0.0.1:PORT.
+	URL string
+	// Mock is set when the image is an idflows mock, whose control plane answers ControlToken.
+	Mock         bool
+	ControlToken string
+	container    *testcontainers.DockerContainer
+}
+
+// StartImage starts img and waits until it answers HTTP. Every image gets IDFLOWS_BASE_URL and
+// a fresh IDFLOWS_CONTROL_TOKEN (an idflows mock needs both; other images ignore them). An
+// image that never answers is an error that carries its last log lines.
+func StartImage(ctx context.Context, img Image) (*StartedImage, error) {
+	if img.Port == 0 {
+		img.Port = 4433
+	}
+	if img.ReadyTimeout == 0 {
+		img.ReadyTimeout = time.Minute
+	}
+	hostPort, err := freeLoopbackPort()
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	s := &StartedImage{URL: "http://127.0.0.1:" + strconv.Itoa(hostPort), ControlToken: hex.EncodeToString(b)}
+	env := map[string]string{"IDFLOWS_BASE_URL": s.URL, "IDFLOWS_CONTROL_TOKEN": s.ControlToken}
+	for k, v := range img.Env {
+		env[k] = v
+	}
+	port := strconv.Itoa(img.Port) + "/tcp"
+	tail := &logTail{max: 20}
+	s.container, err = testcontainers.Run(ctx, img.Name,
+		testcontainers.WithLogConsumers(tail),            // what an image that never answers said before it gave up
+		testcontainers.WithLogger(tclog.NewNoopLogger()), // the suite prints its own lines; failures carry the image's log
+		testcontainers.WithExposedPorts(port),
+		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+			hc.PortBindings = network.PortMap{network.MustParsePort(port): {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(hostPort)}}}
+		}),
+		testcontainers.WithEnv(env),
+		testcontainers.WithCmdArgs(img.Args...),
+		testcontainers.WithWaitStrategy(wait.ForHTTP("/").WithPort(port).WithStartupTimeout(img.ReadyTimeout).
+			WithStatusCodeMatcher(func(int) bool { return true })), // any answer: it serves
+	)
+	if err != nil {
+		last := tail.String()
+		if last == "" { // it never got as far as streaming its log: read what it wrote
+			last = s.lastLogLines(context.WithoutCancel(ctx), tail.max)
+		}
+		_ = s.Stop(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("image %s did not become ready: %w\nits last log lines:\n%s", img.Name, err, last)
+	}
+	s.Mock = s.answersControl(ctx)
+	return s, nil
+}
+
+// answersControl reports whether the image is an idflows mock whose control plane takes the
+// token it was given.
+func (s *StartedImage) answersControl(ctx context.Context) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/_mock/clock", nil)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("X-Mock-Token", s.ControlToken)
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// Logs returns what the container wrote, bounded (the last maxContainerLog bytes).
+func (s *StartedImage) Logs(ctx context.Context) ([]byte, error) {
+	if s.container == nil {
+		return nil, errors.New("no container")
+	}
+	r, err := s.container.Logs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	if len(data) > maxContainerLog {
+		data = data[len(data)-maxContainerLog:]
+	}
+	return data, err
+}
+
+// maxContainerLog bounds the log kept beside a report.
+const maxContainerLog = 8 << 20
+
+func (s *StartedImage) lastLogLines(ctx context.Context, n int) string {
+	data, err := s.Logs(ctx)
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// logTail keeps a container's last lines.
+type logTail struct {
+	mu    sync.Mutex
+	max   int
+	lines []string
+}
+
+func (l *logTail) Accept(entry testcontainers.Log) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range strings.Split(strings.TrimRight(string(entry.Content), "\n"), "\n") {
+		if len(line) > 1000 {
+			line = line[:1000] + "…"
+		}
+		l.lines = append(l.lines, line)
+	}
+	if len(l.lines) > l.max {
+		l.lines = l.lines[len(l.lines)-l.max:]
+	}
+}
+
+func (l *logTail) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+// Stop removes the container.
+func (s *StartedImage) Stop(ctx context.Context) error {
+	if s.container == nil {
+		return nil
+	}
+	return s.container.Terminate(ctx)
+}
+
+func freeLoopbackPort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
