@@ -1,6 +1,6 @@
 // Package imagetest builds the mock's image for tests, as `make image` does: a static linux
 // binary and the CA bundle in a build context, FROM scratch. Without a healthy Docker the tests
-// skip — unless IDFLOWS_REQUIRE_DOCKER is set (CI sets it), so CI never skips them silently.
+// skip — unless IDFLOWS_REQUIRE_DOCKER is set or CI=true, so CI never skips them silently.
 package imagetest
 
 import (
@@ -21,7 +21,7 @@ func Build(t *testing.T, root string) string {
 			t.Setenv(k, v) // no registry: Ryuk cannot be pulled; the Docker host is on loopback
 		}
 	}
-	if os.Getenv("IDFLOWS_REQUIRE_DOCKER") == "" {
+	if os.Getenv("IDFLOWS_REQUIRE_DOCKER") == "" && os.Getenv("CI") != "true" {
 		testcontainers.SkipIfProviderIsNotHealthy(t)
 	}
 	dir := t.TempDir()
