@@ -12,7 +12,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -31,6 +30,11 @@ type Image struct {
 	Args []string          // appended to its command
 	// ReadyTimeout bounds the wait for its first HTTP answer (60 s when 0).
 	ReadyTimeout time.Duration
+	// ReadyPath is where readiness is asked: any answer there means it serves ("/" when
+	// empty); an idflows mock's is /_mock/ready, which answers 200 once it is ready.
+	ReadyPath string
+	// Files are copied into the container before it starts.
+	Files []testcontainers.ContainerFile
 }
 
 // StartedImage is a running image under test.
@@ -40,7 +44,8 @@ type StartedImage struct {
 	// Mock is set when the image is an idflows mock, whose control plane answers ControlToken.
 	Mock         bool
 	ControlToken string
-	container    *testcontainers.DockerContainer
+	// Container is the running container (Terminate it, or call Stop).
+	Container *testcontainers.DockerContainer
 }
 
 // StartImage starts img and waits until it answers HTTP. Every image gets IDFLOWS_BASE_URL and
@@ -52,6 +57,10 @@ func StartImage(ctx context.Context, img Image) (*StartedImage, error) {
 	}
 	if img.ReadyTimeout == 0 {
 		img.ReadyTimeout = time.Minute
+	}
+	ready := wait.ForHTTP("/").WithStatusCodeMatcher(func(int) bool { return true }) // any answer: it serves
+	if img.ReadyPath != "" {
+		ready = wait.ForHTTP(img.ReadyPath)
 	}
 	hostPort, err := freeLoopbackPort()
 	if err != nil {
@@ -65,24 +74,19 @@ func StartImage(ctx context.Context, img Image) (*StartedImage, error) {
 		env[k] = v
 	}
 	port := strconv.Itoa(img.Port) + "/tcp"
-	tail := &logTail{max: 20}
-	s.container, err = testcontainers.Run(ctx, img.Name,
-		testcontainers.WithLogConsumers(tail),            // what an image that never answers said before it gave up
-		testcontainers.WithLogger(tclog.NewNoopLogger()), // the suite prints its own lines; failures carry the image's log
+	s.Container, err = testcontainers.Run(ctx, img.Name,
+		testcontainers.WithLogger(tclog.NewNoopLogger()), // the caller prints its own lines; failures carry the image's log
 		testcontainers.WithExposedPorts(port),
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
 			hc.PortBindings = network.PortMap{network.MustParsePort(port): {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(hostPort)}}}
 		}),
 		testcontainers.WithEnv(env),
 		testcontainers.WithCmdArgs(img.Args...),
-		testcontainers.WithWaitStrategy(wait.ForHTTP("/").WithPort(port).WithStartupTimeout(img.ReadyTimeout).
-			WithStatusCodeMatcher(func(int) bool { return true })), // any answer: it serves
+		testcontainers.WithFiles(img.Files...),
+		testcontainers.WithWaitStrategy(ready.WithPort(port).WithStartupTimeout(img.ReadyTimeout)),
 	)
 	if err != nil {
-		last := tail.String()
-		if last == "" { // it never got as far as streaming its log: read what it wrote
-			last = s.lastLogLines(context.WithoutCancel(ctx), tail.max)
-		}
+		last := s.lastLogLines(context.WithoutCancel(ctx), 20)
 		_ = s.Stop(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("image %s did not become ready: %w\nits last log lines:\n%s", img.Name, err, last)
 	}
@@ -108,10 +112,10 @@ func (s *StartedImage) answersControl(ctx context.Context) bool {
 
 // Logs returns what the container wrote, bounded (the last maxContainerLog bytes).
 func (s *StartedImage) Logs(ctx context.Context) ([]byte, error) {
-	if s.container == nil {
+	if s.Container == nil {
 		return nil, errors.New("no container")
 	}
-	r, err := s.container.Logs(ctx)
+	r, err := s.Container.Logs(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -138,39 +142,12 @@ func (s *StartedImage) lastLogLines(ctx context.Context, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// logTail keeps a container's last lines.
-type logTail struct {
-	mu    sync.Mutex
-	max   int
-	lines []string
-}
-
-func (l *logTail) Accept(entry testcontainers.Log) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, line := range strings.Split(strings.TrimRight(string(entry.Content), "\n"), "\n") {
-		if len(line) > 1000 {
-			line = line[:1000] + "…"
-		}
-		l.lines = append(l.lines, line)
-	}
-	if len(l.lines) > l.max {
-		l.lines = l.lines[len(l.lines)-l.max:]
-	}
-}
-
-func (l *logTail) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.lines, "\n")
-}
-
 // Stop removes the container.
 func (s *StartedImage) Stop(ctx context.Context) error {
-	if s.container == nil {
+	if s.Container == nil {
 		return nil
 	}
-	return s.container.Terminate(ctx)
+	return s.Container.Terminate(ctx)
 }
 
 func freeLoopbackPort() (int, error) {

@@ -6,20 +6,14 @@ package idflowscontainer
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"time"
 
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/network"
 	"github.com/testcontainers/testcontainers-go"
-	"github.com/testcontainers/testcontainers-go/wait"
 
+	"github.com/avnology/idflows/conformance"
 	"github.com/avnology/idflows/gen/control"
 )
 
@@ -81,33 +75,15 @@ func Run(ctx context.Context, image string, opts ...Option) (*Container, error) 
 	for _, o := range opts {
 		o(s)
 	}
-	// The mock must know the URL clients reach it at before it starts, so the host port is
-	// chosen here rather than by Docker.
-	port, err := freePort()
+	// StartImage picks the host port first (the mock must know its URL before it starts) and
+	// gives the mock that URL and a fresh control token.
+	started, err := conformance.StartImage(ctx, conformance.Image{Name: image, Env: s.env, Args: s.args, Files: s.files,
+		ReadyPath: "/_mock/ready", ReadyTimeout: 30 * time.Second})
 	if err != nil {
-		return nil, err
+		return &Container{}, fmt.Errorf("idflowscontainer: %w", err)
 	}
-	token, err := newToken()
-	if err != nil {
-		return nil, err
-	}
-	url := "http://127.0.0.1:" + strconv.Itoa(port)
-	s.env["IDFLOWS_BASE_URL"], s.env["IDFLOWS_CONTROL_TOKEN"] = url, token
-	c, err := testcontainers.Run(ctx, image,
-		testcontainers.WithExposedPorts("4433/tcp"),
-		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-			hc.PortBindings = network.PortMap{network.MustParsePort("4433/tcp"): {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(port)}}}
-		}),
-		testcontainers.WithEnv(s.env),
-		testcontainers.WithCmdArgs(s.args...),
-		testcontainers.WithFiles(s.files...),
-		testcontainers.WithWaitStrategy(wait.ForHTTP("/_mock/ready").WithPort("4433/tcp").WithStartupTimeout(30*time.Second)),
-	)
-	if err != nil {
-		return &Container{DockerContainer: c}, fmt.Errorf("idflowscontainer: %w", err)
-	}
-	ctl, err := control.NewClientWithResponses(url, control.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
-		r.Header.Set("X-Mock-Token", token)
+	ctl, err := control.NewClientWithResponses(started.URL, control.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
+		r.Header.Set("X-Mock-Token", started.ControlToken)
 		if s.tenant != "" && r.Header.Get("X-Mock-Tenant") == "" {
 			r.Header.Set("X-Mock-Tenant", s.tenant)
 		}
@@ -117,24 +93,7 @@ func Run(ctx context.Context, image string, opts ...Option) (*Container, error) 
 		return nil
 	}))
 	if err != nil {
-		return &Container{DockerContainer: c}, fmt.Errorf("idflowscontainer: %w", err)
+		return &Container{DockerContainer: started.Container}, fmt.Errorf("idflowscontainer: %w", err)
 	}
-	return &Container{DockerContainer: c, URL: url, Control: ctl}, nil
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-func newToken() (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b), nil
+	return &Container{DockerContainer: started.Container, URL: started.URL, Control: ctl}, nil
 }
