@@ -5,7 +5,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 SPECS   := openapi/avnology-id-flows.yaml openapi/mock-control.yaml
 
-.PHONY: build image generate check-generated lint staticcheck test test-race spec-lint conform ci
+.PHONY: build image compose-images generate check-generated lint staticcheck test test-race spec-lint conform ci
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/idflows ./cmd/idflows
@@ -17,6 +17,16 @@ image:
 	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags '-s -w $(LDFLAGS)' -o bin/image/idflows ./cmd/idflows
 	cp /etc/ssl/certs/ca-certificates.crt bin/image/
 	docker build -t $(IMAGE) -f Dockerfile bin/image
+
+# The images examples/compose/compose.yaml names, built without a registry: the mock's, the
+# example app's and Mailpit's (from its Go module, at the version the compose file names).
+MAILPIT := $(shell sed -n 's|.*image: axllent/mailpit:\(v[0-9.]*\).*|\1|p' examples/compose/compose.yaml)
+compose-images: image
+	mkdir -p bin/compose/app bin/compose/mailpit/tmp
+	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -o bin/compose/app/app ./examples/compose/app
+	docker build -q -t idflows-example-app:dev -f examples/compose/app/Dockerfile bin/compose/app
+	CGO_ENABLED=0 GOOS=linux GOBIN=$(CURDIR)/bin/compose/mailpit $(GO) install -trimpath -ldflags '-s -w' github.com/axllent/mailpit@$(MAILPIT)
+	docker build -q -t axllent/mailpit:$(MAILPIT) -f examples/compose/mailpit/Dockerfile bin/compose/mailpit
 
 generate:
 	$(GO) generate ./...

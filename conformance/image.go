@@ -85,6 +85,14 @@ func StartImage(ctx context.Context, img Image) (*StartedImage, error) {
 		testcontainers.WithFiles(img.Files...),
 		testcontainers.WithWaitStrategy(ready.WithPort(port).WithStartupTimeout(img.ReadyTimeout)),
 	)
+	if err != nil && strings.Contains(err.Error(), "reaper") {
+		_ = s.Stop(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("image %s: testcontainers' reaper (Ryuk) could not start: %w\n"+
+			"(where no registry is reachable, set TESTCONTAINERS_RYUK_DISABLED=true)", img.Name, err)
+	}
+	if err != nil && (s.Container == nil || s.Container.GetContainerID() == "") {
+		return nil, fmt.Errorf("image %s could not be started: %w", img.Name, err)
+	}
 	if err != nil {
 		last := s.lastLogLines(context.WithoutCancel(ctx), 20)
 		_ = s.Stop(context.WithoutCancel(ctx))

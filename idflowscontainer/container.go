@@ -66,7 +66,8 @@ func WithFlowLifetimes(spec string) Option {
 func WithArgs(args ...string) Option { return func(s *settings) { s.args = append(s.args, args...) } }
 
 // Run starts image (DefaultImage when "") and waits until the mock is ready. Terminate the
-// container when done (testcontainers.CleanupContainer in a test).
+// container when done: testcontainers.CleanupContainer(t, c) in a test, which, like
+// testcontainers.TerminateContainer, also takes the nil a failed Run returns.
 func Run(ctx context.Context, image string, opts ...Option) (*Container, error) {
 	if image == "" {
 		image = DefaultImage
@@ -80,7 +81,7 @@ func Run(ctx context.Context, image string, opts ...Option) (*Container, error) 
 	started, err := conformance.StartImage(ctx, conformance.Image{Name: image, Env: s.env, Args: s.args, Files: s.files,
 		ReadyPath: "/_mock/ready", ReadyTimeout: 30 * time.Second})
 	if err != nil {
-		return &Container{}, fmt.Errorf("idflowscontainer: %w", err)
+		return nil, fmt.Errorf("idflowscontainer: %w", err) // StartImage removed what it started
 	}
 	ctl, err := control.NewClientWithResponses(started.URL, control.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
 		r.Header.Set("X-Mock-Token", started.ControlToken)

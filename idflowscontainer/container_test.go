@@ -25,8 +25,9 @@ func ptr[T any](v T) *T { return &v }
 // control plane guarded by the container's own token.
 func TestMockInAContainer(t *testing.T) {
 	ctx := context.Background()
-	c, err := idflowscontainer.Run(ctx, imagetest.Build(t, ".."))
-	testcontainers.CleanupContainer(t, c.DockerContainer)
+	image := imagetest.Build(t, "..")
+	c, err := idflowscontainer.Run(ctx, image)
+	testcontainers.CleanupContainer(t, c)
 	require.NoError(t, err)
 
 	resp, err := http.Get(c.URL + "/v1/flows/login")
@@ -64,6 +65,38 @@ func TestMockInAContainer(t *testing.T) {
 	require.NoError(t, err)
 	out, _ := io.ReadAll(logs)
 	assert.Contains(t, string(out), "idflows mock ready on")
+
+	t.Run("WithTenant: the control client acts on a world of its own", func(t *testing.T) {
+		team, err := idflowscontainer.Run(ctx, image, idflowscontainer.WithTenant("team-a"))
+		testcontainers.CleanupContainer(t, team)
+		require.NoError(t, err)
+		_, err = team.SeedIdentity(ctx, control.IdentitySeed{Email: "team@example.com"})
+		require.NoError(t, err)
+		inTenant := func(tenant string) bool {
+			list, err := team.Control.ListIdentitiesWithResponse(ctx, nil, func(_ context.Context, r *http.Request) error {
+				r.Header.Set("X-Mock-Tenant", tenant)
+				return nil
+			})
+			require.NoError(t, err)
+			require.NotNil(t, list.JSON200, "HTTP %d", list.StatusCode())
+			for _, id := range list.JSON200.Identities {
+				if id.Email == "team@example.com" {
+					return true
+				}
+			}
+			return false
+		}
+		assert.True(t, inTenant("team-a"), "seeded in team-a")
+		assert.False(t, inTenant("default"), "the default world never saw it")
+	})
+}
+
+func TestRunFailsCleanly(t *testing.T) {
+	imagetest.Build(t, "..") // Docker is there: the failure is the image's
+	c, err := idflowscontainer.Run(context.Background(), "idflows-no-such-image:never")
+	testcontainers.CleanupContainer(t, c) // takes the nil of a failed Run
+	require.Error(t, err)
+	assert.Nil(t, c)
 }
 
 // TestMain defaults testcontainers to what machines without a registry need: no Ryuk (its image

@@ -62,6 +62,9 @@ type Config struct {
 	// UIURL is the frontend a browser continues a flow in ({UIURL}/login?flow=…) and lands on
 	// after a social sign-in without return_to: BaseURL + "/ui" by default.
 	UIURL string
+	// SMTPURL, when set (smtp://host:port), relays every email the outbox records to that server
+	// — a mail catcher such as Mailpit — as well; the outbox stays the record.
+	SMTPURL string
 }
 
 // OIDC configures social sign-in. Both nil: the built-in providers google and github.

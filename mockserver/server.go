@@ -18,6 +18,8 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/login"
+	"github.com/avnology/idflows/mockserver/internal/mail"
+	"github.com/avnology/idflows/mockserver/internal/outbox"
 	"github.com/avnology/idflows/mockserver/internal/recovery"
 	"github.com/avnology/idflows/mockserver/internal/registration"
 	"github.com/avnology/idflows/mockserver/internal/returnto"
@@ -155,11 +157,20 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 			Message: codes.Message{Template: "verification_code", Subject: "Verify your email address", Text: "Your verification code is %s. It expires in 15 minutes."}}})
 	s.budget = &store.Budget{MaxFlows: cfg.Capacity.Flows, MaxSessions: cfg.Capacity.Sessions, MaxIdentities: cfg.Capacity.Identities}
 	s.personaHashes = s.hashPersonas(o.idSource("personas"))
+	var relay func(string, outbox.Message)
+	if cfg.SMTPURL != "" {
+		r, err := mail.New(cfg.SMTPURL, s.log)
+		if err != nil {
+			return nil, fmt.Errorf("mockserver: %w", err)
+		}
+		relay = r.Deliver
+	}
 	s.tenants = tenant.NewRegistry(tenant.Config{
 		Max: cfg.MaxTenants, MinIdle: cfg.TenantIdle, Clock: o.clock, Limits: cfg.Limits, Budget: s.budget,
 		IDs:        o.idSource,
 		Deviations: o.deviations,
 		Seed:       s.seed,
+		Relay:      relay,
 	})
 	if _, err := s.tenants.Get(tenant.Default); err != nil {
 		return nil, fmt.Errorf("mockserver: fixtures: %w", err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/avnology/idflows/conformance"
 	"github.com/avnology/idflows/conformance/report"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 )
 
 // headerFlags collects repeated --header "Name: value" flags.
@@ -130,6 +131,7 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			img.Env[k] = v
 		}
 		fmt.Fprintf(stderr, "idflows conform: starting %s\n", *image)
+		tclog.SetDefault(tclog.NewNoopLogger()) // testcontainers' own banner; failures say what they need
 		started, err := conformance.StartImage(ctx, img)
 		if err != nil {
 			fmt.Fprintf(stderr, "idflows conform: %v\n", err)

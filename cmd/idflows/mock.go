@@ -56,6 +56,8 @@ type mockSettings struct {
 	OIDCBuiltIn   []string `yaml:"oidc_builtin"`
 	OIDCProviders []string `yaml:"oidc_providers"`
 	UIURL         string   `yaml:"ui_url"`
+	// SMTPURL relays every email to a mail catcher such as Mailpit (smtp://host:port).
+	SMTPURL string `yaml:"smtp_url"`
 	// Deviations is flag-only: a mock that breaks the contract must never come from a shared file.
 	Deviations string `yaml:"-"`
 }
@@ -88,6 +90,7 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	oidcBuiltIn := fs.String("oidc-builtin", "", "comma-separated built-in test providers served under /_mock/oidc/ (env IDFLOWS_OIDC_BUILTIN; default google,github; none for none)")
 	oidcProviders := fs.String("oidc-provider", "", "real social providers, name=issuer,client_id,client_secret separated by ; (a secret $VAR is read from the environment; env IDFLOWS_OIDC_PROVIDERS)")
 	uiURL := fs.String("ui-url", "", "the frontend a browser continues a flow in, <ui-url>/login?flow=<id> (env IDFLOWS_UI_URL; default <base-url>/ui)")
+	smtpURL := fs.String("smtp-url", "", "also send every email to this SMTP server, e.g. Mailpit at smtp://localhost:1025 (env IDFLOWS_SMTP_URL)")
 	deviate := fs.String("deviate", "", "break the contract on purpose, to test a conformance suite: comma-separated "+strings.Join(deviationNames(), ","))
 	oldDeviate := fs.String("fault", "", "the old name of --deviate")
 	fs.Usage = func() {
@@ -145,6 +148,7 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		set.OIDCProviders = strings.Split(providers, ";")
 	}
 	pick(&set.UIURL, *uiURL, "IDFLOWS_UI_URL")
+	pick(&set.SMTPURL, *smtpURL, "IDFLOWS_SMTP_URL")
 	noControlValue := os.Getenv("IDFLOWS_NO_CONTROL")
 	if *noControl {
 		noControlValue = "true"
@@ -187,7 +191,7 @@ func serveMock(ctx context.Context, set mockSettings, stdout, stderr io.Writer) 
 	cfg.CORSOrigins, cfg.SecureCookies = set.CORSOrigins, set.SecureCookies
 	cfg.ReturnTo = append(cfg.ReturnTo, set.ReturnTo...)
 	cfg.WebAuthn = mockserver.WebAuthn{RPID: set.WebAuthnRPID, Origins: set.WebAuthnOrigins}
-	cfg.UIURL = set.UIURL
+	cfg.UIURL, cfg.SMTPURL = set.UIURL, set.SMTPURL
 	if cfg.OIDC, err = oidcSettings(set); err != nil {
 		fmt.Fprintf(stderr, "idflows mock: %v\n", err)
 		return exitUsage

@@ -3,9 +3,12 @@
 package browsertest
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // Flags are the command-line flags headless Chromium needs on a CI machine.
@@ -25,4 +28,17 @@ func Chromium(t testing.TB) string {
 	}
 	t.Skip("no chromium installed")
 	return ""
+}
+
+// Browser starts headless Chromium for t, with a profile of its own, and returns the context of
+// its first tab; it skips (or fails) as Chromium does. Both end with t.
+func Browser(t testing.TB) context.Context {
+	t.Helper()
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(Chromium(t)), chromedp.NoSandbox, chromedp.Headless, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-sync", true))...)
+	t.Cleanup(cancel)
+	ctx, closeTab := chromedp.NewContext(alloc)
+	t.Cleanup(closeTab)
+	return ctx
 }

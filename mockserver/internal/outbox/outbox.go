@@ -26,6 +26,8 @@ type Message struct {
 // Outbox keeps the last Max messages.
 type Outbox struct {
 	Max int
+	// Relay, when set, is given every message as it is sent; it must not block (mail.Relay).
+	Relay func(Message)
 
 	mu   sync.Mutex
 	seq  int
@@ -41,6 +43,9 @@ func (o *Outbox) Send(m Message) Message {
 	o.msgs = append(o.msgs, m)
 	if over := len(o.msgs) - o.Max; o.Max > 0 && over > 0 {
 		o.msgs = slices.Delete(o.msgs, 0, over)
+	}
+	if o.Relay != nil {
+		o.Relay(m)
 	}
 	return m
 }

@@ -48,6 +48,8 @@ type Config struct {
 	Deviations deviation.Set
 	// Seed fills a new or reset world with the fixtures.
 	Seed func(*World) error
+	// Relay, when set, is given every message a world's outbox sends, with the world's name.
+	Relay func(tenant string, m outbox.Message)
 }
 
 // ErrTooManyTenants is returned by Get when the registry is full of worlds used within
@@ -163,6 +165,13 @@ func (r *Registry) Len() int {
 	return r.lru.Len()
 }
 
+func (r *Registry) relay(name string) func(outbox.Message) {
+	if r.cfg.Relay == nil {
+		return nil
+	}
+	return func(m outbox.Message) { r.cfg.Relay(name, m) }
+}
+
 func (r *Registry) newWorld(name string) *World {
 	clk := clock.NewOffset(r.cfg.Clock)
 	st := store.New(r.cfg.Limits, r.cfg.Budget, clk.Now)
@@ -175,7 +184,7 @@ func (r *Registry) newWorld(name string) *World {
 		Store:   st,
 		Clock:   clk,
 		IDs:     r.cfg.IDs(name),
-		Outbox:  &outbox.Outbox{Max: 1000},
+		Outbox:  &outbox.Outbox{Max: 1000, Relay: r.relay(name)},
 		Faults:  &Faults{},
 		Journal: NewJournal(1000),
 	}
