@@ -4,6 +4,7 @@
 package mockserver
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -11,6 +12,8 @@ import (
 	"github.com/avnology/idflows/mockserver/clock"
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/deviation"
+	"github.com/avnology/idflows/mockserver/internal/mail"
+	"github.com/avnology/idflows/mockserver/internal/origins"
 	"github.com/avnology/idflows/mockserver/internal/store"
 )
 
@@ -158,3 +161,19 @@ func (o *options) idSource(name string) ids.Source {
 
 // requestTimeout bounds one request's work inside the mock, faults' latency included.
 const requestTimeout = 30 * time.Second
+
+// Check says what is wrong with the settings a person types, if anything, as New would: CORS
+// origins are origins (scheme://host[:port]) or the keyword "localhost" (any origin on this
+// machine's loopback) — "*" is refused, since credentials cannot go with it — and SMTPURL is
+// smtp://host:port.
+func (c Config) Check() error {
+	if _, err := origins.Parse(c.CORSOrigins...); err != nil {
+		return fmt.Errorf("--cors-origins: %w", err)
+	}
+	if c.SMTPURL != "" {
+		if _, err := mail.New(c.SMTPURL, nil); err != nil {
+			return fmt.Errorf("--smtp-url: %w", err)
+		}
+	}
+	return nil
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"runtime/debug"
 	"strings"
@@ -90,12 +91,25 @@ func (s *Server) noStore(next http.Handler) http.Handler {
 }
 
 // cors allows the configured origins, with credentials (REQ-CSRF-005); any other origin gets
-// no CORS headers at all, so its pages cannot read answers.
+// no CORS headers at all, so its pages cannot read answers. A page of an origin nobody
+// configured is the commonest mistake of a frontend setup, so the mock says so: its preflight
+// is refused with an error naming --cors-origins, and the log names the origin once.
 func (s *Server) cors(next http.Handler) http.Handler {
 	anyOrigin := !deviation.RulesOf(s.opts.deviations).CORSOnlyConfigured
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
-		if origin == "" || !s.origins[origin] && !anyOrigin {
+		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+		if origin == "" || sameOrigin(r, origin) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if !anyOrigin && !s.corsOrigins.Allows(origin) {
+			s.hintCORS(r, origin)
+			if preflight {
+				s.writeError(w, r, apierr.New(apierr.InsufficientPermissions, fmt.Sprintf(
+					"Pages on %s may not call this mock: start it with --cors-origins %s (or --cors-origins localhost for every origin on localhost).", origin, origin)))
+				return
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -103,7 +117,7 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Set("Access-Control-Allow-Credentials", "true")
 		h.Add("Vary", "Origin")
-		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		if preflight {
 			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
 			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Prefer, X-Mock-Tenant, X-Mock-Token, X-Request-Id")
 			h.Set("Access-Control-Max-Age", "600")
@@ -115,6 +129,26 @@ func (s *Server) cors(next http.Handler) http.Handler {
 	})
 }
 
+// sameOrigin reports whether origin is the mock's own, as the browser reached it: its own
+// pages (the account pages, the inspector) post forms with an Origin header too.
+func sameOrigin(r *http.Request, origin string) bool {
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
+}
+
+// hintCORS logs, once per origin, how to allow it; the number of origins remembered is bounded.
+func (s *Server) hintCORS(r *http.Request, origin string) {
+	if _, seen := s.corsHinted.Load(origin); seen || len(origin) > 200 || s.corsHints.Add(1) > maxCORSHints {
+		return
+	}
+	s.corsHinted.Store(origin, true)
+	s.log.WarnContext(r.Context(), "a page of an origin not in --cors-origins called the mock; the browser will not let it read the answer",
+		"origin", origin, "hint", "--cors-origins "+origin+" (or --cors-origins localhost)")
+}
+
+// maxCORSHints bounds the origins hintCORS remembers.
+const maxCORSHints = 100
+
 var tenantName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // tenant selects the request's world by X-Mock-Tenant and reads its credentials.
@@ -122,6 +156,9 @@ func (s *Server) tenant(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := callFrom(r.Context())
 		name := r.Header.Get("X-Mock-Tenant")
+		if ck, err := r.Cookie(tenant.Cookie); name == "" && err == nil {
+			name = ck.Value // a browser cannot send the header when it navigates or posts a form
+		}
 		if name == "" {
 			name = tenant.Default
 		}

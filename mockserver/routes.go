@@ -18,7 +18,7 @@ import (
 // twice. A request chi matches nowhere is 404 _904, or 405 _905 on a known path.
 func (s *Server) routes() http.Handler {
 	// Each wraps the next: the first listed sees the request first and the answer last.
-	return chain(s.router(),
+	return chain(s.withPages(s.router()),
 		s.deviate,        // transport deviations, applied to the finished answer
 		s.requestID,      // X-Request-Id, the log line and the journal entry
 		s.recoverer,      // a panic is 500 _900
@@ -29,6 +29,18 @@ func (s *Server) routes() http.Handler {
 		s.tenant,         // the request's world and credentials
 		s.limitBody,      // the body, read once and bounded
 	)
+}
+
+// withPages serves the account pages under /ui/ (no operations of the contracts) and hands
+// every other request to the router.
+func (s *Server) withPages(router http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == uiPrefix || strings.HasPrefix(r.URL.Path, uiPrefix+"/") {
+			s.pages.ServeHTTP(w, r)
+			return
+		}
+		router.ServeHTTP(w, r)
+	})
 }
 
 // router routes every operation of both contracts to its generated handler, behind the

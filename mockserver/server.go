@@ -5,12 +5,15 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/avnology/idflows/fixtures"
 	"github.com/avnology/idflows/gen/api"
 	"github.com/avnology/idflows/mockserver/clock"
 	"github.com/avnology/idflows/mockserver/ids"
+	"github.com/avnology/idflows/mockserver/internal/accountui"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/callback"
 	"github.com/avnology/idflows/mockserver/internal/codeflow"
@@ -19,6 +22,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/login"
 	"github.com/avnology/idflows/mockserver/internal/mail"
+	"github.com/avnology/idflows/mockserver/internal/origins"
 	"github.com/avnology/idflows/mockserver/internal/outbox"
 	"github.com/avnology/idflows/mockserver/internal/recovery"
 	"github.com/avnology/idflows/mockserver/internal/registration"
@@ -42,7 +46,11 @@ type Server struct {
 	control *contract.Contract
 	tenants *tenant.Registry
 	budget  *store.Budget
-	origins map[string]bool
+	// cors are the origins whose pages may call the mock with credentials.
+	corsOrigins origins.Set
+	// corsHinted are the refused origins already named in the log (one hint line each).
+	corsHinted sync.Map
+	corsHints  atomic.Int64
 	// personaHashes are the personas' password hashes, made once: a new tenant copies them
 	// instead of hashing again.
 	personaHashes map[string]string
@@ -57,6 +65,18 @@ type Server struct {
 	// providers are the built-in social providers, served under /_mock/oidc/{name}/.
 	providers map[string]*oidcprovider.Provider
 	handler   http.Handler
+	// pages are the account pages under /ui/, a client of the API in process.
+	pages *accountui.Pages
+}
+
+// uiPrefix is where the account pages are served: the default --ui-url is the base URL + it.
+const uiPrefix = "/ui"
+
+// inProcess answers req as the network would, without a network: the account pages' calls.
+func (s *Server) inProcess(req *http.Request) (int, http.Header, []byte) {
+	rec := &recorder{header: http.Header{}, status: http.StatusOK}
+	s.handler.ServeHTTP(rec, req)
+	return rec.status, rec.header, rec.body.Bytes()
 }
 
 // New builds the mock. It loads and compiles the contracts once; requests never parse them.
@@ -104,12 +124,13 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mockserver: %w", err)
 	}
-	s := &Server{cfg: cfg, opts: o, log: redacting(o.logger), flows: flows, control: ctrl, origins: map[string]bool{}}
-	for _, origin := range cfg.CORSOrigins {
-		s.origins[strings.TrimRight(origin, "/")] = true
+	cors, err := origins.Parse(cfg.CORSOrigins...)
+	if err != nil {
+		return nil, fmt.Errorf("mockserver: cors origins: %w", err)
 	}
+	s := &Server{cfg: cfg, opts: o, log: redacting(o.logger), flows: flows, control: ctrl, corsOrigins: cors}
 	if cfg.UIURL == "" {
-		cfg.UIURL = cfg.BaseURL + "/ui"
+		cfg.UIURL = cfg.BaseURL + uiPrefix
 	}
 	cfg.UIURL = strings.TrimRight(cfg.UIURL, "/")
 	s.cfg = cfg
@@ -123,7 +144,10 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mockserver: webauthn: %w", err)
 	}
-	allow := returnto.New(append(append([]string{cfg.BaseURL}, cfg.CORSOrigins...), cfg.ReturnTo...)...)
+	allow, err := returnto.New(append(append([]string{cfg.BaseURL}, cfg.CORSOrigins...), cfg.ReturnTo...)...)
+	if err != nil {
+		return nil, fmt.Errorf("mockserver: return_to: %w", err)
+	}
 	if cfg.SessionLifetime <= 0 {
 		cfg.SessionLifetime = session.DefaultLifetime
 	}
@@ -175,6 +199,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if _, err := s.tenants.Get(tenant.Default); err != nil {
 		return nil, fmt.Errorf("mockserver: fixtures: %w", err)
 	}
+	s.pages = &accountui.Pages{Prefix: uiPrefix, BaseURL: cfg.BaseURL, API: s.inProcess}
 	s.handler = s.routes()
 	return s, nil
 }

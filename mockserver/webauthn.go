@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/avnology/idflows/mockserver/internal/origins"
 	"github.com/avnology/idflows/mockserver/internal/passkey"
 )
 
@@ -22,20 +23,24 @@ func relyingParty(cfg Config) (*passkey.RP, error) {
 			id = "localhost"
 		}
 	}
-	origins := slices.Clone(cfg.WebAuthn.Origins)
-	if len(origins) == 0 {
-		origins = append(origins, cfg.BaseURL)
+	allowed := slices.Clone(cfg.WebAuthn.Origins)
+	if len(allowed) == 0 {
+		allowed = append(allowed, cfg.BaseURL)
 		if twin := *base; net.ParseIP(base.Hostname()) != nil {
 			twin.Host = "localhost"
 			if p := base.Port(); p != "" {
 				twin.Host += ":" + p
 			}
-			origins = append(origins, twin.String())
+			allowed = append(allowed, twin.String())
 		}
-		origins = append(origins, cfg.CORSOrigins...)
+		for _, o := range cfg.CORSOrigins {
+			if !strings.EqualFold(o, origins.Localhost) { // a ceremony needs exact allowed: --webauthn-allowed
+				allowed = append(allowed, o)
+			}
+		}
 	}
-	for i, o := range origins {
-		origins[i] = strings.TrimRight(o, "/")
+	for i, o := range allowed {
+		allowed[i] = strings.TrimRight(o, "/")
 	}
-	return passkey.New(id, "Avnology ID (idflows mock)", origins)
+	return passkey.New(id, "Avnology ID (idflows mock)", allowed)
 }

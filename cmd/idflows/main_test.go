@@ -66,9 +66,19 @@ func TestMockFlagErrors(t *testing.T) {
 		{"mock", "--login-limit", "0"},
 		{"mock", "--max-flows", "many"},
 		{"mock", "--shutdown-grace", "soon"},
+		{"mock", "--cors-origins", "*"},
+		{"mock", "--cors-origins", "localhost:5173"},
+		{"mock", "--smtp-url", "localhost:1025"},
 	} {
 		code, _, stderr := runCLI(t, args...)
 		assert.Equal(t, exitUsage, code, "%v", args)
 		assert.NotEmpty(t, stderr)
 	}
+}
+
+func TestMockCORSWildcardOffersLocalhost(t *testing.T) {
+	code, _, stderr := runCLI(t, "mock", "--cors-origins", "*")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "--cors-origins: \"*\" cannot go with credentials")
+	assert.Contains(t, stderr, `"localhost"`, "the error offers the development setting")
 }

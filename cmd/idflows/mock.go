@@ -68,7 +68,7 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	configFile := fs.String("config", os.Getenv("IDFLOWS_CONFIG"), "YAML config file (env IDFLOWS_CONFIG)")
 	listen := fs.String("listen", "", "address to listen on (env IDFLOWS_LISTEN; default 127.0.0.1:4433)")
 	baseURL := fs.String("base-url", "", "public base URL used in ui.action (env IDFLOWS_BASE_URL; default http://<listen>)")
-	cors := fs.String("cors-origins", "", "comma-separated browser origins allowed with credentials (env IDFLOWS_CORS_ORIGINS)")
+	cors := fs.String("cors-origins", "", "comma-separated browser origins allowed with credentials, or localhost for any origin on localhost (env IDFLOWS_CORS_ORIGINS)")
 	returnTo := fs.String("return-to", "", "comma-separated extra return_to origins (env IDFLOWS_RETURN_TO)")
 	secure := fs.String("secure-cookies", "", "add Secure to cookies: true|false (env IDFLOWS_SECURE_COOKIES)")
 	seed := fs.String("seed", "", "seed for deterministic ids, tokens and codes (env IDFLOWS_SEED)")
@@ -192,6 +192,10 @@ func serveMock(ctx context.Context, set mockSettings, stdout, stderr io.Writer) 
 	cfg.ReturnTo = append(cfg.ReturnTo, set.ReturnTo...)
 	cfg.WebAuthn = mockserver.WebAuthn{RPID: set.WebAuthnRPID, Origins: set.WebAuthnOrigins}
 	cfg.UIURL, cfg.SMTPURL = set.UIURL, set.SMTPURL
+	if err := cfg.Check(); err != nil {
+		fmt.Fprintf(stderr, "idflows mock: %v\n", err)
+		return exitUsage
+	}
 	if cfg.OIDC, err = oidcSettings(set); err != nil {
 		fmt.Fprintf(stderr, "idflows mock: %v\n", err)
 		return exitUsage
@@ -251,7 +255,7 @@ func serveMock(ctx context.Context, set mockSettings, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "idflows mock: %v\n", err)
 		return exitFailure
 	}
-	url := "http://" + ln.Addr().String()
+	url, twin := publicURL(ln)
 	cfg.BaseURL = url
 	if set.BaseURL != "" {
 		cfg.BaseURL = set.BaseURL
@@ -279,8 +283,11 @@ func serveMock(ctx context.Context, set mockSettings, stdout, stderr io.Writer) 
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- httpSrv.Serve(ln) }()
+	if twin != nil {
+		go func() { errc <- httpSrv.Serve(twin) }()
+	}
 	printReady(stdout, url, cfg.Personas)
 
 	select {
@@ -298,6 +305,23 @@ func serveMock(ctx context.Context, set mockSettings, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintln(stdout, "idflows mock stopped")
 	return exitOK
+}
+
+// publicURL is the URL to print and build links on. On loopback it is http://localhost:PORT —
+// the host a browser app on localhost shares cookies with (an app on localhost:5173 calling
+// 127.0.0.1 is cross-site, and its session cookie is dropped). Since some browsers and Node try
+// localhost's IPv6 address first, a mock on 127.0.0.1 also answers on [::1] at the same port
+// when it can (twin; nil otherwise).
+func publicURL(ln net.Listener) (url string, twin net.Listener) {
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return "http://" + ln.Addr().String(), nil
+	}
+	if ip.To4() != nil {
+		twin, _ = net.Listen("tcp", net.JoinHostPort("::1", port)) // no IPv6 loopback: IPv4 only
+	}
+	return "http://localhost:" + port, twin
 }
 
 func printReady(w io.Writer, url string, personas []fixtures.Persona) {

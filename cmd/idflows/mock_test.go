@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -149,4 +150,24 @@ func TestMockSocialProviderFlags(t *testing.T) {
 	code = run(t.Context(), []string{"mock", "--oidc-provider", "acme=https://sso.acme.test"}, &out, &errOut)
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut.String(), "want name=issuer,client_id,client_secret")
+}
+
+// On loopback the mock prints and links http://localhost:PORT — the host a browser app on
+// localhost shares cookies with — and answers on IPv6 loopback as well, where there is one.
+func TestMockOnLoopbackIsLocalhost(t *testing.T) {
+	m := startMockWith(t, "--listen", "127.0.0.1:0")
+	require.True(t, strings.HasPrefix(m.url, "http://localhost:"), m.url)
+	res, err := http.Get(m.url + "/v1/flows/login")
+	require.NoError(t, err)
+	var flow struct{ UI struct{ Action string } }
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&flow))
+	res.Body.Close()
+	assert.True(t, strings.HasPrefix(flow.UI.Action, m.url+"/"), "ui.action %q is on localhost", flow.UI.Action)
+	if ln, err := net.Listen("tcp", "[::1]:0"); err == nil {
+		ln.Close()
+		res, err := http.Get("http://[::1]:" + strings.TrimPrefix(m.url, "http://localhost:") + "/_mock/ready")
+		require.NoError(t, err, "the IPv6 loopback answers too")
+		res.Body.Close()
+		assert.Equal(t, http.StatusOK, res.StatusCode)
+	}
 }

@@ -18,6 +18,10 @@ import (
 // Default is the tenant of requests without X-Mock-Tenant.
 const Default = "default"
 
+// Cookie names the tenant of a browser's requests that carry no X-Mock-Tenant header: pages
+// navigate and post forms, and cannot send headers (the header wins when both are there).
+const Cookie = "idflows_tenant"
+
 // World is one tenant's isolated state.
 type World struct {
 	Name    string

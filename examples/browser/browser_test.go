@@ -1,0 +1,225 @@
+package browser_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/avnology/idflows/internal/browsertest"
+)
+
+// The README's "Use it from a browser app" setups, each as a team runs it: `idflows mock` as a
+// real process started with the README's command plus one flag, index.html on
+// http://localhost:PORT, and headless Chromium signing in as jane, reloading (still signed in)
+// and signing out.
+func TestBrowserAppSetups(t *testing.T) {
+	browsertest.Chromium(t)
+	bin := buildIdflows(t)
+
+	t.Run("a page calling the mock, its origin in --cors-origins", func(t *testing.T) {
+		page, origin := servePage(t)
+		mock := startMock(t, bin, "--cors-origins", origin)
+		signInStaysSignedIn(t, page+"?api="+url.QueryEscape(mock.url))
+	})
+
+	t.Run("a page calling the mock, --cors-origins localhost", func(t *testing.T) {
+		page, _ := servePage(t)
+		mock := startMock(t, bin, "--cors-origins", "localhost")
+		signInStaysSignedIn(t, page+"?api="+url.QueryEscape(mock.url))
+	})
+
+	t.Run("Vite, its proxy in front of the mock, --base-url the page's origin", func(t *testing.T) {
+		port := freePort(t)
+		mock := startMock(t, bin, "--base-url", "http://localhost:"+port)
+		startVite(t, port, mock.url)
+		signInStaysSignedIn(t, "http://localhost:"+port+"/")
+	})
+
+	t.Run("an origin nobody configured: the page cannot sign in, and the mock says how to fix it", func(t *testing.T) {
+		page, origin := servePage(t)
+		mock := startMock(t, bin) // the flag forgotten
+		ctx := open(t, page+"?api="+url.QueryEscape(mock.url))
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.SendKeys(`input[name="identifier"]`, "jane@acme.com"),
+			chromedp.SendKeys(`input[name="password"]`, "Secure-Passw0rd!"),
+			chromedp.Click(`#login button`),
+			chromedp.Poll[chromedp.Void](`document.getElementById("error").textContent !== ""`, chromedp.WithPollingTimeout(15*time.Second)),
+		))
+		assert.Eventually(t, func() bool { return strings.Contains(mock.stderr.String(), "--cors-origins "+origin) }, 5*time.Second, 50*time.Millisecond,
+			"the mock's log names the flag and the origin:\n%s", mock.stderr)
+		assert.Equal(t, 1, strings.Count(mock.stderr.String(), "not in --cors-origins"), "one hint line per origin:\n%s", mock.stderr)
+
+		req, err := http.NewRequest(http.MethodOptions, mock.url+"/v1/flows/login", nil)
+		require.NoError(t, err)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		assert.Equal(t, http.StatusForbidden, res.StatusCode)
+		assert.Contains(t, string(body), `"code":"AVNOLOGY_AUTH_100"`)
+		assert.Contains(t, string(body), "--cors-origins "+origin, "the preflight's error in the envelope names the flag")
+	})
+}
+
+// signInStaysSignedIn drives the page: sign in as jane, reload, still jane; sign out.
+func signInStaysSignedIn(t *testing.T, page string) {
+	t.Helper()
+	ctx := open(t, page)
+	who := func(want string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](`document.getElementById("who").textContent === "`+want+`"`, chromedp.WithPollingTimeout(15*time.Second))
+	}
+	var problem string
+	err := chromedp.Do(ctx,
+		who("nobody"),
+		chromedp.SendKeys(`input[name="identifier"]`, "jane@acme.com"),
+		chromedp.SendKeys(`input[name="password"]`, "Secure-Passw0rd!"),
+		chromedp.Click(`#login button`),
+		who("jane@acme.com"),
+	)
+	if err != nil {
+		problem, _ = chromedp.Run(ctx, chromedp.Text[string](`#error`))
+	}
+	require.NoError(t, err, "signing in: %s", problem)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(`body[data-ready="true"]`), who("jane@acme.com")),
+		"a reload keeps the session cookie")
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(`#logout`), who("nobody")))
+}
+
+func open(t *testing.T, page string) context.Context {
+	ctx, cancel := context.WithTimeout(browsertest.Browser(t), 60*time.Second)
+	t.Cleanup(cancel)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(page), chromedp.WaitVisible(`body[data-ready="true"]`)), "opening %s", page)
+	return ctx
+}
+
+// servePage serves index.html on a localhost origin, as any static server would.
+func servePage(t *testing.T) (page, origin string) {
+	html, err := os.ReadFile("index.html")
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(html)
+	}), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { srv.Close() })
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	origin = "http://localhost:" + port
+	return origin + "/", origin
+}
+
+func buildIdflows(t *testing.T) string {
+	bin := filepath.Join(t.TempDir(), "idflows")
+	build := exec.Command("go", "build", "-o", bin, "../../cmd/idflows")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "go build:\n%s", out)
+	return bin
+}
+
+type mock struct {
+	url    string
+	stderr *syncBuffer
+}
+
+// startMock runs `idflows mock` on a free port with args and waits for its ready line.
+func startMock(t *testing.T, bin string, args ...string) mock {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"mock", "--listen", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	m := mock{stderr: &syncBuffer{}}
+	cmd.Stderr = m.stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	urls := make(chan string, 1)
+	go func() {
+		lines := bufio.NewScanner(stdout)
+		for lines.Scan() {
+			if rest, ok := strings.CutPrefix(lines.Text(), "idflows mock ready on "); ok {
+				urls <- strings.Fields(rest)[0]
+			}
+		}
+	}()
+	select {
+	case m.url = <-urls:
+		return m
+	case <-time.After(15 * time.Second):
+		t.Fatalf("the mock did not start: %s", m.stderr)
+		return m
+	}
+}
+
+// startVite runs Vite's dev server with vite.config.js (npm ci in this folder installs it).
+func startVite(t *testing.T, port, mockURL string) {
+	t.Helper()
+	vite := filepath.Join("node_modules", ".bin", "vite")
+	if _, err := os.Stat(vite); err != nil {
+		if os.Getenv("IDFLOWS_REQUIRE_BROWSER") != "" {
+			t.Fatal("Vite is not installed: npm ci --prefix examples/browser")
+		}
+		t.Skip("Vite is not installed: npm ci --prefix examples/browser")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, vite)
+	cmd.Env = append(os.Environ(), "PORT="+port, "IDFLOWS_URL="+mockURL)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := http.Get("http://localhost:" + port + "/")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Vite did not serve the page within 30s: %v\n%s", err, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
