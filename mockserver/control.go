@@ -68,6 +68,57 @@ func (c *controlAPI) ListIdentities(ctx context.Context, _ control.ListIdentitie
 	return control.ListIdentities200JSONResponse(out), err
 }
 
+func (c *controlAPI) ListFlows(ctx context.Context, req control.ListFlowsRequestObject) (control.ListFlowsResponseObject, error) {
+	out := control.FlowList{Flows: []control.FlowSummary{}}
+	err := callFrom(ctx).world.Store.Read(ctx, func(tx *store.Tx) error {
+		for _, f := range tx.Flows(limitOr100(req.Params.Limit)) {
+			sum := control.FlowSummary{Id: f.ID, Type: control.FlowSummaryType(f.Type), State: string(f.State()),
+				IssuedAt: f.IssuedAt, ExpiresAt: f.ExpiresAt, Expired: !tx.Now.Before(f.ExpiresAt), Consumed: f.Consumed}
+			if f.IdentityID != "" {
+				sum.IdentityId = &f.IdentityID
+			}
+			if f.ReturnTo != "" {
+				sum.ReturnTo = &f.ReturnTo
+			}
+			out.Flows = append(out.Flows, sum)
+		}
+		return nil
+	})
+	return control.ListFlows200JSONResponse(out), err
+}
+
+func (c *controlAPI) ListSessions(ctx context.Context, req control.ListSessionsRequestObject) (control.ListSessionsResponseObject, error) {
+	out := control.SessionList{Sessions: []control.SessionSummary{}}
+	err := callFrom(ctx).world.Store.Read(ctx, func(tx *store.Tx) error {
+		for _, ses := range tx.Sessions(limitOr100(req.Params.Limit)) {
+			methods := make([]string, 0, len(ses.Methods))
+			for _, m := range ses.Methods {
+				methods = append(methods, m.Method)
+			}
+			out.Sessions = append(out.Sessions, control.SessionSummary{Id: ses.ID, IdentityId: ses.IdentityID,
+				Aal: control.SessionSummaryAal(ses.AAL), Active: ses.Active(tx.Now), Revoked: ses.Revoked, Methods: methods,
+				IssuedAt: ses.IssuedAt, ExpiresAt: ses.ExpiresAt})
+		}
+		return nil
+	})
+	return control.ListSessions200JSONResponse(out), err
+}
+
+func (c *controlAPI) ListTenants(context.Context, control.ListTenantsRequestObject) (control.ListTenantsResponseObject, error) {
+	out := control.TenantList{Tenants: []control.TenantSummary{}}
+	for _, u := range c.s.tenants.List() {
+		out.Tenants = append(out.Tenants, control.TenantSummary{LastUsed: u.LastUsed, Name: u.Name})
+	}
+	return control.ListTenants200JSONResponse(out), nil
+}
+
+func limitOr100(limit *int) int {
+	if limit == nil {
+		return 100
+	}
+	return *limit
+}
+
 func (c *controlAPI) SeedIdentity(ctx context.Context, req control.SeedIdentityRequestObject) (control.SeedIdentityResponseObject, error) {
 	w := callFrom(ctx).world
 	b := req.Body
@@ -257,12 +308,8 @@ func (c *controlAPI) ClearFaults(ctx context.Context, _ control.ClearFaultsReque
 }
 
 func (c *controlAPI) ListJournal(ctx context.Context, req control.ListJournalRequestObject) (control.ListJournalResponseObject, error) {
-	limit := 100
-	if req.Params.Limit != nil {
-		limit = *req.Params.Limit
-	}
 	out := control.Journal{Entries: []control.JournalEntry{}}
-	for _, e := range callFrom(ctx).world.Journal.List(limit) {
+	for _, e := range callFrom(ctx).world.Journal.List(limitOr100(req.Params.Limit)) {
 		entry := control.JournalEntry{
 			RequestId: e.RequestID, Time: e.Time, Method: e.Method, Path: e.Path,
 			Status: e.Status, DurationMs: int(e.Duration / time.Millisecond),

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/avnology/idflows/mockserver/internal/apierr"
+	"github.com/avnology/idflows/mockserver/internal/inspector"
 )
 
 // publicControl are the /_mock/ paths anyone may read: they reveal no state, and the WebAuthn
@@ -30,12 +31,35 @@ func (s *Server) guardControl(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		if s.inspectorSignIn(w, r, hosts) {
+			return
+		}
 		if e := s.controlRefusal(r, hosts); e != nil {
 			s.writeError(w, r, e)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// controlCookie carries the control token for a browser, which cannot send X-Mock-Token when it
+// navigates: /_mock/?token=T sets it (HttpOnly, SameSite=Strict, so no other site's request
+// carries it) and sends the browser on to the inspector without the token in its address.
+const controlCookie = "idflows_control"
+
+func (s *Server) inspectorSignIn(w http.ResponseWriter, r *http.Request, hosts map[string]bool) bool {
+	token := r.URL.Query().Get("token")
+	if r.URL.Path != inspector.Prefix || r.Method != http.MethodGet || token == "" || s.cfg.Control.Token == "" ||
+		s.cfg.Control.Disabled || (!hosts[strings.ToLower(r.Host)] && !loopbackHost(r.Host)) {
+		return false
+	}
+	if subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.Control.Token)) != 1 {
+		return false // refused below, as a wrong header is
+	}
+	http.SetCookie(w, &http.Cookie{Name: controlCookie, Value: token, Path: "/_mock/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: s.cfg.SecureCookies})
+	http.Redirect(w, r, inspector.Prefix, http.StatusSeeOther)
+	return true
 }
 
 func (s *Server) controlRefusal(r *http.Request, hosts map[string]bool) *apierr.Error {
@@ -48,6 +72,9 @@ func (s *Server) controlRefusal(r *http.Request, hosts map[string]bool) *apierr.
 	}
 	if ctl.Token != "" {
 		got := r.Header.Get("X-Mock-Token")
+		if ck, err := r.Cookie(controlCookie); got == "" && err == nil {
+			got = ck.Value
+		}
 		if got == "" {
 			return apierr.New(apierr.SessionInvalid, "The control plane needs the X-Mock-Token header.")
 		}

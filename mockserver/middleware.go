@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -32,6 +31,9 @@ func (s *Server) requestID(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r.WithContext(ctx))
 		elapsed := time.Since(start)
+		if r.Context().Value(quietKey{}) != nil { // the inspector reading state: not the tenant's traffic
+			return
+		}
 		s.log.InfoContext(ctx, "request", "request_id", c.requestID, "method", r.Method, "path", r.URL.Path,
 			"operation", c.operationID, "status", sw.status, "error_code", c.errorCode, "duration_ms", elapsed.Milliseconds())
 		if c.world != nil {
@@ -149,8 +151,6 @@ func (s *Server) hintCORS(r *http.Request, origin string) {
 // maxCORSHints bounds the origins hintCORS remembers.
 const maxCORSHints = 100
 
-var tenantName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-
 // tenant selects the request's world by X-Mock-Tenant and reads its credentials.
 func (s *Server) tenant(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -162,7 +162,7 @@ func (s *Server) tenant(next http.Handler) http.Handler {
 		if name == "" {
 			name = tenant.Default
 		}
-		if !tenantName.MatchString(name) {
+		if !tenant.ValidName(name) {
 			s.writeError(w, r, apierr.Invalid("The X-Mock-Tenant header is invalid.", apierr.Field("header.X-Mock-Tenant", "must match ^[A-Za-z0-9._-]{1,64}$")))
 			return
 		}

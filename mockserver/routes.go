@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/avnology/idflows/mockserver/internal/inspector"
+
 	"github.com/go-chi/chi/v5"
 
 	"github.com/avnology/idflows/gen/api"
@@ -31,12 +33,17 @@ func (s *Server) routes() http.Handler {
 	)
 }
 
-// withPages serves the account pages under /ui/ (no operations of the contracts) and hands
-// every other request to the router.
+// withPages serves the account pages under /ui/ and the inspector at /_mock/ (neither is an
+// operation of the contracts; the inspector is behind guardControl like the rest of /_mock/)
+// and hands every other request to the router.
 func (s *Server) withPages(router http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == uiPrefix || strings.HasPrefix(r.URL.Path, uiPrefix+"/") {
 			s.pages.ServeHTTP(w, r)
+			return
+		}
+		if inspector.Serves(r.URL.Path) && !s.cfg.Control.Disabled {
+			s.inspector.ServeHTTP(w, r)
 			return
 		}
 		router.ServeHTTP(w, r)

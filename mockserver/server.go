@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/codes"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/inspector"
 	"github.com/avnology/idflows/mockserver/internal/login"
 	"github.com/avnology/idflows/mockserver/internal/mail"
 	"github.com/avnology/idflows/mockserver/internal/origins"
@@ -67,10 +69,15 @@ type Server struct {
 	handler   http.Handler
 	// pages are the account pages under /ui/, a client of the API in process.
 	pages *accountui.Pages
+	// inspector is the control plane in a browser, at /_mock/.
+	inspector *inspector.Inspector
 }
 
 // uiPrefix is where the account pages are served: the default --ui-url is the base URL + it.
 const uiPrefix = "/ui"
+
+// quietKey marks a request neither logged nor journaled: the inspector's own reads.
+type quietKey struct{}
 
 // inProcess answers req as the network would, without a network: the account pages' calls.
 func (s *Server) inProcess(req *http.Request) (int, http.Header, []byte) {
@@ -200,6 +207,9 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("mockserver: fixtures: %w", err)
 	}
 	s.pages = &accountui.Pages{Prefix: uiPrefix, BaseURL: cfg.BaseURL, API: s.inProcess}
+	s.inspector = &inspector.Inspector{API: func(req *http.Request) (int, http.Header, []byte) {
+		return s.inProcess(req.WithContext(context.WithValue(req.Context(), quietKey{}, true)))
+	}}
 	s.handler = s.routes()
 	return s, nil
 }

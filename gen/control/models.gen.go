@@ -9,6 +9,33 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for FlowSummaryType.
+const (
+	Login        FlowSummaryType = "login"
+	Recovery     FlowSummaryType = "recovery"
+	Registration FlowSummaryType = "registration"
+	Settings     FlowSummaryType = "settings"
+	Verification FlowSummaryType = "verification"
+)
+
+// Valid indicates whether the value is a known member of the FlowSummaryType enum.
+func (e FlowSummaryType) Valid() bool {
+	switch e {
+	case Login:
+		return true
+	case Recovery:
+		return true
+	case Registration:
+		return true
+	case Settings:
+		return true
+	case Verification:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok    HealthStatus = "ok"
@@ -180,6 +207,24 @@ func (e OutboxMessageTemplate) Valid() bool {
 	}
 }
 
+// Defines values for SessionSummaryAal.
+const (
+	Aal1 SessionSummaryAal = "aal1"
+	Aal2 SessionSummaryAal = "aal2"
+)
+
+// Valid indicates whether the value is a known member of the SessionSummaryAal enum.
+func (e SessionSummaryAal) Valid() bool {
+	switch e {
+	case Aal1:
+		return true
+	case Aal2:
+		return true
+	default:
+		return false
+	}
+}
+
 // Clock defines model for Clock.
 type Clock struct {
 	Now time.Time `json:"now"`
@@ -248,6 +293,29 @@ type FieldError struct {
 	Field   string  `json:"field"`
 	Message string  `json:"message"`
 }
+
+// FlowList defines model for FlowList.
+type FlowList struct {
+	Flows []FlowSummary `json:"flows"`
+}
+
+// FlowSummary defines model for FlowSummary.
+type FlowSummary struct {
+	Consumed  bool      `json:"consumed"`
+	Expired   bool      `json:"expired"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Id        string    `json:"id"`
+
+	// IdentityId The settings flow's owner, or whose second factor a login flow awaits.
+	IdentityId *string         `json:"identity_id,omitempty"`
+	IssuedAt   time.Time       `json:"issued_at"`
+	ReturnTo   *string         `json:"return_to,omitempty"`
+	State      string          `json:"state"`
+	Type       FlowSummaryType `json:"type"`
+}
+
+// FlowSummaryType defines model for FlowSummary.Type.
+type FlowSummaryType string
 
 // Health defines model for Health.
 type Health struct {
@@ -391,6 +459,26 @@ type OutboxMessageChannel string
 // OutboxMessageTemplate defines model for OutboxMessage.Template.
 type OutboxMessageTemplate string
 
+// SessionList defines model for SessionList.
+type SessionList struct {
+	Sessions []SessionSummary `json:"sessions"`
+}
+
+// SessionSummary defines model for SessionSummary.
+type SessionSummary struct {
+	Aal        SessionSummaryAal `json:"aal"`
+	Active     bool              `json:"active"`
+	ExpiresAt  time.Time         `json:"expires_at"`
+	Id         string            `json:"id"`
+	IdentityId string            `json:"identity_id"`
+	IssuedAt   time.Time         `json:"issued_at"`
+	Methods    []string          `json:"methods"`
+	Revoked    bool              `json:"revoked"`
+}
+
+// SessionSummaryAal defines model for SessionSummary.Aal.
+type SessionSummaryAal string
+
 // SocialAccount defines model for SocialAccount.
 type SocialAccount struct {
 	Email         string  `json:"email"`
@@ -419,6 +507,17 @@ type SocialAccountSeed struct {
 	Next *bool `json:"next,omitempty"`
 }
 
+// TenantList defines model for TenantList.
+type TenantList struct {
+	Tenants []TenantSummary `json:"tenants"`
+}
+
+// TenantSummary defines model for TenantSummary.
+type TenantSummary struct {
+	LastUsed time.Time `json:"last_used"`
+	Name     string    `json:"name"`
+}
+
 // TotpCode defines model for TotpCode.
 type TotpCode struct {
 	Code       string    `json:"code"`
@@ -438,6 +537,9 @@ type WebauthnCredentialSeed struct {
 	PublicKey string `json:"public_key"`
 	SignCount *int   `json:"sign_count,omitempty"`
 }
+
+// Limit defines model for Limit.
+type Limit = int
 
 // Provider defines model for Provider.
 type Provider = string
@@ -502,6 +604,15 @@ type ArmFaultParams struct {
 	XMockTenant *Tenant `json:"X-Mock-Tenant,omitempty"`
 }
 
+// ListFlowsParams defines parameters for ListFlows.
+type ListFlowsParams struct {
+	// Limit At most this many.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// XMockTenant The isolated world to act on; `default` when absent.
+	XMockTenant *Tenant `json:"X-Mock-Tenant,omitempty"`
+}
+
 // ListIdentitiesParams defines parameters for ListIdentities.
 type ListIdentitiesParams struct {
 	// XMockTenant The isolated world to act on; `default` when absent.
@@ -561,6 +672,15 @@ type ListOutboxParams struct {
 
 // ResetTenantParams defines parameters for ResetTenant.
 type ResetTenantParams struct {
+	// XMockTenant The isolated world to act on; `default` when absent.
+	XMockTenant *Tenant `json:"X-Mock-Tenant,omitempty"`
+}
+
+// ListSessionsParams defines parameters for ListSessions.
+type ListSessionsParams struct {
+	// Limit At most this many.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
 	// XMockTenant The isolated world to act on; `default` when absent.
 	XMockTenant *Tenant `json:"X-Mock-Tenant,omitempty"`
 }

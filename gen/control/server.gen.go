@@ -36,6 +36,9 @@ type ServerInterface interface {
 	// ArmFault Force an error or latency on the next calls of an operation
 	// (POST /_mock/faults)
 	ArmFault(w http.ResponseWriter, r *http.Request, params ArmFaultParams)
+	// ListFlows List the tenant's flows
+	// (GET /_mock/flows)
+	ListFlows(w http.ResponseWriter, r *http.Request, params ListFlowsParams)
 	// GetHealth Liveness
 	// (GET /_mock/health)
 	GetHealth(w http.ResponseWriter, r *http.Request)
@@ -69,12 +72,18 @@ type ServerInterface interface {
 	// ResetTenant Reset the tenant to the fixtures
 	// (POST /_mock/reset)
 	ResetTenant(w http.ResponseWriter, r *http.Request, params ResetTenantParams)
+	// ListSessions List the tenant's sessions
+	// (GET /_mock/sessions)
+	ListSessions(w http.ResponseWriter, r *http.Request, params ListSessionsParams)
 	// ListSocialAccounts The tenant's test accounts at a built-in provider
 	// (GET /_mock/social/{provider}/accounts)
 	ListSocialAccounts(w http.ResponseWriter, r *http.Request, provider Provider, params ListSocialAccountsParams)
 	// SeedSocialAccount Create a test account at a built-in provider
 	// (POST /_mock/social/{provider}/accounts)
 	SeedSocialAccount(w http.ResponseWriter, r *http.Request, provider Provider, params SeedSocialAccountParams)
+	// ListTenants List the tenants
+	// (GET /_mock/tenants)
+	ListTenants(w http.ResponseWriter, r *http.Request)
 	// GetWebauthnScript WebAuthn glue script
 	// (GET /_mock/webauthn.js)
 	GetWebauthnScript(w http.ResponseWriter, r *http.Request)
@@ -117,6 +126,12 @@ func (_ Unimplemented) ListFaults(w http.ResponseWriter, r *http.Request, params
 // ArmFault Force an error or latency on the next calls of an operation
 // (POST /_mock/faults)
 func (_ Unimplemented) ArmFault(w http.ResponseWriter, r *http.Request, params ArmFaultParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListFlows List the tenant's flows
+// (GET /_mock/flows)
+func (_ Unimplemented) ListFlows(w http.ResponseWriter, r *http.Request, params ListFlowsParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -186,6 +201,12 @@ func (_ Unimplemented) ResetTenant(w http.ResponseWriter, r *http.Request, param
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// ListSessions List the tenant's sessions
+// (GET /_mock/sessions)
+func (_ Unimplemented) ListSessions(w http.ResponseWriter, r *http.Request, params ListSessionsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ListSocialAccounts The tenant's test accounts at a built-in provider
 // (GET /_mock/social/{provider}/accounts)
 func (_ Unimplemented) ListSocialAccounts(w http.ResponseWriter, r *http.Request, provider Provider, params ListSocialAccountsParams) {
@@ -195,6 +216,12 @@ func (_ Unimplemented) ListSocialAccounts(w http.ResponseWriter, r *http.Request
 // SeedSocialAccount Create a test account at a built-in provider
 // (POST /_mock/social/{provider}/accounts)
 func (_ Unimplemented) SeedSocialAccount(w http.ResponseWriter, r *http.Request, provider Provider, params SeedSocialAccountParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListTenants List the tenants
+// (GET /_mock/tenants)
+func (_ Unimplemented) ListTenants(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -450,6 +477,60 @@ func (siw *ServerInterfaceWrapper) ArmFault(w http.ResponseWriter, r *http.Reque
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ArmFault(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListFlows operation middleware
+func (siw *ServerInterfaceWrapper) ListFlows(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFlowsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-Mock-Tenant" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Mock-Tenant")]; found {
+		var XMockTenant Tenant
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Mock-Tenant", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Mock-Tenant", valueList[0], &XMockTenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Mock-Tenant", Err: err})
+			return
+		}
+
+		params.XMockTenant = &XMockTenant
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListFlows(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -904,6 +985,60 @@ func (siw *ServerInterfaceWrapper) ResetTenant(w http.ResponseWriter, r *http.Re
 	handler.ServeHTTP(w, r)
 }
 
+// ListSessions operation middleware
+func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSessionsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-Mock-Tenant" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Mock-Tenant")]; found {
+		var XMockTenant Tenant
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Mock-Tenant", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Mock-Tenant", valueList[0], &XMockTenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Mock-Tenant", Err: err})
+			return
+		}
+
+		params.XMockTenant = &XMockTenant
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListSessions(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListSocialAccounts operation middleware
 func (siw *ServerInterfaceWrapper) ListSocialAccounts(w http.ResponseWriter, r *http.Request) {
 
@@ -995,6 +1130,20 @@ func (siw *ServerInterfaceWrapper) SeedSocialAccount(w http.ResponseWriter, r *h
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.SeedSocialAccount(w, r, provider, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListTenants operation middleware
+func (siw *ServerInterfaceWrapper) ListTenants(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListTenants(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1150,6 +1299,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/_mock/faults", wrapper.ArmFault)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/_mock/flows", wrapper.ListFlows)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/_mock/health", wrapper.GetHealth)
 	})
 	r.Group(func(r chi.Router) {
@@ -1183,10 +1335,16 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/_mock/reset", wrapper.ResetTenant)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/_mock/sessions", wrapper.ListSessions)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/_mock/social/{provider}/accounts", wrapper.ListSocialAccounts)
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/_mock/social/{provider}/accounts", wrapper.SeedSocialAccount)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/_mock/tenants", wrapper.ListTenants)
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/_mock/webauthn.js", wrapper.GetWebauthnScript)
@@ -1727,6 +1885,84 @@ func (response ArmFault415JSONResponse) VisitArmFaultResponse(w http.ResponseWri
 type ArmFault429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response ArmFault429JSONResponse) VisitArmFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlowsRequestObject struct {
+	Params ListFlowsParams
+}
+
+type ListFlowsResponseObject interface {
+	VisitListFlowsResponse(w http.ResponseWriter) error
+}
+
+type ListFlows200JSONResponse FlowList
+
+func (response ListFlows200JSONResponse) VisitListFlowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlows400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListFlows400JSONResponse) VisitListFlowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlows401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListFlows401JSONResponse) VisitListFlowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlows403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListFlows403JSONResponse) VisitListFlowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlows429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListFlows429JSONResponse) VisitListFlowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2621,6 +2857,84 @@ func (response ResetTenant429JSONResponse) VisitResetTenantResponse(w http.Respo
 	return err
 }
 
+type ListSessionsRequestObject struct {
+	Params ListSessionsParams
+}
+
+type ListSessionsResponseObject interface {
+	VisitListSessionsResponse(w http.ResponseWriter) error
+}
+
+type ListSessions200JSONResponse SessionList
+
+func (response ListSessions200JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListSessions400JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListSessions401JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListSessions403JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListSessions429JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSocialAccountsRequestObject struct {
 	Provider Provider `json:"provider"`
 	Params   ListSocialAccountsParams
@@ -2824,6 +3138,55 @@ func (response SeedSocialAccount429JSONResponse) VisitSeedSocialAccountResponse(
 	return err
 }
 
+type ListTenantsRequestObject struct {
+}
+
+type ListTenantsResponseObject interface {
+	VisitListTenantsResponse(w http.ResponseWriter) error
+}
+
+type ListTenants200JSONResponse TenantList
+
+func (response ListTenants200JSONResponse) VisitListTenantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTenants401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListTenants401JSONResponse) VisitListTenantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTenants403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListTenants403JSONResponse) VisitListTenantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetWebauthnScriptRequestObject struct {
 }
 
@@ -2899,6 +3262,9 @@ type StrictServerInterface interface {
 	// ArmFault Force an error or latency on the next calls of an operation
 	// (POST /_mock/faults)
 	ArmFault(ctx context.Context, request ArmFaultRequestObject) (ArmFaultResponseObject, error)
+	// ListFlows List the tenant's flows
+	// (GET /_mock/flows)
+	ListFlows(ctx context.Context, request ListFlowsRequestObject) (ListFlowsResponseObject, error)
 	// GetHealth Liveness
 	// (GET /_mock/health)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -2932,12 +3298,18 @@ type StrictServerInterface interface {
 	// ResetTenant Reset the tenant to the fixtures
 	// (POST /_mock/reset)
 	ResetTenant(ctx context.Context, request ResetTenantRequestObject) (ResetTenantResponseObject, error)
+	// ListSessions List the tenant's sessions
+	// (GET /_mock/sessions)
+	ListSessions(ctx context.Context, request ListSessionsRequestObject) (ListSessionsResponseObject, error)
 	// ListSocialAccounts The tenant's test accounts at a built-in provider
 	// (GET /_mock/social/{provider}/accounts)
 	ListSocialAccounts(ctx context.Context, request ListSocialAccountsRequestObject) (ListSocialAccountsResponseObject, error)
 	// SeedSocialAccount Create a test account at a built-in provider
 	// (POST /_mock/social/{provider}/accounts)
 	SeedSocialAccount(ctx context.Context, request SeedSocialAccountRequestObject) (SeedSocialAccountResponseObject, error)
+	// ListTenants List the tenants
+	// (GET /_mock/tenants)
+	ListTenants(ctx context.Context, request ListTenantsRequestObject) (ListTenantsResponseObject, error)
 	// GetWebauthnScript WebAuthn glue script
 	// (GET /_mock/webauthn.js)
 	GetWebauthnScript(ctx context.Context, request GetWebauthnScriptRequestObject) (GetWebauthnScriptResponseObject, error)
@@ -3152,6 +3524,32 @@ func (sh *strictHandler) ArmFault(w http.ResponseWriter, r *http.Request, params
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ArmFaultResponseObject); ok {
 		if err := validResponse.VisitArmFaultResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListFlows operation middleware
+func (sh *strictHandler) ListFlows(w http.ResponseWriter, r *http.Request, params ListFlowsParams) {
+	var request ListFlowsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListFlows(ctx, request.(ListFlowsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListFlows")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListFlowsResponseObject); ok {
+		if err := validResponse.VisitListFlowsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -3456,6 +3854,32 @@ func (sh *strictHandler) ResetTenant(w http.ResponseWriter, r *http.Request, par
 	}
 }
 
+// ListSessions operation middleware
+func (sh *strictHandler) ListSessions(w http.ResponseWriter, r *http.Request, params ListSessionsParams) {
+	var request ListSessionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSessions(ctx, request.(ListSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSessions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListSessionsResponseObject); ok {
+		if err := validResponse.VisitListSessionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListSocialAccounts operation middleware
 func (sh *strictHandler) ListSocialAccounts(w http.ResponseWriter, r *http.Request, provider Provider, params ListSocialAccountsParams) {
 	var request ListSocialAccountsRequestObject
@@ -3510,6 +3934,30 @@ func (sh *strictHandler) SeedSocialAccount(w http.ResponseWriter, r *http.Reques
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(SeedSocialAccountResponseObject); ok {
 		if err := validResponse.VisitSeedSocialAccountResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListTenants operation middleware
+func (sh *strictHandler) ListTenants(w http.ResponseWriter, r *http.Request) {
+	var request ListTenantsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTenants(ctx, request.(ListTenantsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTenants")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListTenantsResponseObject); ok {
+		if err := validResponse.VisitListTenantsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -30,6 +30,7 @@ type Server struct {
 	clock  *clock.Fake
 	server *httptest.Server
 	t      testing.TB
+	token  string // the control token the helpers send, if the mock has one
 }
 
 type settings struct {
@@ -76,7 +77,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	hs.Config.Handler = mock
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &Server{URL: hs.URL, Mock: mock, clock: fake, server: hs, t: t}
+	return &Server{URL: hs.URL, Mock: mock, clock: fake, server: hs, t: t, token: set.cfg.Control.Token}
 }
 
 // Clock is the fake clock every tenant's time runs from.
@@ -168,6 +169,9 @@ func (s *Server) control(method, path string, body any, want int, out any) {
 	}
 	if method != http.MethodGet {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if s.token != "" {
+		req.Header.Set("X-Mock-Token", s.token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -308,6 +308,24 @@ func (tx *Tx) Flow(id string) (flow.Flow, bool) {
 	return el.Value.(flow.Flow), true
 }
 
+// Flows returns up to limit flows, newest first, expired or not.
+func (tx *Tx) Flows(limit int) []flow.Flow {
+	var out []flow.Flow
+	for el := tx.s.flowOrder.Back(); el != nil && len(out) < limit; el = el.Prev() {
+		out = append(out, el.Value.(flow.Flow))
+	}
+	return out
+}
+
+// Sessions returns up to limit sessions, newest first, active or not.
+func (tx *Tx) Sessions(limit int) []session.Session {
+	var out []session.Session
+	for el := tx.s.sessOrder.Back(); el != nil && len(out) < limit; el = el.Prev() {
+		out = append(out, el.Value.(session.Session))
+	}
+	return out
+}
+
 // PutFlow creates or replaces a flow, evicting the oldest beyond the cap.
 func (tx *Tx) PutFlow(f flow.Flow) {
 	if tx.readOnly {

@@ -5,6 +5,7 @@ package tenant
 import (
 	"container/list"
 	"fmt"
+	"regexp"
 	"sync"
 	"time"
 
@@ -17,6 +18,11 @@ import (
 
 // Default is the tenant of requests without X-Mock-Tenant.
 const Default = "default"
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// ValidName reports whether name may name a tenant.
+func ValidName(name string) bool { return validName.MatchString(name) }
 
 // Cookie names the tenant of a browser's requests that carry no X-Mock-Tenant header: pages
 // navigate and post forms, and cannot send headers (the header wins when both are there).
@@ -110,6 +116,24 @@ func (r *Registry) Get(name string) (*World, error) {
 	}
 	r.byKey[name] = r.lru.PushFront(&entry{world: w, lastUsed: now})
 	return w, nil
+}
+
+// Used is a world's name and when it was last used.
+type Used struct {
+	Name     string
+	LastUsed time.Time
+}
+
+// List names every world, the most recently used first.
+func (r *Registry) List() []Used {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Used, 0, r.lru.Len())
+	for el := r.lru.Front(); el != nil; el = el.Next() {
+		e := el.Value.(*entry)
+		out = append(out, Used{Name: e.world.Name, LastUsed: e.lastUsed})
+	}
+	return out
 }
 
 // Existing returns the named world if it exists, without making one.
