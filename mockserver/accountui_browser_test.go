@@ -98,3 +98,24 @@ func TestAccountPagesInABrowser(t *testing.T) {
 	assert.Equal(t, "aal2", text(`#aal`))
 	assert.Contains(t, text(`#email`), "verified")
 }
+
+// Passkeys on the account pages: the flow's own script runs the ceremony (a virtual
+// authenticator here) and submits the plain form, which signs the person up.
+func TestAccountPagesPasskeyInABrowser(t *testing.T) {
+	srv := mockservertest.NewServer(t, mockservertest.WithLocalhost())
+	ctx, cancel := context.WithTimeout(browsertest.Browser(t), 60*time.Second)
+	defer cancel()
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/ui/registration"), chromedp.WaitVisible(`section[data-flow-type="registration"]`)))
+	_, err := browsertest.AddAuthenticator(ctx, browsertest.Passkey)
+	require.NoError(t, err)
+	var methods string
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(`input[name="traits.email"]`, "passkey-page@example.com"),
+		chromedp.Click(`button[data-ceremony="avnlWebAuthnRegistration"]`),
+		chromedp.WaitVisible(`section[data-signed-in="true"]`),
+	), "signing up with a passkey")
+	methods, err = chromedp.Run(ctx, chromedp.Text[string](`section[data-signed-in="true"] dl`))
+	require.NoError(t, err)
+	assert.Contains(t, methods, "passkey-page@example.com")
+	assert.Contains(t, methods, "webauthn")
+}

@@ -79,8 +79,21 @@ const uiPrefix = "/ui"
 // quietKey marks a request neither logged nor journaled: the inspector's own reads.
 type quietKey struct{}
 
-// inProcess answers req as the network would, without a network: the account pages' calls.
-func (s *Server) inProcess(req *http.Request) (int, http.Header, []byte) {
+// onBehalfOf answers method path as the network would answer the browser of from — with its
+// cookies, tenant, control token and address — without a network: the calls of the account
+// pages and of the inspector.
+func (s *Server) onBehalfOf(from *http.Request, method, path string) (int, http.Header, []byte) {
+	req, err := http.NewRequestWithContext(from.Context(), method, path, nil)
+	if err != nil {
+		return http.StatusBadRequest, http.Header{}, nil
+	}
+	req.Host, req.RemoteAddr = from.Host, from.RemoteAddr
+	req.Header.Set("Accept", "application/json")
+	for _, h := range []string{"Cookie", "X-Mock-Tenant", "X-Mock-Token", "User-Agent"} {
+		if v := from.Header.Get(h); v != "" {
+			req.Header.Set(h, v)
+		}
+	}
 	rec := &recorder{header: http.Header{}, status: http.StatusOK}
 	s.handler.ServeHTTP(rec, req)
 	return rec.status, rec.header, rec.body.Bytes()
@@ -206,9 +219,9 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if _, err := s.tenants.Get(tenant.Default); err != nil {
 		return nil, fmt.Errorf("mockserver: fixtures: %w", err)
 	}
-	s.pages = &accountui.Pages{Prefix: uiPrefix, BaseURL: cfg.BaseURL, API: s.inProcess}
-	s.inspector = &inspector.Inspector{API: func(req *http.Request) (int, http.Header, []byte) {
-		return s.inProcess(req.WithContext(context.WithValue(req.Context(), quietKey{}, true)))
+	s.pages = &accountui.Pages{Prefix: uiPrefix, BaseURL: cfg.BaseURL, API: s.onBehalfOf}
+	s.inspector = &inspector.Inspector{API: func(from *http.Request, method, path string) (int, http.Header, []byte) {
+		return s.onBehalfOf(from.WithContext(context.WithValue(from.Context(), quietKey{}, true)), method, path)
 	}}
 	s.handler = s.routes()
 	return s, nil

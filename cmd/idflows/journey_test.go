@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"os"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/avnology/idflows/internal/mockproc"
 )
 
 // The README's curl journey runs, as written, against `idflows mock` on a free port.
@@ -49,7 +50,7 @@ func startMock(t *testing.T) string {
 // runningMock is an in-process `idflows mock`.
 type runningMock struct {
 	url    string
-	stderr *syncBuffer
+	stderr *mockproc.Buffer
 	stop   func() int // cancels the run (as SIGTERM does) and returns its exit code
 }
 
@@ -59,7 +60,7 @@ func startMockWith(t *testing.T, args ...string) *runningMock {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
-	stderr := &syncBuffer{}
+	stderr := &mockproc.Buffer{}
 	go func() {
 		done <- run(ctx, append([]string{"mock", "--log-level", "warn"}, args...), pw, stderr)
 		pw.Close()
@@ -87,24 +88,6 @@ func startMockWith(t *testing.T, args ...string) *runningMock {
 		t.Fatalf("the mock did not print its ready line: %s", stderr)
 		return nil
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader on different goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestReadmeSocialJourney runs the README's "Continue with Google" block against a real mock

@@ -325,7 +325,7 @@ func publicURL(ln net.Listener) (url string, twin net.Listener) {
 }
 
 func printReady(w io.Writer, url string, personas []fixtures.Persona) {
-	fmt.Fprintf(w, "idflows mock ready on %s (control plane %s/_mock/)\n", url, url)
+	fmt.Fprintf(w, "idflows mock ready on %s (account pages %s/ui/, inspector and control plane %s/_mock/)\n", url, url, url)
 	for _, p := range personas {
 		login := p.Email
 		if p.Username != "" {

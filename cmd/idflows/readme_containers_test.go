@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/avnology/idflows/internal/mockproc"
 )
 
 // The README's container recipes run as written, from the repository's root, against a real
@@ -19,7 +20,7 @@ import (
 
 func TestReadmeRunItInDocker(t *testing.T) {
 	needDocker(t, "bash", "curl", "jq", "openssl", "make")
-	port := freePort(t)
+	port := mockproc.FreePort(t)
 	out := runBlock(t, "docker", "IDFLOWS_PORT="+port)
 	assert.Equal(t, "ready\njane@acme.com\nidflows-"+port+"\n", lastLines(out, 3))
 }
@@ -60,6 +61,9 @@ func TestReadmeTestcontainersRecipe(t *testing.T) {
 
 func needDocker(t *testing.T, tools ...string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts containers; run without -short")
+	}
 	for k, v := range map[string]string{"TESTCONTAINERS_RYUK_DISABLED": "true", "TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1"} {
 		if os.Getenv(k) == "" {
 			t.Setenv(k, v) // as .ci/run exports: Ryuk cannot be pulled without a registry
@@ -114,12 +118,4 @@ func repoRoot(t *testing.T) string {
 func lastLines(out string, n int) string {
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n") + "\n"
-}
-
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
 }

@@ -1,7 +1,6 @@
 package browser_test
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/avnology/idflows/internal/browsertest"
+	"github.com/avnology/idflows/internal/mockproc"
 )
 
 // The README's "Use it from a browser app" setups, each as a team runs it: `idflows mock` as a
@@ -27,43 +26,46 @@ import (
 // http://localhost:PORT, and headless Chromium signing in as jane, reloading (still signed in)
 // and signing out.
 func TestBrowserAppSetups(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a browser, Vite and mock processes; run without -short")
+	}
 	browsertest.Chromium(t)
-	bin := buildIdflows(t)
+	bin := mockproc.Build(t)
 
 	t.Run("a page calling the mock, its origin in --cors-origins", func(t *testing.T) {
 		page, origin := servePage(t)
-		mock := startMock(t, bin, "--cors-origins", origin)
-		signInStaysSignedIn(t, page+"?api="+url.QueryEscape(mock.url))
+		mock := mockproc.Start(t, bin, "--cors-origins", origin)
+		signInStaysSignedIn(t, page+"?api="+url.QueryEscape(mock.URL))
 	})
 
 	t.Run("a page calling the mock, --cors-origins localhost", func(t *testing.T) {
 		page, _ := servePage(t)
-		mock := startMock(t, bin, "--cors-origins", "localhost")
-		signInStaysSignedIn(t, page+"?api="+url.QueryEscape(mock.url))
+		mock := mockproc.Start(t, bin, "--cors-origins", "localhost")
+		signInStaysSignedIn(t, page+"?api="+url.QueryEscape(mock.URL))
 	})
 
 	t.Run("Vite, its proxy in front of the mock, --base-url the page's origin", func(t *testing.T) {
-		port := freePort(t)
-		mock := startMock(t, bin, "--base-url", "http://localhost:"+port)
-		startVite(t, port, mock.url)
+		port := mockproc.FreePort(t)
+		mock := mockproc.Start(t, bin, "--base-url", "http://localhost:"+port)
+		startVite(t, port, mock.URL)
 		signInStaysSignedIn(t, "http://localhost:"+port+"/")
 	})
 
 	t.Run("an origin nobody configured: the page cannot sign in, and the mock says how to fix it", func(t *testing.T) {
 		page, origin := servePage(t)
-		mock := startMock(t, bin) // the flag forgotten
-		ctx := open(t, page+"?api="+url.QueryEscape(mock.url))
+		mock := mockproc.Start(t, bin) // the flag forgotten
+		ctx := open(t, page+"?api="+url.QueryEscape(mock.URL))
 		require.NoError(t, chromedp.Do(ctx,
 			chromedp.SendKeys(`input[name="identifier"]`, "jane@acme.com"),
 			chromedp.SendKeys(`input[name="password"]`, "Secure-Passw0rd!"),
 			chromedp.Click(`#login button`),
 			chromedp.Poll[chromedp.Void](`document.getElementById("error").textContent !== ""`, chromedp.WithPollingTimeout(15*time.Second)),
 		))
-		assert.Eventually(t, func() bool { return strings.Contains(mock.stderr.String(), "--cors-origins "+origin) }, 5*time.Second, 50*time.Millisecond,
-			"the mock's log names the flag and the origin:\n%s", mock.stderr)
-		assert.Equal(t, 1, strings.Count(mock.stderr.String(), "not in --cors-origins"), "one hint line per origin:\n%s", mock.stderr)
+		assert.Eventually(t, func() bool { return strings.Contains(mock.Stderr.String(), "--cors-origins "+origin) }, 5*time.Second, 50*time.Millisecond,
+			"the mock's log names the flag and the origin:\n%s", mock.Stderr)
+		assert.Equal(t, 1, strings.Count(mock.Stderr.String(), "not in --cors-origins"), "one hint line per origin:\n%s", mock.Stderr)
 
-		req, err := http.NewRequest(http.MethodOptions, mock.url+"/v1/flows/login", nil)
+		req, err := http.NewRequest(http.MethodOptions, mock.URL+"/v1/flows/login", nil)
 		require.NoError(t, err)
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Access-Control-Request-Method", "POST")
@@ -125,47 +127,6 @@ func servePage(t *testing.T) (page, origin string) {
 	return origin + "/", origin
 }
 
-func buildIdflows(t *testing.T) string {
-	bin := filepath.Join(t.TempDir(), "idflows")
-	build := exec.Command("go", "build", "-o", bin, "../../cmd/idflows")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build:\n%s", out)
-	return bin
-}
-
-type mock struct {
-	url    string
-	stderr *syncBuffer
-}
-
-// startMock runs `idflows mock` on a free port with args and waits for its ready line.
-func startMock(t *testing.T, bin string, args ...string) mock {
-	t.Helper()
-	cmd := exec.Command(bin, append([]string{"mock", "--listen", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	m := mock{stderr: &syncBuffer{}}
-	cmd.Stderr = m.stderr
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	urls := make(chan string, 1)
-	go func() {
-		lines := bufio.NewScanner(stdout)
-		for lines.Scan() {
-			if rest, ok := strings.CutPrefix(lines.Text(), "idflows mock ready on "); ok {
-				urls <- strings.Fields(rest)[0]
-			}
-		}
-	}()
-	select {
-	case m.url = <-urls:
-		return m
-	case <-time.After(15 * time.Second):
-		t.Fatalf("the mock did not start: %s", m.stderr)
-		return m
-	}
-}
-
 // startVite runs Vite's dev server with vite.config.js (npm ci in this folder installs it).
 func startVite(t *testing.T, port, mockURL string) {
 	t.Helper()
@@ -179,47 +140,9 @@ func startVite(t *testing.T, port, mockURL string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, vite)
 	cmd.Env = append(os.Environ(), "PORT="+port, "IDFLOWS_URL="+mockURL)
-	out := &syncBuffer{}
+	out := &mockproc.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		res, err := http.Get("http://localhost:" + port + "/")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Vite did not serve the page within 30s: %v\n%s", err, out)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	mockproc.WaitOK(t, "http://localhost:"+port+"/", 30*time.Second)
 }

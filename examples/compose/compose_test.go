@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/avnology/idflows/conformance"
 	"github.com/avnology/idflows/internal/browsertest"
+	"github.com/avnology/idflows/internal/mockproc"
 )
 
 // The compose example as a team uses it: `make compose-images`, then compose.yaml brought up as
@@ -38,7 +38,7 @@ func TestComposeExample(t *testing.T) {
 	require.NoError(t, err, "make compose-images:\n%s", out)
 
 	token := secret(t)
-	mockPort, appPort, mailPort := freePort(t), freePort(t), freePort(t)
+	mockPort, appPort, mailPort := mockproc.FreePort(t), mockproc.FreePort(t), mockproc.FreePort(t)
 	project := "idflows-test-" + secret(t)[:8]
 	env := append(os.Environ(), "IDFLOWS_CONTROL_TOKEN="+token, "MOCK_PORT="+mockPort, "APP_PORT="+appPort, "MAILPIT_PORT="+mailPort)
 	run := func(args ...string) ([]byte, error) {
@@ -60,7 +60,7 @@ func TestComposeExample(t *testing.T) {
 
 	mock, app, mailpit := "http://localhost:"+mockPort, "http://localhost:"+appPort, "http://localhost:"+mailPort
 	for _, ready := range []string{mock + "/_mock/ready", app + "/config.js", mailpit + "/api/v1/info"} {
-		waitFor(t, ready)
+		mockproc.WaitOK(t, ready, 30*time.Second)
 	}
 
 	t.Run("the control plane needs the token", func(t *testing.T) {
@@ -109,6 +109,9 @@ func TestComposeExample(t *testing.T) {
 // composeCommand is Compose v2 (docker compose) or v1 (Debian's docker-compose); without either
 // the test skips, unless Docker is required (IDFLOWS_REQUIRE_DOCKER, or CI=true).
 func composeCommand(t *testing.T) []string {
+	if testing.Short() {
+		t.Skip("starts containers; run without -short")
+	}
 	required := os.Getenv("IDFLOWS_REQUIRE_DOCKER") != "" || os.Getenv("CI") == "true"
 	if err := exec.Command("docker", "info").Run(); err != nil {
 		if required {
@@ -135,14 +138,6 @@ func secret(t *testing.T) string {
 	return hex.EncodeToString(b)
 }
 
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
-}
-
 func get(t *testing.T, url, token string) int {
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	require.NoError(t, err)
@@ -153,21 +148,4 @@ func get(t *testing.T, url, token string) int {
 	require.NoError(t, err)
 	res.Body.Close()
 	return res.StatusCode
-}
-
-func waitFor(t *testing.T, url string) {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		res, err := http.Get(url)
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not answer 200 within 30s (last error: %v)", url, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

@@ -281,10 +281,14 @@ type FaultList struct {
 
 // FaultSpec defines model for FaultSpec.
 type FaultSpec struct {
-	ErrorCode   *string `json:"error_code,omitempty"`
-	LatencyMs   *int    `json:"latency_ms,omitempty"`
-	OperationId string  `json:"operation_id"`
-	Times       *int    `json:"times,omitempty"`
+	ErrorCode *string `json:"error_code,omitempty"`
+
+	// LatencyMs Defaults to 0.
+	LatencyMs   *int   `json:"latency_ms,omitempty"`
+	OperationId string `json:"operation_id"`
+
+	// Times Defaults to 1.
+	Times *int `json:"times,omitempty"`
 }
 
 // FieldError defines model for FieldError.
@@ -334,13 +338,15 @@ type IdentityList struct {
 
 // IdentitySeed defines model for IdentitySeed.
 type IdentitySeed struct {
-	Email         openapi_types.Email `json:"email"`
-	EmailVerified *bool               `json:"email_verified,omitempty"`
+	Email openapi_types.Email `json:"email"`
+
+	// EmailVerified Defaults to false.
+	EmailVerified *bool `json:"email_verified,omitempty"`
 
 	// Id Chosen id; generated when absent.
 	Id *string `json:"id,omitempty"`
 
-	// Locked Locked as after 5 failed passwords.
+	// Locked Locked as after 5 failed passwords. Defaults to false.
 	Locked        *bool     `json:"locked,omitempty"`
 	LookupSecrets *[]string `json:"lookup_secrets,omitempty"`
 	Name          *struct {
@@ -358,7 +364,7 @@ type IdentitySeed struct {
 		Provider string              `json:"provider"`
 	} `json:"social_accounts,omitempty"`
 
-	// State `inactive` = disabled.
+	// State `inactive` = disabled. Defaults to active.
 	State *IdentitySeedState `json:"state,omitempty"`
 
 	// TotpSecret Base32 TOTP secret.
@@ -367,7 +373,7 @@ type IdentitySeed struct {
 	WebauthnCredentials *[]WebauthnCredentialSeed `json:"webauthn_credentials,omitempty"`
 }
 
-// IdentitySeedState `inactive` = disabled.
+// IdentitySeedState `inactive` = disabled. Defaults to active.
 type IdentitySeedState string
 
 // IdentitySummary defines model for IdentitySummary.
@@ -421,13 +427,15 @@ type OrganizationList struct {
 
 // OrganizationSeed defines model for OrganizationSeed.
 type OrganizationSeed struct {
-	Id               string                            `json:"id"`
-	Members          *[]string                         `json:"members,omitempty"`
-	Name             *string                           `json:"name,omitempty"`
+	Id      string    `json:"id"`
+	Members *[]string `json:"members,omitempty"`
+	Name    *string   `json:"name,omitempty"`
+
+	// RegistrationMode Defaults to open.
 	RegistrationMode *OrganizationSeedRegistrationMode `json:"registration_mode,omitempty"`
 }
 
-// OrganizationSeedRegistrationMode defines model for OrganizationSeed.RegistrationMode.
+// OrganizationSeedRegistrationMode Defaults to open.
 type OrganizationSeedRegistrationMode string
 
 // Outbox defines model for Outbox.
@@ -496,14 +504,16 @@ type SocialAccountList struct {
 
 // SocialAccountSeed defines model for SocialAccountSeed.
 type SocialAccountSeed struct {
-	Email         openapi_types.Email `json:"email"`
-	EmailVerified *bool               `json:"email_verified,omitempty"`
+	Email openapi_types.Email `json:"email"`
 
-	// LieAboutNonce The tenant's next ID token at the provider carries a nonce of its own: a hostile provider, to show the relying party refuses it.
+	// EmailVerified Defaults to true.
+	EmailVerified *bool `json:"email_verified,omitempty"`
+
+	// LieAboutNonce The tenant's next ID token at the provider carries a nonce of its own: a hostile provider, to show the relying party refuses it. Defaults to false.
 	LieAboutNonce *bool   `json:"lie_about_nonce,omitempty"`
 	Name          *string `json:"name,omitempty"`
 
-	// Next The tenant's next authorization at the provider completes with this account.
+	// Next The tenant's next authorization at the provider completes with this account. Defaults to false.
 	Next *bool `json:"next,omitempty"`
 }
 
@@ -526,7 +536,7 @@ type TotpCode struct {
 
 // WebauthnCredentialSeed defines model for WebauthnCredentialSeed.
 type WebauthnCredentialSeed struct {
-	// Discoverable A passkey (resident key) rather than a second-factor security key.
+	// Discoverable A passkey (resident key) rather than a second-factor security key. Defaults to true.
 	Discoverable *bool   `json:"discoverable,omitempty"`
 	DisplayName  *string `json:"display_name,omitempty"`
 
@@ -535,7 +545,9 @@ type WebauthnCredentialSeed struct {
 
 	// PublicKey The COSE public key, base64url without padding.
 	PublicKey string `json:"public_key"`
-	SignCount *int   `json:"sign_count,omitempty"`
+
+	// SignCount Defaults to 0.
+	SignCount *int `json:"sign_count,omitempty"`
 }
 
 // Limit defines model for Limit.

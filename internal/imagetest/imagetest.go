@@ -16,6 +16,9 @@ import (
 // Build builds the image from the repository at root and returns its tag.
 func Build(t *testing.T, root string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts containers; run without -short")
+	}
 	for k, v := range map[string]string{"TESTCONTAINERS_RYUK_DISABLED": "true", "TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1"} {
 		if os.Getenv(k) == "" {
 			t.Setenv(k, v) // no registry: Ryuk cannot be pulled; the Docker host is on loopback

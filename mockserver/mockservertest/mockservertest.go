@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -34,6 +35,7 @@ type Server struct {
 }
 
 type settings struct {
+	localhost  bool
 	cfg        mockserver.Config
 	start      time.Time
 	seed       uint64
@@ -54,6 +56,10 @@ func WithDeviation(deviations ...mockserver.Deviation) Option {
 	return func(s *settings) { s.deviations = append(s.deviations, deviations...) }
 }
 
+// WithLocalhost makes the mock's URL http://localhost:PORT instead of 127.0.0.1 — what a
+// browser test of passkeys needs (WebAuthn refuses IP addresses).
+func WithLocalhost() Option { return func(s *settings) { s.localhost = true } }
+
 // WithSeed changes the seed of ids and tokens (default 1).
 func WithSeed(seed uint64) Option { return func(s *settings) { s.seed = seed } }
 
@@ -68,6 +74,10 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	fake := clock.NewFake(set.start)
 	hs := httptest.NewUnstartedServer(nil)
 	set.cfg.BaseURL = "http://" + hs.Listener.Addr().String()
+	if set.localhost {
+		_, port, _ := net.SplitHostPort(hs.Listener.Addr().String())
+		set.cfg.BaseURL = "http://localhost:" + port
+	}
 	mock, err := mockserver.New(set.cfg,
 		mockserver.WithClock(fake), mockserver.WithSeed(set.seed), mockserver.WithStrictResponses(),
 		mockserver.WithLogger(testLogger(t)), mockserver.WithDeviation(set.deviations...))
@@ -77,7 +87,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	hs.Config.Handler = mock
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &Server{URL: hs.URL, Mock: mock, clock: fake, server: hs, t: t, token: set.cfg.Control.Token}
+	return &Server{URL: set.cfg.BaseURL, Mock: mock, clock: fake, server: hs, t: t, token: set.cfg.Control.Token}
 }
 
 // Clock is the fake clock every tenant's time runs from.

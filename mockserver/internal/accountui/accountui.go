@@ -36,8 +36,9 @@ type Pages struct {
 	Prefix string
 	// BaseURL is the API's public URL: where the flows' actions and scripts are.
 	BaseURL string
-	// API answers a request in process, as the network would.
-	API func(*http.Request) (status int, header http.Header, body []byte)
+	// API answers method path in process, as the network would answer the browser of the
+	// request given (its cookies and tenant go with it).
+	API func(from *http.Request, method, path string) (status int, header http.Header, body []byte)
 }
 
 // ServeHTTP routes a page.
@@ -66,21 +67,9 @@ func isKind(s string) bool {
 	return false
 }
 
-// call asks the API, passing on the browser's cookies and tenant, and passes the cookies the API
-// sets back to the browser.
+// call asks the API on the browser's behalf and passes the cookies it sets back to the browser.
 func (p *Pages) call(w http.ResponseWriter, r *http.Request, method, path string) (int, []byte) {
-	req, err := http.NewRequestWithContext(r.Context(), method, path, nil)
-	if err != nil {
-		return http.StatusBadRequest, nil
-	}
-	req.Host, req.RemoteAddr = r.Host, r.RemoteAddr
-	req.Header.Set("Accept", "application/json")
-	for _, h := range []string{"Cookie", "X-Mock-Tenant", "User-Agent"} {
-		if v := r.Header.Get(h); v != "" {
-			req.Header.Set(h, v)
-		}
-	}
-	status, header, body := p.API(req)
+	status, header, body := p.API(r, method, path)
 	for _, c := range header.Values("Set-Cookie") {
 		w.Header().Add("Set-Cookie", c)
 	}

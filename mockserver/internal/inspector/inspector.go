@@ -45,8 +45,9 @@ const Prefix = "/_mock/"
 
 // Inspector serves the page and its assets.
 type Inspector struct {
-	// API answers a request in process, as the network would.
-	API func(*http.Request) (status int, header http.Header, body []byte)
+	// API answers method path in process, as the network would answer the browser of the
+	// request given (its control token and tenant go with it).
+	API func(from *http.Request, method, path string) (status int, header http.Header, body []byte)
 }
 
 // Serves reports whether path is the inspector's.
@@ -103,22 +104,9 @@ func (in *Inspector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = page.Execute(w, data)
 }
 
-// read GETs a control path in process with the browser's cookies (its control token and
-// tenant), and says what went wrong, if anything.
+// read GETs a control path on the browser's behalf, and says what went wrong, if anything.
 func (in *Inspector) read(r *http.Request, path string, out any) string {
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, path, nil)
-	if err != nil {
-		return err.Error()
-	}
-	req.Host, req.RemoteAddr = r.Host, r.RemoteAddr
-	req.Header.Set("Accept", "application/json")
-	if v := r.Header.Get("Cookie"); v != "" {
-		req.Header.Set("Cookie", v)
-	}
-	if v := r.Header.Get("X-Mock-Token"); v != "" {
-		req.Header.Set("X-Mock-Token", v)
-	}
-	status, _, body := in.API(req)
+	status, _, body := in.API(r, http.MethodGet, path)
 	if status != http.StatusOK {
 		var doc struct{ Error struct{ Message string } }
 		_ = json.Unmarshal(body, &doc)

@@ -2,18 +2,17 @@ package mail
 
 import (
 	"bufio"
-	"bytes"
 	"log/slog"
 	"net"
 	"net/textproto"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/avnology/idflows/internal/mockproc"
 	"github.com/avnology/idflows/mockserver/internal/outbox"
 )
 
@@ -99,7 +98,7 @@ func TestRelayNeverHoldsUpAFlow(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	logs := &lockedBuffer{}
+	logs := &mockproc.Buffer{}
 	r, err := New("smtp://"+addr, slog.New(slog.NewTextHandler(logs, nil)))
 	require.NoError(t, err)
 	r.timeout = time.Second
@@ -122,21 +121,4 @@ func TestRelayOnlySMTPURLs(t *testing.T) {
 		_, err := New(bad, slog.New(slog.DiscardHandler))
 		assert.Error(t, err, bad)
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
