@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,8 +48,15 @@ func TestBrowserAppSetups(t *testing.T) {
 	t.Run("Vite, its proxy in front of the mock, --base-url the page's origin", func(t *testing.T) {
 		port := mockproc.FreePort(t)
 		mock := mockproc.Start(t, bin, "--base-url", "http://localhost:"+port)
-		startVite(t, port, mock.URL)
+		startDevServer(t, ".", "vite", nil, port+"/", mock.URL)
 		signInStaysSignedIn(t, "http://localhost:"+port+"/")
+	})
+
+	t.Run("Next.js, a rewrite in front of the mock, --base-url the page's origin", func(t *testing.T) {
+		port := mockproc.FreePort(t)
+		mock := mockproc.Start(t, bin, "--base-url", "http://localhost:"+port)
+		startDevServer(t, "../nextjs", "next", []string{"dev", "-p", port}, port+"/app.html", mock.URL)
+		signInStaysSignedIn(t, "http://localhost:"+port+"/app.html")
 	})
 
 	t.Run("an origin nobody configured: the page cannot sign in, and the mock says how to fix it", func(t *testing.T) {
@@ -127,22 +135,26 @@ func servePage(t *testing.T) (page, origin string) {
 	return origin + "/", origin
 }
 
-// startVite runs Vite's dev server with vite.config.js (npm ci in this folder installs it).
-func startVite(t *testing.T, port, mockURL string) {
+// startDevServer runs a dev server of dir's node_modules (npm ci --prefix installs it) with PORT
+// and IDFLOWS_URL, and waits until localhost:page answers.
+func startDevServer(t *testing.T, dir, name string, args []string, page, mockURL string) {
 	t.Helper()
-	vite := filepath.Join("node_modules", ".bin", "vite")
-	if _, err := os.Stat(vite); err != nil {
+	bin := filepath.Join(dir, "node_modules", ".bin", name)
+	if _, err := os.Stat(bin); err != nil {
 		if os.Getenv("IDFLOWS_REQUIRE_BROWSER") != "" {
-			t.Fatal("Vite is not installed: npm ci --prefix examples/browser")
+			t.Fatalf("%s is not installed: npm ci --prefix %s", name, filepath.Clean(filepath.Join("examples/browser", dir)))
 		}
-		t.Skip("Vite is not installed: npm ci --prefix examples/browser")
+		t.Skipf("%s is not installed: npm ci --prefix %s", name, filepath.Clean(filepath.Join("examples/browser", dir)))
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, vite)
-	cmd.Env = append(os.Environ(), "PORT="+port, "IDFLOWS_URL="+mockURL)
+	cmd := exec.Command(filepath.Join("node_modules", ".bin", name), args...)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a dev server starts workers: stop them all
+	cmd.WaitDelay = 5 * time.Second
+	port, _, _ := strings.Cut(page, "/")
+	cmd.Env = append(os.Environ(), "PORT="+port, "IDFLOWS_URL="+mockURL, "NEXT_TELEMETRY_DISABLED=1")
 	out := &mockproc.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
-	mockproc.WaitOK(t, "http://localhost:"+port+"/", 30*time.Second)
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
+	mockproc.WaitOK(t, "http://localhost:"+page, 60*time.Second)
 }
