@@ -155,15 +155,15 @@ const maxCORSHints = 100
 func (s *Server) tenant(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := callFrom(r.Context())
-		name := r.Header.Get("X-Mock-Tenant")
+		name, from := r.Header.Get("X-Mock-Tenant"), "header.X-Mock-Tenant"
 		if ck, err := r.Cookie(tenant.Cookie); name == "" && err == nil {
-			name = ck.Value // a browser cannot send the header when it navigates or posts a form
+			name, from = ck.Value, "cookie."+tenant.Cookie // a browser cannot send the header when it navigates or posts a form
 		}
 		if name == "" {
 			name = tenant.Default
 		}
 		if !tenant.ValidName(name) {
-			s.writeError(w, r, apierr.Invalid("The X-Mock-Tenant header is invalid.", apierr.Field("header.X-Mock-Tenant", "must match ^[A-Za-z0-9._-]{1,64}$")))
+			s.writeError(w, r, apierr.Invalid("The tenant is invalid: "+from+" must match ^[A-Za-z0-9._-]{1,64}$.", apierr.Field(from, "must match ^[A-Za-z0-9._-]{1,64}$")))
 			return
 		}
 		world, err := s.tenants.Get(name)

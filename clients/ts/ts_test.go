@@ -29,6 +29,7 @@ func TestTypeScriptClient(t *testing.T) {
 		}
 		t.Skip("npm ci --prefix clients/ts installs what this test needs")
 	}
+	mockproc.Inputs(t, "src", "test", "e2e", "package.json", "package-lock.json", "tsconfig.json", "playwright.config.ts", "../../openapi/mock-control.yaml")
 	run := func(t *testing.T, env []string, name string, args ...string) {
 		t.Helper()
 		cmd := exec.Command(name, args...)

@@ -31,6 +31,7 @@ func TestBrowserAppSetups(t *testing.T) {
 		t.Skip("drives a browser, Vite and mock processes; run without -short")
 	}
 	browsertest.Chromium(t)
+	mockproc.Inputs(t, ".", "../nextjs")
 	bin := mockproc.Build(t)
 
 	t.Run("a page calling the mock, its origin in --cors-origins", func(t *testing.T) {

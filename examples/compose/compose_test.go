@@ -32,6 +32,7 @@ func TestComposeExample(t *testing.T) {
 	require.NoError(t, err)
 	root = strings.TrimSuffix(root, "/examples/compose")
 
+	mockproc.Inputs(t, ".", root+"/Dockerfile", root+"/Makefile")
 	images := exec.Command("make", "-s", "compose-images")
 	images.Dir = root
 	out, err := images.CombinedOutput()

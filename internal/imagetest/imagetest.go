@@ -11,6 +11,11 @@ import (
 	"testing"
 
 	"github.com/testcontainers/testcontainers-go"
+
+	// The image is built from these: importing them ties a test's cached result to their source,
+	// which go test cannot see through the go build it runs.
+	_ "github.com/avnology/idflows/conformance"
+	_ "github.com/avnology/idflows/mockserver"
 )
 
 // Build builds the image from the repository at root and returns its tag.

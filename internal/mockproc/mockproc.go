@@ -6,8 +6,10 @@ package mockproc
 
 import (
 	"bufio"
+	"io/fs"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -15,6 +17,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	// The binary Build makes is built from these: importing them ties a test's cached result to
+	// their source, which go test cannot see through the go build it runs.
+	_ "github.com/avnology/idflows/conformance"
+	_ "github.com/avnology/idflows/mockserver"
 )
 
 // Build builds cmd/idflows into the test's temporary directory and returns its path.
@@ -117,5 +124,29 @@ func WaitOK(t testing.TB, url string, timeout time.Duration) {
 			t.Fatalf("mockproc: %s did not answer 200 within %s (last error: %v)", url, timeout, err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Inputs reads every file under the given paths, so that go test caches a test that hands them
+// to another program (Node, Vite, Docker) only for as long as they are unchanged; node_modules
+// and build output are left out.
+func Inputs(t testing.TB, paths ...string) {
+	t.Helper()
+	for _, root := range paths {
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && (d.Name() == "node_modules" || d.Name() == "dist" || strings.HasPrefix(d.Name(), ".")) && path != root {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() {
+				_, err = os.ReadFile(path)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatalf("mockproc: %v", err)
+		}
 	}
 }

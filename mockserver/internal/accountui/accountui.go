@@ -84,8 +84,8 @@ func (p *Pages) flowPage(w http.ResponseWriter, r *http.Request, kind string) {
 		return
 	}
 	status, body := p.call(w, r, http.MethodGet, "/v1/flows/"+kind+"/"+url.PathEscape(id))
-	if status == http.StatusNotFound || status == http.StatusGone {
-		// An expired or forgotten flow: start again, as an integrator's page does.
+	if status == http.StatusNotFound || status == http.StatusGone || status == http.StatusBadRequest {
+		// An expired, forgotten or malformed flow id: start again, as an integrator's page does.
 		http.Redirect(w, r, p.Prefix+"/"+kind, http.StatusSeeOther)
 		return
 	}
