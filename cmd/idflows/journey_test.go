@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/avnology/idflows/internal/mockproc"
+	"github.com/avnology/idflows/internal/syncbuffer"
 )
 
 // The README's curl journey runs, as written, against `idflows mock` on a free port.
@@ -50,7 +50,7 @@ func startMock(t *testing.T) string {
 // runningMock is an in-process `idflows mock`.
 type runningMock struct {
 	url    string
-	stderr *mockproc.Buffer
+	stderr *syncbuffer.Buffer
 	stop   func() int // cancels the run (as SIGTERM does) and returns its exit code
 }
 
@@ -60,7 +60,7 @@ func startMockWith(t *testing.T, args ...string) *runningMock {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
-	stderr := &mockproc.Buffer{}
+	stderr := &syncbuffer.Buffer{}
 	go func() {
 		done <- run(ctx, append([]string{"mock", "--log-level", "warn"}, args...), pw, stderr)
 		pw.Close()

@@ -20,6 +20,7 @@ import (
 
 	"github.com/avnology/idflows/internal/browsertest"
 	"github.com/avnology/idflows/internal/mockproc"
+	"github.com/avnology/idflows/internal/syncbuffer"
 )
 
 // The README's "Use it from a browser app" setups, each as a team runs it: `idflows mock` as a
@@ -153,7 +154,7 @@ func startDevServer(t *testing.T, dir, name string, args []string, page, mockURL
 	cmd.WaitDelay = 5 * time.Second
 	port, _, _ := strings.Cut(page, "/")
 	cmd.Env = append(os.Environ(), "PORT="+port, "IDFLOWS_URL="+mockURL, "NEXT_TELEMETRY_DISABLED=1")
-	out := &mockproc.Buffer{}
+	out := &syncbuffer.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })

@@ -1,7 +1,7 @@
 // Package mockproc runs `idflows mock` as a real process for tests that drive it from outside
 // Go — a browser, Vite, Node, containers: it builds the binary, starts it on a free loopback
 // port as a person would, and gives such tests their few shared helpers (a free port, waiting
-// for a URL, a log buffer).
+// for a URL, reading their inputs).
 package mockproc
 
 import (
@@ -14,12 +14,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	// The binary Build makes is built from these: importing them ties a test's cached result to
 	// their source, which go test cannot see through the go build it runs.
+	"github.com/avnology/idflows/internal/syncbuffer"
+
 	_ "github.com/avnology/idflows/conformance"
 	_ "github.com/avnology/idflows/mockserver"
 )
@@ -42,7 +43,7 @@ type Mock struct {
 	// URL is what its ready line printed.
 	URL string
 	// Stderr is everything it logged so far.
-	Stderr *Buffer
+	Stderr *syncbuffer.Buffer
 }
 
 // Start runs `bin mock --listen 127.0.0.1:0 --log-level warn args…`, waits for its ready line,
@@ -54,7 +55,7 @@ func Start(t testing.TB, bin string, args ...string) *Mock {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Mock{Stderr: &Buffer{}}
+	m := &Mock{Stderr: &syncbuffer.Buffer{}}
 	cmd.Stderr = m.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -76,24 +77,6 @@ func Start(t testing.TB, bin string, args ...string) *Mock {
 		t.Fatalf("mockproc: the mock did not start: %s", m.Stderr)
 		return nil
 	}
-}
-
-// Buffer is a strings.Builder safe for a writer and a reader on different goroutines.
-type Buffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *Buffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *Buffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // FreePort is a loopback port free a moment ago, for a process that must be told its port.

@@ -41,9 +41,6 @@ func New(rawURL string, log *slog.Logger) (*Relay, error) {
 	return &Relay{addr: u.Host, log: log, slots: make(chan struct{}, Slots), timeout: 10 * time.Second}, nil
 }
 
-// Addr is the server's host:port.
-func (r *Relay) Addr() string { return r.addr }
-
 // Deliver sends m in the background; it never blocks. tenant names the world it was sent in.
 func (r *Relay) Deliver(tenant string, m outbox.Message) {
 	if m.Channel != "email" {

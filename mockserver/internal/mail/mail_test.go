@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/avnology/idflows/internal/mockproc"
+	"github.com/avnology/idflows/internal/syncbuffer"
 	"github.com/avnology/idflows/mockserver/internal/outbox"
 )
 
@@ -98,7 +98,7 @@ func TestRelayNeverHoldsUpAFlow(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	logs := &mockproc.Buffer{}
+	logs := &syncbuffer.Buffer{}
 	r, err := New("smtp://"+addr, slog.New(slog.NewTextHandler(logs, nil)))
 	require.NoError(t, err)
 	r.timeout = time.Second

@@ -43,15 +43,6 @@ func Parse(entries ...string) (Set, error) {
 	return s, nil
 }
 
-// MustParse is Parse for lists already checked.
-func MustParse(entries ...string) Set {
-	s, err := Parse(entries...)
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
-
 // Of returns the normalised origin of an origin or URL (scheme://host[:port], lower case), or
 // "" when it has none.
 func Of(raw string) string {
@@ -73,9 +64,6 @@ func (s Set) Allows(origin string) bool {
 	}
 	return s.localhost && IsLoopback(o)
 }
-
-// AnyLocalhost reports whether the Set holds the keyword.
-func (s Set) AnyLocalhost() bool { return s.localhost }
 
 // IsLoopback reports whether origin's host is localhost, a *.localhost name or a loopback
 // address.
