@@ -54,6 +54,11 @@ func TestInspectorInABrowser(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(`#outbox`)))
 	assert.Contains(t, text(`#outbox`), code)
 	assert.Contains(t, text(`#flows`), "sent_email", "the flow's state")
+	own, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`[...document.querySelectorAll('#journal td:nth-child(2)')].some((td) => td.textContent.includes('/_mock/inspector') || td.textContent.trim() === 'GET /_mock/')`))
+	require.NoError(t, err)
+	assert.False(t, own, "the inspector's own page loads are not the tenant's traffic")
+	assert.Contains(t, text(`#journal`), "submitVerificationFlow")
+	screenshot(t, ctx, "inspector")
 
 	// The clock moves by the hour.
 	before := text(`#now`)
@@ -82,7 +87,11 @@ func TestInspectorInABrowser(t *testing.T) {
 	assert.NotContains(t, text(`#outbox`), code, "team-b's outbox is its own")
 	assert.Contains(t, text(`#flows`), "login")
 
-	screenshot(t, ctx, "inspector")
+	// A tenant nobody has used yet is opened by name, from the personas.
+	require.NoError(t, chromedp.Do(ctx, chromedp.SendKeys(`#new-tenant`, "fresh-team"), chromedp.Submit(`form.new-tenant`),
+		chromedp.WaitVisible(`body[data-tenant="fresh-team"]`)))
+	assert.Contains(t, text(`#identities`), "jane@acme.com")
+	assert.Contains(t, text(`#flows`), "None.")
 }
 
 // The pages a person sees, in a desktop and a phone viewport: every control is visible and the

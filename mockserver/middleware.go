@@ -15,6 +15,7 @@ import (
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/deviation"
+	"github.com/avnology/idflows/mockserver/internal/inspector"
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 )
@@ -31,7 +32,7 @@ func (s *Server) requestID(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r.WithContext(ctx))
 		elapsed := time.Since(start)
-		if r.Context().Value(quietKey{}) != nil { // the inspector reading state: not the tenant's traffic
+		if r.Context().Value(quietKey{}) != nil || inspector.Serves(r.URL.Path) { // the inspector itself: not the tenant's traffic
 			return
 		}
 		s.log.InfoContext(ctx, "request", "request_id", c.requestID, "method", r.Method, "path", r.URL.Path,

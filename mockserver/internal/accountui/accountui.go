@@ -22,8 +22,8 @@ var assets embed.FS
 
 var pages = template.Must(template.New("").ParseFS(assets, "assets/*.html"))
 
-// Kinds are the flows that have a page.
-var Kinds = []string{"login", "registration", "settings", "recovery", "verification"}
+// kinds are the flows that have a page.
+var kinds = []string{"login", "registration", "settings", "recovery", "verification"}
 
 var titles = map[string]string{
 	"login": "Sign in", "registration": "Create an account", "settings": "Account settings",
@@ -59,7 +59,7 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func isKind(s string) bool {
-	for _, k := range Kinds {
+	for _, k := range kinds {
 		if k == s {
 			return true
 		}
