@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -97,15 +96,4 @@ func TestRunFailsCleanly(t *testing.T) {
 	testcontainers.CleanupContainer(t, c) // takes the nil of a failed Run
 	require.Error(t, err)
 	assert.Nil(t, c)
-}
-
-// TestMain defaults testcontainers to what machines without a registry need: no Ryuk (its image
-// cannot be pulled; containers are removed by CleanupContainer) and the Docker host on loopback.
-func TestMain(m *testing.M) {
-	for k, v := range map[string]string{"TESTCONTAINERS_RYUK_DISABLED": "true", "TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1"} {
-		if os.Getenv(k) == "" {
-			os.Setenv(k, v)
-		}
-	}
-	os.Exit(m.Run())
 }

@@ -40,13 +40,17 @@ func TestAccountPagesRefuseBadInput(t *testing.T) {
 		{"a query the flow refuses", "/ui/login?aal=aal9", nil, 400, "AVNOLOGY_AUTH_902"},
 		{"an unknown flow starts afresh", "/ui/login?flow=" + strings.Repeat("x", 4000), nil, http.StatusSeeOther, ""},
 		{"a tenant cookie no tenant can have", "/ui/login", []string{"idflows_tenant=" + strings.Repeat("x", 80)}, 400, "cookie.idflows_tenant"},
-		{"no such page", "/ui/../_mock/identities", nil, 0, ""},
-		{"no such asset", "/ui/assets/..%2f..%2fgo.mod", nil, 404, ""},
+		{"no such page", "/ui/../_mock/identities", nil, 404, "There is no such page."},
+		{"an asset path that climbs out", "/ui/assets/..%2f..%2fgo.mod", nil, 400, ""},
+		{"no such asset", "/ui/assets/nope.css", nil, 404, ""},
+		{"a template is no asset", "/ui/assets/pages.html", nil, 404, ""},
 		{"settings without a session go to sign in", "/ui/settings", nil, http.StatusSeeOther, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, header, body := get(tc.path, tc.cookies...)
 			assert.Less(t, status, 500, body)
+			assert.NotContains(t, body, "module github.com/avnology/idflows", "nothing outside the assets is served")
+			assert.NotContains(t, body, "{{define", "templates are not served")
 			if tc.status != 0 {
 				assert.Equal(t, tc.status, status, body)
 			}

@@ -26,18 +26,14 @@ import (
 // virtual authenticator, a page on http://localhost rendering the mock's flows from their UI
 // nodes, and the mock's own /_mock/webauthn.js running the ceremonies.
 func TestPasskeysInABrowser(t *testing.T) {
-	chromium := browsertest.Chromium(t)
+	browser := browsertest.Browser(t)
 	page, pageOrigin := rendererPage(t)
 	cfg := mockserver.DefaultConfig()
 	cfg.CORSOrigins = []string{pageOrigin}
 	srv := mockservertest.NewServer(t, mockservertest.WithConfig(cfg))
 
-	alloc, cancel := chromedp.NewExecAllocator(t.Context(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-sync", true))...)
-	t.Cleanup(cancel)
 	open := func(t *testing.T, flow string) (ctx context.Context, authenticator string) {
-		ctx, cancel := chromedp.NewContext(alloc)
+		ctx, cancel := chromedp.NewContext(browser) // a tab of its own
 		t.Cleanup(cancel)
 		timed, stop := context.WithTimeout(ctx, 30*time.Second)
 		t.Cleanup(stop)

@@ -2,13 +2,13 @@ package mockserver
 
 import (
 	"crypto/subtle"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/inspector"
+	"github.com/avnology/idflows/mockserver/internal/origins"
 )
 
 // publicControl are the /_mock/ paths anyone may read: they reveal no state, and the WebAuthn
@@ -50,7 +50,7 @@ const controlCookie = "idflows_control"
 func (s *Server) inspectorSignIn(w http.ResponseWriter, r *http.Request, hosts map[string]bool) bool {
 	token := r.URL.Query().Get("token")
 	if r.URL.Path != inspector.Prefix || r.Method != http.MethodGet || token == "" || s.cfg.Control.Token == "" ||
-		s.cfg.Control.Disabled || (!hosts[strings.ToLower(r.Host)] && !loopbackHost(r.Host)) {
+		s.cfg.Control.Disabled || (!hosts[strings.ToLower(r.Host)] && !origins.LoopbackHost(r.Host)) {
 		return false
 	}
 	if subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.Control.Token)) != 1 {
@@ -67,7 +67,7 @@ func (s *Server) controlRefusal(r *http.Request, hosts map[string]bool) *apierr.
 	switch {
 	case ctl.Disabled:
 		return apierr.NotFoundError()
-	case !hosts[strings.ToLower(r.Host)] && !loopbackHost(r.Host):
+	case !hosts[strings.ToLower(r.Host)] && !origins.LoopbackHost(r.Host):
 		return apierr.New(apierr.InsufficientPermissions, "The control plane does not answer this Host.")
 	}
 	if ctl.Token != "" {
@@ -86,18 +86,4 @@ func (s *Server) controlRefusal(r *http.Request, hosts map[string]bool) *apierr.
 		return apierr.UnsupportedMediaType("Control-plane calls that change state need Content-Type: application/json.")
 	}
 	return nil
-}
-
-// loopbackHost reports whether a Host header names this machine's loopback: localhost, a
-// *.localhost name, or a loopback address, with or without a port.
-func loopbackHost(host string) bool {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.ToLower(strings.Trim(host, "[]"))
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -95,7 +95,7 @@ func TestInspectorInABrowser(t *testing.T) {
 }
 
 // The pages a person sees, in a desktop and a phone viewport: every control is visible and the
-// page never needs sideways scrolling. The screenshots are kept (IDFLOWS_SCREENSHOTS=DIR), and
+// page never needs sideways scrolling. The screenshots are kept (IDFLOWS_SCREENSHOT_DIR), and
 // the README's is refreshed with IDFLOWS_UPDATE_SCREENSHOTS=1.
 func TestAccountPagesLayout(t *testing.T) {
 	srv := mockservertest.NewServer(t)
@@ -145,7 +145,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	require.NoError(t, err)
-	if dir := os.Getenv("IDFLOWS_SCREENSHOTS"); dir != "" {
+	if dir := os.Getenv("IDFLOWS_SCREENSHOT_DIR"); dir != "" {
 		require.NoError(t, os.MkdirAll(dir, 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644))
 	}

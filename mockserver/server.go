@@ -48,7 +48,7 @@ type Server struct {
 	control *contract.Contract
 	tenants *tenant.Registry
 	budget  *store.Budget
-	// cors are the origins whose pages may call the mock with credentials.
+	// corsOrigins are the origins whose pages may call the mock with credentials.
 	corsOrigins origins.Set
 	// corsHinted are the refused origins already named in the log (one hint line each).
 	corsHinted sync.Map

@@ -2,9 +2,7 @@ package mockserver_test
 
 import (
 	"context"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/avnology/idflows/internal/browsertest"
 	"github.com/avnology/idflows/mockserver"
+	"github.com/avnology/idflows/mockserver/mockservertest"
 )
 
 // "Continue with Google" as a person does it, in headless Chromium: a page on another origin
@@ -22,17 +21,11 @@ import (
 // person creates an account, and the provider sends the browser back through the mock's
 // callback to the page's return_to, signed in. Then the person links Google in settings.
 func TestContinueWithGoogleInABrowser(t *testing.T) {
-	chromium := browsertest.Chromium(t)
+	browser := browsertest.Browser(t)
 	page, pageOrigin := rendererPage(t)
-	api := localhostMock(t, func(cfg *mockserver.Config) {
-		cfg.CORSOrigins, cfg.UIURL = []string{pageOrigin}, pageOrigin
-	})
-	alloc, cancel := chromedp.NewExecAllocator(t.Context(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-sync", true))...)
-	t.Cleanup(cancel)
-	browser, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(cancel)
+	cfg := mockserver.DefaultConfig()
+	cfg.CORSOrigins, cfg.UIURL = []string{pageOrigin}, pageOrigin
+	api := mockservertest.NewServer(t, mockservertest.WithLocalhost(), mockservertest.WithConfig(cfg)).URL
 	ctx, stop := context.WithTimeout(browser, 60*time.Second)
 	t.Cleanup(stop)
 	whoami := func() map[string]any {
@@ -99,19 +92,5 @@ func TestContinueWithGoogleInABrowser(t *testing.T) {
 
 // localhostMock serves a mock whose base URL is http://localhost:PORT, so that it and a page
 // on another localhost port are the same site and the browser keeps its cookies.
-func localhostMock(t *testing.T, configure func(*mockserver.Config)) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	cfg := mockserver.DefaultConfig()
-	cfg.BaseURL = "http://localhost:" + port
-	configure(&cfg)
-	mock, err := mockserver.New(cfg, mockserver.WithStrictResponses(), mockserver.WithLogger(discardLogger()))
-	require.NoError(t, err)
-	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: mock}}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return cfg.BaseURL
-}
 
 func quote(s string) string { return `"` + s + `"` }

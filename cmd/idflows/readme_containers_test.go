@@ -11,22 +11,23 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/avnology/idflows/internal/imagetest"
 	"github.com/avnology/idflows/internal/mockproc"
 )
 
 // The README's container recipes run as written, from the repository's root, against a real
 // Docker engine: "Run it in Docker", "Start it from Go tests" and "Certify a container image".
-// Without an engine they skip, unless Docker is required (IDFLOWS_REQUIRE_DOCKER or CI=true).
+// Without an engine they skip, unless Docker is required (imagetest.RequireDocker).
 
 func TestReadmeRunItInDocker(t *testing.T) {
-	needDocker(t, "bash", "curl", "jq", "openssl", "make")
+	imagetest.RequireDocker(t, "bash", "curl", "jq", "openssl", "make")
 	port := mockproc.FreePort(t)
 	out := runBlock(t, "docker", "IDFLOWS_PORT="+port)
 	assert.Equal(t, "ready\njane@acme.com\nidflows-"+port+"\n", lastLines(out, 3))
 }
 
 func TestReadmeCertifyAnImage(t *testing.T) {
-	needDocker(t, "bash", "make")
+	imagetest.RequireDocker(t, "bash", "make")
 	out := lastLines(runBlock(t, "certify"), 2)
 	assert.Regexp(t, `^PASS: \d+ cases — \d+ passed, 0 failed, 0 waived, 0 warnings, 0 review, 0 skipped\nexit 1\n$`, out)
 }
@@ -34,7 +35,7 @@ func TestReadmeCertifyAnImage(t *testing.T) {
 // The Go test the README shows is compiled and run as a team's own module would: one that
 // requires idflows (replaced by this checkout) and nothing else of its own.
 func TestReadmeTestcontainersRecipe(t *testing.T) {
-	needDocker(t, "make")
+	imagetest.RequireDocker(t, "make")
 	code := readmeBlock(t, "testcontainers", "go")
 	root := repoRoot(t)
 	make := exec.Command("make", "-s", "image")
@@ -57,33 +58,6 @@ func TestReadmeTestcontainersRecipe(t *testing.T) {
 	out, err = test.CombinedOutput()
 	require.NoError(t, err, "the README's Go test:\n%s", out)
 	assert.Contains(t, string(out), "ok  \texample.com/app")
-}
-
-func needDocker(t *testing.T, tools ...string) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("starts containers; run without -short")
-	}
-	for k, v := range map[string]string{"TESTCONTAINERS_RYUK_DISABLED": "true", "TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1"} {
-		if os.Getenv(k) == "" {
-			t.Setenv(k, v) // as .ci/run exports: Ryuk cannot be pulled without a registry
-		}
-	}
-	required := os.Getenv("IDFLOWS_REQUIRE_DOCKER") != "" || os.Getenv("CI") == "true"
-	for _, tool := range append([]string{"docker"}, tools...) {
-		if _, err := exec.LookPath(tool); err != nil {
-			if required {
-				t.Fatalf("the recipe needs %s", tool)
-			}
-			t.Skipf("the recipe needs %s", tool)
-		}
-	}
-	if err := exec.Command("docker", "info").Run(); err != nil {
-		if required {
-			t.Fatalf("Docker is required here and does not answer: %v", err)
-		}
-		t.Skip("no Docker engine")
-	}
 }
 
 // runBlock runs the README's sh block name with bash, from the repository's root, and returns

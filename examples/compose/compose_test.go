@@ -18,6 +18,7 @@ import (
 
 	"github.com/avnology/idflows/conformance"
 	"github.com/avnology/idflows/internal/browsertest"
+	"github.com/avnology/idflows/internal/imagetest"
 	"github.com/avnology/idflows/internal/mockproc"
 )
 
@@ -107,29 +108,15 @@ func TestComposeExample(t *testing.T) {
 	})
 }
 
-// composeCommand is Compose v2 (docker compose) or v1 (Debian's docker-compose); without either
-// the test skips, unless Docker is required (IDFLOWS_REQUIRE_DOCKER, or CI=true).
+// composeCommand is Compose v2 (docker compose) if the engine has it, else v1 (Debian's
+// docker-compose), which imagetest.RequireDocker then requires.
 func composeCommand(t *testing.T) []string {
-	if testing.Short() {
-		t.Skip("starts containers; run without -short")
+	imagetest.RequireDocker(t, "make")
+	if exec.Command("docker", "compose", "version").Run() == nil {
+		return []string{"docker", "compose"}
 	}
-	required := os.Getenv("IDFLOWS_REQUIRE_DOCKER") != "" || os.Getenv("CI") == "true"
-	if err := exec.Command("docker", "info").Run(); err != nil {
-		if required {
-			t.Fatalf("Docker is required here and does not answer: %v", err)
-		}
-		t.Skip("no Docker engine")
-	}
-	for _, c := range [][]string{{"docker", "compose"}, {"docker-compose"}} {
-		if exec.Command(c[0], append(c[1:], "version")...).Run() == nil {
-			return c
-		}
-	}
-	if required {
-		t.Fatal("Docker is required here and neither docker compose nor docker-compose is installed (apt-get install docker-compose)")
-	}
-	t.Skip("no docker compose")
-	return nil
+	imagetest.RequireDocker(t, "docker-compose")
+	return []string{"docker-compose"}
 }
 
 func secret(t *testing.T) string {

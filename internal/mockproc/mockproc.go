@@ -17,21 +17,24 @@ import (
 	"testing"
 	"time"
 
-	// The binary Build makes is built from these: importing them ties a test's cached result to
-	// their source, which go test cannot see through the go build it runs.
 	"github.com/avnology/idflows/internal/syncbuffer"
 
+	// The binary Build makes is built from these: importing them ties a test's cached result to
+	// their source, which go test cannot see through the go build it runs.
 	_ "github.com/avnology/idflows/conformance"
 	_ "github.com/avnology/idflows/mockserver"
 )
 
-// Build builds cmd/idflows into the test's temporary directory and returns its path.
-func Build(t testing.TB) string {
+// Build builds cmd/idflows, static (CGO off), into a directory of its own in the test's
+// temporary directory and returns its path; env is added to the build's environment
+// (GOOS=linux for an image).
+func Build(t testing.TB, env ...string) string {
 	t.Helper()
 	_, here, _, _ := runtime.Caller(0)
 	bin := filepath.Join(t.TempDir(), "idflows")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/idflows")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/idflows")
 	build.Dir = filepath.Join(filepath.Dir(here), "..", "..")
+	build.Env = append(append(os.Environ(), "CGO_ENABLED=0"), env...)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("mockproc: go build: %v\n%s", err, out)
 	}

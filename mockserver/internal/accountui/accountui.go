@@ -14,13 +14,19 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+
 	"strings"
+
+	"github.com/avnology/idflows/mockserver/internal/origins"
 )
 
 //go:embed assets
 var assets embed.FS
 
 var pages = template.Must(template.New("").ParseFS(assets, "assets/*.html"))
+
+// static are the stylesheet and the script.
+var static, _ = fs.Sub(assets, "assets/static")
 
 // kinds are the flows that have a page.
 var kinds = []string{"login", "registration", "settings", "recovery", "verification"}
@@ -46,7 +52,7 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, p.Prefix)
 	switch {
 	case strings.HasPrefix(rest, "/assets/") && r.Method == http.MethodGet:
-		p.asset(w, r, strings.TrimPrefix(rest, "/assets/"))
+		http.ServeFileFS(w, r, static, strings.TrimPrefix(rest, "/assets/"))
 	case (rest == "" || rest == "/") && r.Method == http.MethodGet:
 		p.home(w, r)
 	case rest == "/logout" && r.Method == http.MethodPost:
@@ -149,30 +155,12 @@ func (p *Pages) home(w http.ResponseWriter, r *http.Request) {
 // logout ends the session. Only the pages' own form may ask: a post from another origin is
 // refused, so no other site can sign a person out.
 func (p *Pages) logout(w http.ResponseWriter, r *http.Request) {
-	if o := r.Header.Get("Origin"); o != "" {
-		if u, err := url.Parse(o); err != nil || !strings.EqualFold(u.Host, r.Host) {
-			p.problem(w, http.StatusForbidden, "Signing out is only possible from these pages.", "")
-			return
-		}
+	if o := r.Header.Get("Origin"); o != "" && !origins.SameOrigin(r, o) {
+		p.problem(w, http.StatusForbidden, "Signing out is only possible from these pages.", "")
+		return
 	}
 	p.call(w, r, http.MethodDelete, "/v1/sessions/whoami")
 	http.Redirect(w, r, p.Prefix+"/login", http.StatusSeeOther)
-}
-
-func (p *Pages) asset(w http.ResponseWriter, r *http.Request, name string) {
-	types := map[string]string{".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
-	for ext, ct := range types {
-		if strings.HasSuffix(name, ext) && !strings.Contains(name, "/") {
-			data, err := fs.ReadFile(assets, "assets/"+name)
-			if err != nil {
-				break
-			}
-			w.Header().Set("Content-Type", ct)
-			_, _ = w.Write(data)
-			return
-		}
-	}
-	http.NotFound(w, r)
 }
 
 // apiProblem shows an error the API answered, in its own words.
@@ -205,18 +193,10 @@ func (p *Pages) renderStatus(w http.ResponseWriter, status int, name string, dat
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	// The pages run only their own script and the API's WebAuthn glue; images may be the data:
 	// QR code; no other site may frame them.
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' "+origin(p.BaseURL)+
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' "+origins.Of(p.BaseURL)+
 		"; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
 	_ = pages.ExecuteTemplate(w, name, data)
-}
-
-func origin(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host
 }

@@ -40,6 +40,9 @@ var page = template.Must(template.New("inspector.html").Funcs(template.FuncMap{
 	},
 }).ParseFS(assets, "assets/inspector.html"))
 
+// static are the stylesheet and the script.
+var static, _ = fs.Sub(assets, "assets/static")
+
 // Prefix is where the inspector is: the control plane's root.
 const Prefix = "/_mock/"
 
@@ -62,7 +65,7 @@ func (in *Inspector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if name, ok := strings.CutPrefix(r.URL.Path, Prefix+"inspector/"); ok {
-		in.asset(w, r, name)
+		http.ServeFileFS(w, r, static, name)
 		return
 	}
 	if t, ok := r.URL.Query()["tenant"]; ok && tenant.ValidName(t[0]) {
@@ -117,15 +120,4 @@ func (in *Inspector) read(r *http.Request, path string, out any) string {
 		return path + ": " + err.Error()
 	}
 	return ""
-}
-
-func (in *Inspector) asset(w http.ResponseWriter, r *http.Request, name string) {
-	types := map[string]string{"inspector.css": "text/css; charset=utf-8", "inspector.js": "text/javascript; charset=utf-8"}
-	data, err := fs.ReadFile(assets, "assets/"+name)
-	if types[name] == "" || err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	w.Header().Set("Content-Type", types[name])
-	_, _ = w.Write(data)
 }

@@ -7,6 +7,7 @@ package origins
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 )
@@ -65,17 +66,29 @@ func (s Set) Allows(origin string) bool {
 	return s.localhost && IsLoopback(o)
 }
 
-// IsLoopback reports whether origin's host is localhost, a *.localhost name or a loopback
-// address.
+// IsLoopback reports whether origin's host is this machine's loopback (LoopbackHost).
 func IsLoopback(origin string) bool {
 	u, err := url.Parse(origin)
-	if err != nil {
-		return false
+	return err == nil && LoopbackHost(u.Host)
+}
+
+// LoopbackHost reports whether a host, with or without a port (a Host header), names this
+// machine's loopback: localhost, a *.localhost name, or a loopback address.
+func LoopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
 	}
-	host := strings.ToLower(u.Hostname())
+	host = strings.ToLower(strings.Trim(host, "[]"))
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// SameOrigin reports whether origin (an Origin header) is the host the request reached: the
+// mock's own pages post forms with an Origin header too.
+func SameOrigin(r *http.Request, origin string) bool {
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
 }
