@@ -35,7 +35,7 @@ func (c *controlAPI) GetReady(context.Context, control.GetReadyRequestObject) (c
 }
 
 func (c *controlAPI) ResetTenant(ctx context.Context, _ control.ResetTenantRequestObject) (control.ResetTenantResponseObject, error) {
-	if err := c.s.tenants.Reset(callFrom(ctx).world); err != nil {
+	if err := c.s.tenants.Reset(ctx, callFrom(ctx).world); err != nil {
 		return nil, err
 	}
 	return control.ResetTenant204Response{}, nil
@@ -104,9 +104,13 @@ func (c *controlAPI) ListSessions(ctx context.Context, req control.ListSessionsR
 	return control.ListSessions200JSONResponse(out), err
 }
 
-func (c *controlAPI) ListTenants(context.Context, control.ListTenantsRequestObject) (control.ListTenantsResponseObject, error) {
+func (c *controlAPI) ListTenants(ctx context.Context, _ control.ListTenantsRequestObject) (control.ListTenantsResponseObject, error) {
 	out := control.TenantList{Tenants: []control.TenantSummary{}}
-	for _, u := range c.s.tenants.List() {
+	used, err := c.s.tenants.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range used {
 		out.Tenants = append(out.Tenants, control.TenantSummary{LastUsed: u.LastUsed, Name: u.Name})
 	}
 	return control.ListTenants200JSONResponse(out), nil
@@ -216,7 +220,11 @@ func (c *controlAPI) ListOutbox(ctx context.Context, req control.ListOutboxReque
 		limit = *req.Params.Limit
 	}
 	out := control.Outbox{Messages: []control.OutboxMessage{}}
-	for _, m := range callFrom(ctx).world.Outbox.List(deref(req.Params.To), limit) {
+	msgs, err := callFrom(ctx).world.Outbox.List(ctx, deref(req.Params.To), limit)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range msgs {
 		msg := control.OutboxMessage{
 			Id: m.ID, Channel: control.OutboxMessageChannel(m.Channel), To: m.To,
 			Template: control.OutboxMessageTemplate(m.Template), Subject: m.Subject, Body: m.Body, SentAt: m.SentAt,
@@ -236,27 +244,35 @@ func (c *controlAPI) ListOutbox(ctx context.Context, req control.ListOutboxReque
 }
 
 func (c *controlAPI) ClearOutbox(ctx context.Context, _ control.ClearOutboxRequestObject) (control.ClearOutboxResponseObject, error) {
-	callFrom(ctx).world.Outbox.Clear()
+	if err := callFrom(ctx).world.Outbox.Clear(ctx); err != nil {
+		return nil, err
+	}
 	return control.ClearOutbox204Response{}, nil
 }
 
-func clockOf(ctx context.Context) control.Clock {
+// clockOf reads the tenant's clock after moved (which may be nil) moved it.
+func clockOf(ctx context.Context, moved error) (control.Clock, error) {
+	if moved != nil {
+		return control.Clock{}, moved
+	}
 	clk := callFrom(ctx).world.Clock
-	return control.Clock{Now: clk.Now(), OffsetSeconds: int(clk.OffsetFromBase() / time.Second)}
+	offset, err := clk.Offset(ctx)
+	return control.Clock{Now: clk.Now(), OffsetSeconds: int(offset / time.Second)}, err
 }
 
 func (c *controlAPI) GetClock(ctx context.Context, _ control.GetClockRequestObject) (control.GetClockResponseObject, error) {
-	return control.GetClock200JSONResponse(clockOf(ctx)), nil
+	out, err := clockOf(ctx, nil)
+	return control.GetClock200JSONResponse(out), err
 }
 
 func (c *controlAPI) SetClock(ctx context.Context, req control.SetClockRequestObject) (control.SetClockResponseObject, error) {
-	callFrom(ctx).world.Clock.Set(req.Body.Now)
-	return control.SetClock200JSONResponse(clockOf(ctx)), nil
+	out, err := clockOf(ctx, callFrom(ctx).world.Clock.Set(ctx, req.Body.Now))
+	return control.SetClock200JSONResponse(out), err
 }
 
 func (c *controlAPI) AdvanceClock(ctx context.Context, req control.AdvanceClockRequestObject) (control.AdvanceClockResponseObject, error) {
-	callFrom(ctx).world.Clock.Advance(time.Duration(req.Body.Seconds) * time.Second)
-	return control.AdvanceClock200JSONResponse(clockOf(ctx)), nil
+	out, err := clockOf(ctx, callFrom(ctx).world.Clock.Advance(ctx, time.Duration(req.Body.Seconds)*time.Second))
+	return control.AdvanceClock200JSONResponse(out), err
 }
 
 func faultOut(f tenant.Fault) control.Fault {
@@ -270,7 +286,11 @@ func faultOut(f tenant.Fault) control.Fault {
 
 func (c *controlAPI) ListFaults(ctx context.Context, _ control.ListFaultsRequestObject) (control.ListFaultsResponseObject, error) {
 	out := control.FaultList{Faults: []control.Fault{}}
-	for _, f := range callFrom(ctx).world.Faults.List() {
+	faults, err := callFrom(ctx).world.Faults.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range faults {
 		out.Faults = append(out.Faults, faultOut(f))
 	}
 	return control.ListFaults200JSONResponse(out), nil
@@ -295,21 +315,30 @@ func (c *controlAPI) ArmFault(ctx context.Context, req control.ArmFaultRequestOb
 	if b.Times != nil {
 		times = *b.Times
 	}
-	f := callFrom(ctx).world.Faults.Arm(tenant.Fault{
+	f, err := callFrom(ctx).world.Faults.Arm(ctx, tenant.Fault{
 		OperationID: b.OperationId, ErrorCode: deref(b.ErrorCode),
 		Latency: time.Duration(deref(b.LatencyMs)) * time.Millisecond, Remaining: times,
 	})
+	if err != nil {
+		return nil, err
+	}
 	return control.ArmFault201JSONResponse(faultOut(f)), nil
 }
 
 func (c *controlAPI) ClearFaults(ctx context.Context, _ control.ClearFaultsRequestObject) (control.ClearFaultsResponseObject, error) {
-	callFrom(ctx).world.Faults.Clear()
+	if err := callFrom(ctx).world.Faults.Clear(ctx); err != nil {
+		return nil, err
+	}
 	return control.ClearFaults204Response{}, nil
 }
 
 func (c *controlAPI) ListJournal(ctx context.Context, req control.ListJournalRequestObject) (control.ListJournalResponseObject, error) {
 	out := control.Journal{Entries: []control.JournalEntry{}}
-	for _, e := range callFrom(ctx).world.Journal.List(limitOr100(req.Params.Limit)) {
+	entries, err := callFrom(ctx).world.Journal.List(ctx, limitOr100(req.Params.Limit))
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
 		entry := control.JournalEntry{
 			RequestId: e.RequestID, Time: e.Time, Method: e.Method, Path: e.Path,
 			Status: e.Status, DurationMs: int(e.Duration / time.Millisecond),

@@ -28,6 +28,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			s.cfg.MaxTenants, int(math.Ceil(busy.RetryAfter.Seconds())))
 	case errors.Is(err, flow.ErrTransition):
 		e = apierr.New(apierr.MethodNotEnabled, "This method is not offered in the flow's current state.")
+	case errors.Is(err, store.ErrUnavailable):
+		s.log.WarnContext(r.Context(), "shared store unavailable", "request_id", c.requestID, "error", err)
+		e = apierr.Unavailable()
 	case errors.Is(err, store.ErrFull):
 		var full *store.FullError
 		errors.As(err, &full)

@@ -53,7 +53,11 @@ func (s *Server) forcedError(r *http.Request, c *call) *apierr.Error {
 		return nil
 	}
 	var code string
-	if fault, ok := c.world.Faults.Take(c.operationID); ok {
+	fault, ok, err := c.world.Faults.Take(r.Context(), c.operationID)
+	if err != nil {
+		return apierr.Unavailable()
+	}
+	if ok {
 		if fault.Latency > 0 {
 			select {
 			case <-time.After(fault.Latency):

@@ -38,10 +38,13 @@ func (s *Server) requestID(next http.Handler) http.Handler {
 		s.log.InfoContext(ctx, "request", "request_id", c.requestID, "method", r.Method, "path", r.URL.Path,
 			"operation", c.operationID, "status", sw.status, "error_code", c.errorCode, "duration_ms", elapsed.Milliseconds())
 		if c.world != nil {
-			c.world.Journal.Record(tenant.Entry{
+			err := c.world.Journal.Record(ctx, tenant.Entry{
 				RequestID: c.requestID, Time: c.world.Clock.Now(), Method: r.Method, Path: r.URL.Path,
 				OperationID: c.operationID, Status: sw.status, ErrorCode: c.errorCode, Duration: elapsed,
 			})
+			if err != nil { // the answer is gone: the log is all that can tell
+				s.log.WarnContext(ctx, "journal", "request_id", c.requestID, "error", err)
+			}
 		}
 	})
 }

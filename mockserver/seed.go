@@ -1,7 +1,6 @@
 package mockserver
 
 import (
-	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -10,50 +9,51 @@ import (
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/store"
-	"github.com/avnology/idflows/mockserver/internal/tenant"
 )
 
-// seed fills a new or reset world with the personas.
-func (s *Server) seed(w *tenant.World) error {
-	for _, p := range s.providers { // a new or reset world starts without social test accounts
-		p.Accounts.Reset(w.Name)
+// forgetAccounts drops a new or reset world's test accounts at the built-in providers.
+func (s *Server) forgetAccounts(name string) {
+	for _, p := range s.providers {
+		p.Accounts.Reset(name)
 	}
-	now := w.Clock.Now()
-	return w.Store.Update(context.Background(), func(tx *store.Tx) error {
-		for _, o := range s.cfg.Organizations {
-			if err := tx.PutOrganization(identity.Organization{ID: o.ID, Name: o.Name, RegistrationMode: o.RegistrationMode}); err != nil {
-				return err
-			}
+}
+
+// seed fills a new or reset world with the organizations and personas.
+func (s *Server) seed(tx *store.Tx) error {
+	now := tx.Now
+	for _, o := range s.cfg.Organizations {
+		if err := tx.PutOrganization(identity.Organization{ID: o.ID, Name: o.Name, RegistrationMode: o.RegistrationMode}); err != nil {
+			return err
 		}
-		for _, p := range s.cfg.Personas {
-			ident := identity.Identity{
-				ID: p.ID, Username: p.Username,
-				Traits:        identity.Traits{Email: p.Email, Name: identity.Name{First: p.Name.First, Last: p.Name.Last}},
-				EmailVerified: p.EmailVerified, State: p.State,
-				CreatedAt: now, UpdatedAt: now,
-				TOTPSecret: p.TOTPSecret, LookupSecrets: p.LookupSecrets, Organizations: p.Organizations,
-			}
-			if ident.State == "" {
-				ident.State = identity.StateActive
-			}
-			if p.EmailVerified {
-				ident.VerifiedAt = now
-			}
-			ident.PasswordHash = s.personaHashes[p.ID]
-			for _, pk := range p.Passkeys {
-				id, err1 := base64.RawURLEncoding.DecodeString(pk.ID)
-				key, err2 := base64.RawURLEncoding.DecodeString(pk.PublicKey)
-				if err := errors.Join(err1, err2); err != nil {
-					return fmt.Errorf("persona %s: passkey: %w", p.Email, err)
-				}
-				ident.WebAuthn = append(ident.WebAuthn, identity.WebAuthnCredential{ID: id, PublicKey: key, DisplayName: pk.DisplayName, Discoverable: true, CreatedAt: now})
-			}
-			if err := tx.PutIdentity(ident); err != nil {
-				return err
-			}
+	}
+	for _, p := range s.cfg.Personas {
+		ident := identity.Identity{
+			ID: p.ID, Username: p.Username,
+			Traits:        identity.Traits{Email: p.Email, Name: identity.Name{First: p.Name.First, Last: p.Name.Last}},
+			EmailVerified: p.EmailVerified, State: p.State,
+			CreatedAt: now, UpdatedAt: now,
+			TOTPSecret: p.TOTPSecret, LookupSecrets: p.LookupSecrets, Organizations: p.Organizations,
 		}
-		return nil
-	})
+		if ident.State == "" {
+			ident.State = identity.StateActive
+		}
+		if p.EmailVerified {
+			ident.VerifiedAt = now
+		}
+		ident.PasswordHash = s.personaHashes[p.ID]
+		for _, pk := range p.Passkeys {
+			id, err1 := base64.RawURLEncoding.DecodeString(pk.ID)
+			key, err2 := base64.RawURLEncoding.DecodeString(pk.PublicKey)
+			if err := errors.Join(err1, err2); err != nil {
+				return fmt.Errorf("persona %s: passkey: %w", p.Email, err)
+			}
+			ident.WebAuthn = append(ident.WebAuthn, identity.WebAuthnCredential{ID: id, PublicKey: key, DisplayName: pk.DisplayName, Discoverable: true, CreatedAt: now})
+		}
+		if err := tx.PutIdentity(ident); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // hashPersonas hashes each persona's password once, for every tenant to share.

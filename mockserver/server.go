@@ -214,9 +214,14 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		IDs:        o.idSource,
 		Deviations: o.deviations,
 		Seed:       s.seed,
+		OnReset:    s.forgetAccounts,
 		Relay:      relay,
 	})
-	if _, err := s.tenants.Get(tenant.Default); err != nil {
+	defaultWorld, err := s.tenants.Get(tenant.Default)
+	if err == nil { // seeds the default tenant, if nobody has: bad fixtures fail here
+		err = defaultWorld.Store.Update(context.Background(), func(*store.Tx) error { return nil })
+	}
+	if err != nil {
 		return nil, fmt.Errorf("mockserver: fixtures: %w", err)
 	}
 	s.pages = &accountui.Pages{Prefix: uiPrefix, BaseURL: cfg.BaseURL, API: s.onBehalfOf}
@@ -233,12 +238,3 @@ func (s *Server) hasher(src ids.Source) identity.Hasher {
 
 // ServeHTTP serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
-
-// Tenant returns the named tenant's clock, for Go tests that move time directly.
-func (s *Server) Tenant(name string) (*clock.Offset, error) {
-	w, err := s.tenants.Get(name)
-	if err != nil {
-		return nil, err
-	}
-	return w.Clock, nil
-}

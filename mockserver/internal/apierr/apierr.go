@@ -145,6 +145,13 @@ func CSRF() *Error {
 	return New(CSRFViolation, "The CSRF token is missing or does not match.")
 }
 
+// Unavailable is 503 _900 with Retry-After: what the mock had to keep could not be kept (its
+// shared store was unreachable), nothing of the request was kept, and it may be retried.
+func Unavailable() *Error {
+	return (&Error{Status: http.StatusServiceUnavailable, Code: Internal,
+		Message: "The service is temporarily unavailable; nothing was changed. Retry shortly."}).WithRetryAfter(1)
+}
+
 // InternalError is 500 _900; its message never carries internals.
 func InternalError() *Error {
 	return New(Internal, "An internal error occurred. Quote the request id when reporting it.")

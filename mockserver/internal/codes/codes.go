@@ -50,8 +50,12 @@ func Send(tx *store.Tx, w *tenant.World, f *flow.Flow, address, identityID strin
 	f.Code, f.CodeSentAt, f.CodeAddress, f.CodeFailures, f.CodeIdentityID = "", tx.Now, address, 0, identityID
 	if deliver {
 		f.Code = ids.Digits(w.IDs, 6)
-		w.Outbox.Send(outbox.Message{Channel: "email", To: address, Template: m.Template, Subject: m.Subject,
-			Body: fmt.Sprintf(m.Text, f.Code), Code: f.Code, FlowID: f.ID, SentAt: tx.Now})
+		// Sent at once, like mail leaving a real provider: should the transaction then fail, the
+		// code matches nothing.
+		if _, err := w.Outbox.Send(tx.Context(), outbox.Message{Channel: "email", To: address, Template: m.Template, Subject: m.Subject,
+			Body: fmt.Sprintf(m.Text, f.Code), Code: f.Code, FlowID: f.ID, SentAt: tx.Now}); err != nil {
+			return nil, err
+		}
 	}
 	return headers, nil
 }

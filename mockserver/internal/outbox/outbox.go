@@ -3,6 +3,7 @@
 package outbox
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -23,11 +24,12 @@ type Message struct {
 	SentAt   time.Time
 }
 
-// Outbox keeps the last Max messages.
+// Max is how many messages a tenant's outbox keeps.
+const Max = 1000
+
+// Outbox keeps the last Max messages in memory.
 type Outbox struct {
 	Max int
-	// Relay, when set, is given every message as it is sent; it must not block (mail.Relay).
-	Relay func(Message)
 
 	mu   sync.Mutex
 	seq  int
@@ -35,7 +37,7 @@ type Outbox struct {
 }
 
 // Send records m and returns it with its id.
-func (o *Outbox) Send(m Message) Message {
+func (o *Outbox) Send(_ context.Context, m Message) (Message, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.seq++
@@ -44,14 +46,11 @@ func (o *Outbox) Send(m Message) Message {
 	if over := len(o.msgs) - o.Max; o.Max > 0 && over > 0 {
 		o.msgs = slices.Delete(o.msgs, 0, over)
 	}
-	if o.Relay != nil {
-		o.Relay(m)
-	}
-	return m
+	return m, nil
 }
 
 // List returns up to limit messages, newest first, optionally only those to an address.
-func (o *Outbox) List(to string, limit int) []Message {
+func (o *Outbox) List(_ context.Context, to string, limit int) ([]Message, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []Message
@@ -60,12 +59,13 @@ func (o *Outbox) List(to string, limit int) []Message {
 			out = append(out, o.msgs[i])
 		}
 	}
-	return out
+	return out, nil
 }
 
 // Clear drops every message.
-func (o *Outbox) Clear() {
+func (o *Outbox) Clear(context.Context) error {
 	o.mu.Lock()
 	o.msgs = nil
 	o.mu.Unlock()
+	return nil
 }

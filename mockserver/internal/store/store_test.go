@@ -33,13 +33,13 @@ func TestExpiredStateIsSweptAfterTheGrace(t *testing.T) {
 	}))
 	clk.Advance(2 * time.Hour)
 	require.NoError(t, s.Update(t.Context(), func(*store.Tx) error { return nil }))
-	flows, sessions, _ := s.Counts()
+	flows, sessions, _, _ := s.Counts(t.Context())
 	assert.Equal(t, 0, flows)
 	assert.Equal(t, 1, sessions, "the session has 24 h")
 
 	clk.Advance(25 * time.Hour)
 	require.NoError(t, s.Update(t.Context(), func(*store.Tx) error { return nil }))
-	_, sessions, _ = s.Counts()
+	_, sessions, _, _ = s.Counts(t.Context())
 	assert.Equal(t, 0, sessions)
 }
 
@@ -57,7 +57,7 @@ func TestFlowsAreCapped(t *testing.T) {
 		assert.True(t, ok)
 		return nil
 	}))
-	flows, _, _ := s.Counts()
+	flows, _, _, _ := s.Counts(t.Context())
 	assert.Equal(t, 3, flows)
 }
 
@@ -121,7 +121,7 @@ func TestBudgetIsSharedAndNeverEvicts(t *testing.T) {
 	var full *store.FullError
 	require.ErrorAs(t, err, &full)
 	assert.Equal(t, "flows", full.What)
-	flows, _, _ := a.Counts()
+	flows, _, _, _ := a.Counts(t.Context())
 	assert.Equal(t, 2, flows, "a keeps its flows")
 	require.NoError(t, a.Update(t.Context(), func(tx *store.Tx) error {
 		tx.PutFlow(flow.New("a1", flow.Login, tx.Now, time.Hour)) // replacing is not growing
@@ -140,7 +140,7 @@ func TestBudgetIsSharedAndNeverEvicts(t *testing.T) {
 		return tx.PutIdentity(identity.Identity{ID: "i2", Traits: identity.Traits{Email: "b@x.test"}})
 	}), store.ErrFull)
 
-	b.Reset() // a dropped tenant gives its share back
+	require.NoError(t, b.Reset(t.Context())) // a dropped tenant gives its share back
 	require.NoError(t, put(b, "b2"))
 	clk.Advance(3 * time.Hour) // a's flows expire and are swept past the grace
 	require.NoError(t, b.Update(t.Context(), func(*store.Tx) error { return nil }))

@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -15,25 +16,23 @@ type Fault struct {
 	Remaining   int
 }
 
-// Faults are a tenant's armed faults.
-type Faults struct {
+// memoryFaults are a world's armed faults kept in this process.
+type memoryFaults struct {
 	mu    sync.Mutex
 	seq   int
 	armed []*Fault
 }
 
-// Arm adds a fault and returns it with its id.
-func (f *Faults) Arm(fault Fault) Fault {
+func (f *memoryFaults) Arm(_ context.Context, fault Fault) (Fault, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seq++
 	fault.ID = fmt.Sprintf("flt_%d", f.seq)
 	f.armed = append(f.armed, &fault)
-	return fault
+	return fault, nil
 }
 
-// Take consumes one call of the first armed fault for operationID.
-func (f *Faults) Take(operationID string) (Fault, bool) {
+func (f *memoryFaults) Take(_ context.Context, operationID string) (Fault, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i, fault := range f.armed {
@@ -45,25 +44,24 @@ func (f *Faults) Take(operationID string) (Fault, bool) {
 		if fault.Remaining <= 0 {
 			f.armed = append(f.armed[:i], f.armed[i+1:]...)
 		}
-		return taken, true
+		return taken, true, nil
 	}
-	return Fault{}, false
+	return Fault{}, false, nil
 }
 
-// List returns the armed faults.
-func (f *Faults) List() []Fault {
+func (f *memoryFaults) List(context.Context) ([]Fault, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := make([]Fault, 0, len(f.armed))
 	for _, fault := range f.armed {
 		out = append(out, *fault)
 	}
-	return out
+	return out, nil
 }
 
-// Clear disarms every fault.
-func (f *Faults) Clear() {
+func (f *memoryFaults) Clear(context.Context) error {
 	f.mu.Lock()
 	f.armed = nil
 	f.mu.Unlock()
+	return nil
 }

@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -17,8 +18,8 @@ type Entry struct {
 	Duration    time.Duration
 }
 
-// Journal is a ring of the last entries.
-type Journal struct {
+// Ring is a journal kept in this process: a ring of the last entries.
+type Ring struct {
 	mu      sync.Mutex
 	max     int
 	entries []Entry
@@ -27,19 +28,20 @@ type Journal struct {
 }
 
 // NewJournal keeps the last max entries.
-func NewJournal(max int) *Journal { return &Journal{max: max, entries: make([]Entry, max)} }
+func NewJournal(max int) *Ring { return &Ring{max: max, entries: make([]Entry, max)} }
 
 // Record appends e, dropping the oldest entry when full.
-func (j *Journal) Record(e Entry) {
+func (j *Ring) Record(_ context.Context, e Entry) error {
 	j.mu.Lock()
 	j.entries[j.next] = e
 	j.next = (j.next + 1) % j.max
 	j.full = j.full || j.next == 0
 	j.mu.Unlock()
+	return nil
 }
 
 // List returns up to limit entries, newest first.
-func (j *Journal) List(limit int) []Entry {
+func (j *Ring) List(_ context.Context, limit int) ([]Entry, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	n := j.next
@@ -50,12 +52,13 @@ func (j *Journal) List(limit int) []Entry {
 	for i := 1; i <= n && len(out) < limit; i++ {
 		out = append(out, j.entries[(j.next-i+j.max)%j.max])
 	}
-	return out
+	return out, nil
 }
 
 // Clear drops every entry.
-func (j *Journal) Clear() {
+func (j *Ring) Clear(context.Context) error {
 	j.mu.Lock()
 	j.next, j.full = 0, false
 	j.mu.Unlock()
+	return nil
 }

@@ -4,6 +4,8 @@ package tenant
 
 import (
 	"container/list"
+	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sync"
@@ -32,11 +34,11 @@ const Cookie = "idflows_tenant"
 type World struct {
 	Name    string
 	Store   *store.Store
-	Clock   *clock.Offset
+	Clock   Clock
 	IDs     ids.Source
-	Outbox  *outbox.Outbox
-	Faults  *Faults
-	Journal *Journal
+	Outbox  Outbox
+	Faults  Faults
+	Journal Journal
 	// Rules are the provider's rules this world keeps: all of them, unless the mock was built to
 	// break the contract on purpose (mockserver.WithDeviation).
 	Rules deviation.Rules
@@ -44,7 +46,7 @@ type World struct {
 
 // Config says how worlds are made.
 type Config struct {
-	Max int // at most this many worlds
+	Max int // at most this many worlds (in this process: handles on shared worlds)
 	// MinIdle is how long a world must have been left alone before a new world may take its
 	// place; while every world is busier than that, new worlds are refused (ErrTooManyTenants).
 	MinIdle time.Duration
@@ -52,12 +54,17 @@ type Config struct {
 	Limits  store.Limits
 	// Budget bounds the flows, sessions and identities of every world together (nil: none).
 	Budget *store.Budget
+	// Shared keeps the worlds where every replica sees them; nil keeps them in this process.
+	Shared Shared
 	// IDs returns the id source of a named world (seeded per name for determinism).
 	IDs func(name string) ids.Source
 	// Deviations are the faults every world is built with (none unless asked for).
 	Deviations deviation.Set
-	// Seed fills a new or reset world with the fixtures.
-	Seed func(*World) error
+	// Seed fills a new or reset world's store with the fixtures (store.Store.Seed).
+	Seed func(tx *store.Tx) error
+	// OnReset is told when a world is reset or made anew, for what this process keeps per
+	// world outside it (the built-in providers' test accounts).
+	OnReset func(name string)
 	// Relay, when set, is given every message a world's outbox sends, with the world's name.
 	Relay func(tenant string, m outbox.Message)
 }
@@ -91,28 +98,25 @@ func NewRegistry(cfg Config) *Registry {
 	return &Registry{cfg: cfg, byKey: map[string]*list.Element{}, lru: list.New()}
 }
 
-// Get returns the named world, creating it from the fixtures on first use. Seeding happens
-// outside the registry's lock, so a new tenant never stalls requests to the others.
+// Get returns the named world, making it on first use; its fixtures are given by its
+// store's first transaction.
 func (r *Registry) Get(name string) (*World, error) {
 	if w, ok := r.lookup(name); ok {
 		return w, nil
 	}
 	w := r.newWorld(name)
-	if err := r.cfg.Seed(w); err != nil {
-		w.Store.Reset()
-		return nil, err
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.cfg.Clock.Now()
 	if el, ok := r.byKey[name]; ok { // another request made it meanwhile
-		w.Store.Reset()
 		r.touch(el, now)
 		return el.Value.(*entry).world, nil
 	}
 	if err := r.makeRoom(now); err != nil {
-		w.Store.Reset()
 		return nil, err
+	}
+	if r.cfg.OnReset != nil && r.cfg.Shared == nil {
+		r.cfg.OnReset(name)
 	}
 	r.byKey[name] = r.lru.PushFront(&entry{world: w, lastUsed: now})
 	return w, nil
@@ -125,7 +129,10 @@ type Used struct {
 }
 
 // List names every world, the most recently used first.
-func (r *Registry) List() []Used {
+func (r *Registry) List(ctx context.Context) ([]Used, error) {
+	if r.cfg.Shared != nil {
+		return r.cfg.Shared.Used(ctx)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]Used, 0, r.lru.Len())
@@ -133,7 +140,7 @@ func (r *Registry) List() []Used {
 		e := el.Value.(*entry)
 		out = append(out, Used{Name: e.world.Name, LastUsed: e.lastUsed})
 	}
-	return out
+	return out, nil
 }
 
 // Existing returns the named world if it exists, without making one.
@@ -170,20 +177,23 @@ func (r *Registry) makeRoom(now time.Time) error {
 		}
 		r.lru.Remove(el)
 		delete(r.byKey, e.world.Name)
-		e.world.Store.Reset()
+		if r.cfg.Shared == nil { // a shared world lives on for the other replicas
+			_ = e.world.Store.Reset(context.Background()) // in memory: cannot fail
+		}
 		return nil
 	}
 	return &ErrTooManyTenants{RetryAfter: r.cfg.MinIdle}
 }
 
 // Reset puts a world back to the fixtures: state, clock, outbox, faults and journal.
-func (r *Registry) Reset(w *World) error {
-	w.Store.Reset()
-	w.Clock.Reset()
-	w.Outbox.Clear()
-	w.Faults.Clear()
-	w.Journal.Clear()
-	return r.cfg.Seed(w)
+func (r *Registry) Reset(ctx context.Context, w *World) error {
+	if r.cfg.OnReset != nil {
+		r.cfg.OnReset(w.Name)
+	}
+	if r.cfg.Shared != nil {
+		return r.cfg.Shared.Reset(ctx, w.Name)
+	}
+	return errors.Join(w.Store.Reset(ctx), w.Clock.Reset(ctx), w.Outbox.Clear(ctx), w.Faults.Clear(ctx), w.Journal.Clear(ctx))
 }
 
 // Len is the number of live worlds.
@@ -193,27 +203,29 @@ func (r *Registry) Len() int {
 	return r.lru.Len()
 }
 
-func (r *Registry) relay(name string) func(outbox.Message) {
-	if r.cfg.Relay == nil {
-		return nil
-	}
-	return func(m outbox.Message) { r.cfg.Relay(name, m) }
-}
-
 func (r *Registry) newWorld(name string) *World {
-	clk := clock.NewOffset(r.cfg.Clock)
-	st := store.New(r.cfg.Limits, r.cfg.Budget, clk.Now)
+	var parts Parts
+	if r.cfg.Shared != nil {
+		parts = r.cfg.Shared.Parts(name, r.cfg.Clock, r.cfg.Limits)
+	} else {
+		parts = memoryParts(r.cfg.Clock, r.cfg.Limits, r.cfg.Budget)
+	}
+	if r.cfg.Relay != nil {
+		parts.Outbox = relaying{parts.Outbox, func(m outbox.Message) { r.cfg.Relay(name, m) }}
+	}
 	rules := deviation.RulesOf(r.cfg.Deviations)
+	st := store.On(parts.Store, parts.Clock.Now)
 	st.KeepExpiredFlows = !rules.ExpireFlows
 	st.FoldUnicode = !rules.ASCIIAddresses
+	st.Seed = r.cfg.Seed
 	return &World{
 		Rules:   rules,
 		Name:    name,
 		Store:   st,
-		Clock:   clk,
+		Clock:   parts.Clock,
 		IDs:     r.cfg.IDs(name),
-		Outbox:  &outbox.Outbox{Max: 1000, Relay: r.relay(name)},
-		Faults:  &Faults{},
-		Journal: NewJournal(1000),
+		Outbox:  parts.Outbox,
+		Faults:  parts.Faults,
+		Journal: parts.Journal,
 	}
 }
