@@ -6,6 +6,7 @@ package mockserver
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/avnology/idflows/fixtures"
@@ -68,6 +69,10 @@ type Config struct {
 	// SMTPURL, when set (smtp://host:port), relays every email the outbox records to that server
 	// — a mail catcher such as Mailpit — as well; the outbox stays the record.
 	SMTPURL string
+	// Store is where tenants live: "" or "memory" keeps them in this process; a
+	// redis://host:port/db URL keeps them in Redis, shared by every replica started with it,
+	// so replicas behind a load balancer act as one mock.
+	Store string
 }
 
 // OIDC configures social sign-in. Both nil: the built-in providers google and github.
@@ -175,5 +180,19 @@ func (c Config) Check() error {
 			return fmt.Errorf("--smtp-url: %w", err)
 		}
 	}
+	if _, err := storeKind(c.Store); err != nil {
+		return fmt.Errorf("--store: %w", err)
+	}
 	return nil
+}
+
+// storeKind says whether Store names the memory or Redis, or is neither.
+func storeKind(url string) (shared bool, err error) {
+	switch {
+	case url == "" || url == "memory":
+		return false, nil
+	case strings.HasPrefix(url, "redis://"), strings.HasPrefix(url, "rediss://"):
+		return true, nil
+	}
+	return false, fmt.Errorf("%q is neither memory nor a redis:// URL", url)
 }

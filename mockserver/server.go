@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -27,6 +28,7 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/origins"
 	"github.com/avnology/idflows/mockserver/internal/outbox"
 	"github.com/avnology/idflows/mockserver/internal/recovery"
+	"github.com/avnology/idflows/mockserver/internal/redisstate"
 	"github.com/avnology/idflows/mockserver/internal/registration"
 	"github.com/avnology/idflows/mockserver/internal/returnto"
 	"github.com/avnology/idflows/mockserver/internal/session"
@@ -48,6 +50,8 @@ type Server struct {
 	control *contract.Contract
 	tenants *tenant.Registry
 	budget  *store.Budget
+	// shared keeps the tenants in Redis (Config.Store); nil keeps them in memory.
+	shared *redisstate.Shared
 	// corsOrigins are the origins whose pages may call the mock with credentials.
 	corsOrigins origins.Set
 	// corsHinted are the refused origins already named in the log (one hint line each).
@@ -209,10 +213,18 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		}
 		relay = r.Deliver
 	}
+	if err := s.openStore(cfg.Store, o.seed != nil); err != nil {
+		return nil, err
+	}
+	var shared tenant.Shared // a nil *redisstate.Shared must not become a non-nil interface
+	if s.shared != nil {
+		shared = s.shared
+	}
 	s.tenants = tenant.NewRegistry(tenant.Config{
 		Max: cfg.MaxTenants, MinIdle: cfg.TenantIdle, Clock: o.clock, Limits: cfg.Limits, Budget: s.budget,
 		IDs:        o.idSource,
 		Deviations: o.deviations,
+		Shared:     shared,
 		Seed:       s.seed,
 		OnReset:    s.forgetAccounts,
 		Relay:      relay,
@@ -222,6 +234,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		err = defaultWorld.Store.Update(context.Background(), func(*store.Tx) error { return nil })
 	}
 	if err != nil {
+		s.Close()
 		return nil, fmt.Errorf("mockserver: fixtures: %w", err)
 	}
 	s.pages = &accountui.Pages{Prefix: uiPrefix, BaseURL: cfg.BaseURL, API: s.onBehalfOf}
@@ -230,6 +243,30 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	}}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// openStore connects to the shared store Config.Store names, if it names one.
+func (s *Server) openStore(url string, seeded bool) error {
+	shared, err := storeKind(url)
+	if err != nil || !shared {
+		return err
+	}
+	if seeded { // every replica would make the same ids
+		return errors.New("mockserver: a shared store needs random ids; WithSeed is for one process")
+	}
+	s.shared, err = redisstate.Open(context.Background(), url)
+	if err != nil {
+		return fmt.Errorf("mockserver: --store: %w", err)
+	}
+	return nil
+}
+
+// Close lets go of the shared store, if there is one.
+func (s *Server) Close() error {
+	if s.shared == nil {
+		return nil
+	}
+	return s.shared.Close()
 }
 
 func (s *Server) hasher(src ids.Source) identity.Hasher {

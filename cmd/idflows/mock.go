@@ -58,6 +58,8 @@ type mockSettings struct {
 	UIURL         string   `yaml:"ui_url"`
 	// SMTPURL relays every email to a mail catcher such as Mailpit (smtp://host:port).
 	SMTPURL string `yaml:"smtp_url"`
+	// Store is where tenants live: memory, or redis://host:port/db shared by replicas.
+	Store string `yaml:"store"`
 	// Deviations is flag-only: a mock that breaks the contract must never come from a shared file.
 	Deviations string `yaml:"-"`
 }
@@ -91,6 +93,7 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	oidcProviders := fs.String("oidc-provider", "", "real social providers, name=issuer,client_id,client_secret separated by ; (a secret $VAR is read from the environment; env IDFLOWS_OIDC_PROVIDERS)")
 	uiURL := fs.String("ui-url", "", "the frontend a browser continues a flow in, <ui-url>/login?flow=<id> (env IDFLOWS_UI_URL; default <base-url>/ui)")
 	smtpURL := fs.String("smtp-url", "", "also send every email to this SMTP server, e.g. Mailpit at smtp://localhost:1025 (env IDFLOWS_SMTP_URL)")
+	storeURL := fs.String("store", "", "where tenants live: memory (default), or redis://host:port/db to share them between replicas behind a load balancer (env IDFLOWS_STORE)")
 	deviate := fs.String("deviate", "", "break the contract on purpose, to test a conformance suite: comma-separated "+strings.Join(deviationNames(), ","))
 	oldDeviate := fs.String("fault", "", "the old name of --deviate")
 	fs.Usage = func() {
@@ -149,6 +152,7 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	pick(&set.UIURL, *uiURL, "IDFLOWS_UI_URL")
 	pick(&set.SMTPURL, *smtpURL, "IDFLOWS_SMTP_URL")
+	pick(&set.Store, *storeURL, "IDFLOWS_STORE")
 	noControlValue := os.Getenv("IDFLOWS_NO_CONTROL")
 	if *noControl {
 		noControlValue = "true"
@@ -191,7 +195,7 @@ func serveMock(ctx context.Context, set mockSettings, stdout, stderr io.Writer) 
 	cfg.CORSOrigins, cfg.SecureCookies = set.CORSOrigins, set.SecureCookies
 	cfg.ReturnTo = append(cfg.ReturnTo, set.ReturnTo...)
 	cfg.WebAuthn = mockserver.WebAuthn{RPID: set.WebAuthnRPID, Origins: set.WebAuthnOrigins}
-	cfg.UIURL, cfg.SMTPURL = set.UIURL, set.SMTPURL
+	cfg.UIURL, cfg.SMTPURL, cfg.Store = set.UIURL, set.SMTPURL, set.Store
 	if err := cfg.Check(); err != nil {
 		fmt.Fprintf(stderr, "idflows mock: %v\n", err)
 		return exitUsage
@@ -274,6 +278,7 @@ func serveMock(ctx context.Context, set mockSettings, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "idflows mock: %v\n", err)
 		return exitFailure
 	}
+	defer srv.Close()
 	httpSrv := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 5 * time.Second,

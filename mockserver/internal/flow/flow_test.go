@@ -1,9 +1,11 @@
 package flow_test
 
 import (
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,4 +53,24 @@ func TestLifetimes(t *testing.T) {
 	login.Consumed = true
 	assert.False(t, login.Usable(now))
 	assert.Equal(t, now.Add(time.Hour), flow.New("id", flow.Settings, now, flow.DefaultLifetimes[flow.Settings]).ExpiresAt)
+}
+
+// A flow kept outside the process comes back the same, state included, and a state its
+// machine does not have is refused rather than read.
+func TestFlowsRoundTripThroughJSON(t *testing.T) {
+	now := time.Date(2026, 4, 8, 12, 0, 0, 0, time.UTC)
+	f := flow.New("f1", flow.Recovery, now, time.Hour)
+	require.NoError(t, f.MoveTo(flow.SentEmail))
+	f.Code, f.WebAuthnSession, f.PendingLookup = "123456", []byte{1, 2, 3}, []string{"a", "b"}
+	f.FieldMessages = map[string][]flow.Message{"email": {{ID: "4000001", Text: "x", Type: "error"}}}
+	b, err := json.Marshal(f)
+	require.NoError(t, err)
+	var back flow.Flow
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, f, back)
+	assert.Equal(t, flow.SentEmail, back.State())
+
+	bad := strings.Replace(string(b), `"State":"sent_email"`, `"State":"passed_challenge_x"`, 1)
+	require.NotEqual(t, string(b), bad)
+	assert.ErrorContains(t, json.Unmarshal([]byte(bad), &back), "has no state")
 }

@@ -241,7 +241,9 @@ func (tx *Tx) PutFlow(f flow.Flow) {
 func (tx *Tx) Session(id string) (session.Session, bool) { return tx.st.Session(id) }
 
 // SessionByToken returns the session a token belongs to.
-func (tx *Tx) SessionByToken(token string) (session.Session, bool) { return tx.st.SessionByToken(token) }
+func (tx *Tx) SessionByToken(token string) (session.Session, bool) {
+	return tx.st.SessionByToken(token)
+}
 
 // PutSession creates or replaces a session, evicting the oldest beyond the cap.
 func (tx *Tx) PutSession(ses session.Session) {

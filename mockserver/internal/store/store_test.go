@@ -5,99 +5,173 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/avnology/idflows/mockserver/clock"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
+	"github.com/avnology/idflows/mockserver/internal/redisstate"
 	"github.com/avnology/idflows/mockserver/internal/session"
 	"github.com/avnology/idflows/mockserver/internal/store"
 )
 
 var start = time.Date(2026, 4, 8, 12, 0, 0, 0, time.UTC)
 
-func TestExpiredStateIsSweptAfterTheGrace(t *testing.T) {
-	clk := clock.NewFake(start)
-	s := store.New(store.DefaultLimits, nil, clk.Now)
-	require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
-		tx.PutFlow(flow.New("f1", flow.Login, tx.Now, 30*time.Minute))
-		tx.PutSession(session.Session{ID: "s1", Token: "t1", ExpiresAt: tx.Now.Add(session.DefaultLifetime)})
-		return nil
-	}))
-	clk.Advance(31 * time.Minute)
-	require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
-		_, ok := tx.Flow("f1")
-		assert.True(t, ok, "an expired flow is kept for the grace period")
-		return nil
-	}))
-	clk.Advance(2 * time.Hour)
-	require.NoError(t, s.Update(t.Context(), func(*store.Tx) error { return nil }))
-	flows, sessions, _, _ := s.Counts(t.Context())
-	assert.Equal(t, 0, flows)
-	assert.Equal(t, 1, sessions, "the session has 24 h")
+// place is a backend a test runs on: open makes an empty store whose time is clk's, and
+// advance moves clk and whatever else keeps time there.
+type place struct {
+	open    func(t *testing.T, limits store.Limits, clk *clock.Fake) *store.Store
+	advance func(clk *clock.Fake, d time.Duration)
+}
 
-	clk.Advance(25 * time.Hour)
-	require.NoError(t, s.Update(t.Context(), func(*store.Tx) error { return nil }))
-	_, sessions, _, _ = s.Counts(t.Context())
-	assert.Equal(t, 0, sessions)
+// places are the memory and Redis (miniredis: fast, in process; the integration tests use a
+// real redis-server).
+func places() map[string]place {
+	return map[string]place{
+		"memory": {
+			open: func(_ *testing.T, limits store.Limits, clk *clock.Fake) *store.Store {
+				return store.New(limits, nil, clk.Now)
+			},
+			advance: func(clk *clock.Fake, d time.Duration) { clk.Advance(d) },
+		},
+		"redis": redisPlace(),
+	}
+}
+
+func redisPlace() place {
+	var mr *miniredis.Miniredis
+	n := 0
+	return place{
+		open: func(t *testing.T, limits store.Limits, clk *clock.Fake) *store.Store {
+			if mr == nil {
+				mr = miniredis.RunT(t)
+				mr.SetTime(start)
+			}
+			shared, err := redisstate.Open(t.Context(), "redis://"+mr.Addr())
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = shared.Close() })
+			n++
+			return store.On(shared.Parts(fmt.Sprint("t", n), clk, limits).Store, clk.Now)
+		},
+		advance: func(clk *clock.Fake, d time.Duration) {
+			clk.Advance(d)
+			mr.FastForward(d) // Redis's TTLs sweep
+			mr.SetTime(clk.Now())
+		},
+	}
+}
+
+// each runs test on every place.
+func each(t *testing.T, test func(t *testing.T, p place)) {
+	for name, p := range places() {
+		t.Run("store="+name, func(t *testing.T) { test(t, p) })
+	}
+}
+
+func TestExpiredStateIsSweptAfterTheGrace(t *testing.T) {
+	each(t, func(t *testing.T, p place) {
+		clk := clock.NewFake(start)
+		s := p.open(t, store.DefaultLimits, clk)
+		require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
+			tx.PutFlow(flow.New("f1", flow.Login, tx.Now, 30*time.Minute))
+			tx.PutSession(session.Session{ID: "s1", Token: "t1", ExpiresAt: tx.Now.Add(session.DefaultLifetime)})
+			return nil
+		}))
+		p.advance(clk, 31*time.Minute)
+		require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
+			_, ok := tx.Flow("f1")
+			assert.True(t, ok, "an expired flow is kept for the grace period")
+			return nil
+		}))
+		p.advance(clk, 2*time.Hour)
+		require.NoError(t, s.Update(t.Context(), func(*store.Tx) error { return nil }))
+		flows, sessions, _, _ := s.Counts(t.Context())
+		assert.Equal(t, 0, flows)
+		assert.Equal(t, 1, sessions, "the session has 24 h")
+
+		p.advance(clk, 25*time.Hour)
+		require.NoError(t, s.Update(t.Context(), func(*store.Tx) error { return nil }))
+		_, sessions, _, _ = s.Counts(t.Context())
+		assert.Equal(t, 0, sessions)
+	})
 }
 
 func TestFlowsAreCapped(t *testing.T) {
-	limits := store.DefaultLimits
-	limits.MaxFlows = 3
-	s := store.New(limits, nil, clock.NewFake(start).Now)
-	require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
-		for i := range 5 {
-			tx.PutFlow(flow.New(fmt.Sprint(i), flow.Login, tx.Now, time.Minute))
-		}
-		_, ok := tx.Flow("0")
-		assert.False(t, ok, "the oldest flow is evicted")
-		_, ok = tx.Flow("4")
-		assert.True(t, ok)
-		return nil
-	}))
-	flows, _, _, _ := s.Counts(t.Context())
-	assert.Equal(t, 3, flows)
+	each(t, func(t *testing.T, p place) {
+		limits := store.DefaultLimits
+		limits.MaxFlows = 3
+		s := p.open(t, limits, clock.NewFake(start))
+		require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
+			for i := range 5 {
+				tx.PutFlow(flow.New(fmt.Sprint(i), flow.Login, tx.Now, time.Minute))
+			}
+			return nil
+		}))
+		require.NoError(t, s.Read(t.Context(), func(tx *store.Tx) error { // Redis evicts as it commits
+			_, ok := tx.Flow("0")
+			assert.False(t, ok, "the oldest flow is evicted")
+			_, ok = tx.Flow("4")
+			assert.True(t, ok)
+			return nil
+		}))
+		flows, _, _, _ := s.Counts(t.Context())
+		assert.Equal(t, 3, flows)
+	})
 }
 
 func TestIdentitiesAreUniqueByEmailAndUsername(t *testing.T) {
-	s := store.New(store.DefaultLimits, nil, clock.NewFake(start).Now)
-	require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
-		require.NoError(t, tx.PutIdentity(identity.Identity{ID: "a", Username: "jane", Traits: identity.Traits{Email: "Jane@acme.com"}}))
-		assert.ErrorIs(t, tx.PutIdentity(identity.Identity{ID: "b", Traits: identity.Traits{Email: "jane@ACME.com"}}), store.ErrDuplicate)
-		assert.ErrorIs(t, tx.PutIdentity(identity.Identity{ID: "b", Username: "jane", Traits: identity.Traits{Email: "b@acme.com"}}), store.ErrDuplicate)
-		got, ok := tx.IdentityByIdentifier("JANE@acme.com")
-		assert.True(t, ok)
-		assert.Equal(t, "a", got.ID)
-		got, ok = tx.IdentityByIdentifier("jane")
-		assert.True(t, ok)
-		assert.Equal(t, "a", got.ID)
-		return nil
-	}))
+	each(t, func(t *testing.T, p place) {
+		s := p.open(t, store.DefaultLimits, clock.NewFake(start))
+		require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
+			require.NoError(t, tx.PutIdentity(identity.Identity{ID: "a", Username: "jane", Traits: identity.Traits{Email: "Jane@acme.com"}}))
+			assert.ErrorIs(t, tx.PutIdentity(identity.Identity{ID: "b", Traits: identity.Traits{Email: "jane@ACME.com"}}), store.ErrDuplicate)
+			assert.ErrorIs(t, tx.PutIdentity(identity.Identity{ID: "b", Username: "jane", Traits: identity.Traits{Email: "b@acme.com"}}), store.ErrDuplicate)
+			got, ok := tx.IdentityByIdentifier("JANE@acme.com")
+			assert.True(t, ok)
+			assert.Equal(t, "a", got.ID)
+			got, ok = tx.IdentityByIdentifier("jane")
+			assert.True(t, ok)
+			assert.Equal(t, "a", got.ID)
+			return nil
+		}))
+		require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error { // in a later transaction too
+			assert.ErrorIs(t, tx.PutIdentity(identity.Identity{ID: "b", Traits: identity.Traits{Email: "JANE@acme.com"}}), store.ErrDuplicate)
+			require.NoError(t, tx.PutIdentity(identity.Identity{ID: "a", Username: "janet", Traits: identity.Traits{Email: "janet@acme.com"}}))
+			_, ok := tx.IdentityByIdentifier("jane@acme.com")
+			assert.False(t, ok, "a changed address no longer finds the identity")
+			got, ok := tx.IdentityByIdentifier("janet")
+			assert.True(t, ok)
+			assert.Equal(t, "janet@acme.com", got.Traits.Email)
+			return nil
+		}))
+	})
 }
 
 func TestHitCountsInFixedWindows(t *testing.T) {
-	clk := clock.NewFake(start)
-	s := store.New(store.DefaultLimits, nil, clk.Now)
-	hit := func() (ok bool, remaining int) {
-		require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
-			ok, remaining, _ = tx.Hit("k", 2, time.Minute)
-			return nil
-		}))
-		return ok, remaining
-	}
-	ok, rem := hit()
-	assert.True(t, ok)
-	assert.Equal(t, 1, rem)
-	ok, _ = hit()
-	assert.True(t, ok)
-	ok, rem = hit()
-	assert.False(t, ok)
-	assert.Equal(t, 0, rem)
-	clk.Advance(time.Minute)
-	ok, _ = hit()
-	assert.True(t, ok, "a new window")
+	each(t, func(t *testing.T, p place) {
+		clk := clock.NewFake(start)
+		s := p.open(t, store.DefaultLimits, clk)
+		hit := func() (ok bool, remaining int) {
+			require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
+				ok, remaining, _ = tx.Hit("k", 2, time.Minute)
+				return nil
+			}))
+			return ok, remaining
+		}
+		ok, rem := hit()
+		assert.True(t, ok)
+		assert.Equal(t, 1, rem)
+		ok, _ = hit()
+		assert.True(t, ok)
+		ok, rem = hit()
+		assert.False(t, ok)
+		assert.Equal(t, 0, rem)
+		p.advance(clk, time.Minute)
+		ok, _ = hit()
+		assert.True(t, ok, "a new window")
+	})
 }
 
 // The budget bounds every tenant's store together: a store over it refuses what is new, never
@@ -153,37 +227,39 @@ func TestBudgetIsSharedAndNeverEvicts(t *testing.T) {
 // flow stores a fresh one) is run again as an Update, and only that run's writes and answer
 // count.
 func TestReadThatWritesRunsAgainAsAnUpdate(t *testing.T) {
-	clk := clock.NewFake(start)
-	s := store.New(store.DefaultLimits, nil, clk.Now)
-	require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
-		tx.PutFlow(flow.New("f1", flow.Login, tx.Now, 30*time.Minute))
-		return nil
-	}))
-	runs := 0
-	fresh := func() string { runs++; return fmt.Sprintf("fresh-%d", runs) }
+	each(t, func(t *testing.T, p place) {
+		clk := clock.NewFake(start)
+		s := p.open(t, store.DefaultLimits, clk)
+		require.NoError(t, s.Update(t.Context(), func(tx *store.Tx) error {
+			tx.PutFlow(flow.New("f1", flow.Login, tx.Now, 30*time.Minute))
+			return nil
+		}))
+		runs := 0
+		fresh := func() string { runs++; return fmt.Sprintf("fresh-%d", runs) }
 
-	var found string
-	require.NoError(t, s.Read(t.Context(), func(tx *store.Tx) error {
-		f, _, _ := tx.UsableFlow("f1", flow.Login, fresh)
-		found = f.ID
-		return nil
-	}))
-	assert.Equal(t, "f1", found)
-	assert.Zero(t, runs, "a usable flow is read without a write")
+		var found string
+		require.NoError(t, s.Read(t.Context(), func(tx *store.Tx) error {
+			f, _, _ := tx.UsableFlow("f1", flow.Login, fresh)
+			found = f.ID
+			return nil
+		}))
+		assert.Equal(t, "f1", found)
+		assert.Zero(t, runs, "a usable flow is read without a write")
 
-	clk.Advance(31 * time.Minute)
-	var use string
-	err := s.Read(t.Context(), func(tx *store.Tx) error {
-		_, use, _ = tx.UsableFlow("f1", flow.Login, fresh)
-		return fmt.Errorf("expired, use %s", use)
+		p.advance(clk, 31*time.Minute)
+		var use string
+		err := s.Read(t.Context(), func(tx *store.Tx) error {
+			_, use, _ = tx.UsableFlow("f1", flow.Login, fresh)
+			return fmt.Errorf("expired, use %s", use)
+		})
+		assert.EqualError(t, err, "expired, use fresh-2", "the answer is the Update's")
+		assert.Equal(t, 2, runs)
+		require.NoError(t, s.Read(t.Context(), func(tx *store.Tx) error {
+			_, ok := tx.Flow("fresh-2")
+			assert.True(t, ok, "the Update's fresh flow is stored")
+			_, ok = tx.Flow("fresh-1")
+			assert.False(t, ok, "the read attempt stored nothing")
+			return nil
+		}))
 	})
-	assert.EqualError(t, err, "expired, use fresh-2", "the answer is the Update's")
-	assert.Equal(t, 2, runs)
-	require.NoError(t, s.Read(t.Context(), func(tx *store.Tx) error {
-		_, ok := tx.Flow("fresh-2")
-		assert.True(t, ok, "the Update's fresh flow is stored")
-		_, ok = tx.Flow("fresh-1")
-		assert.False(t, ok, "the read attempt stored nothing")
-		return nil
-	}))
 }

@@ -84,7 +84,7 @@ const JournalMax = 1000
 // offsetClock is a clock.Offset as a world's Clock.
 type offsetClock struct{ o *clock.Offset }
 
-func (c offsetClock) Now() time.Time                                 { return c.o.Now() }
+func (c offsetClock) Now() time.Time                                { return c.o.Now() }
 func (c offsetClock) Offset(context.Context) (time.Duration, error) { return c.o.OffsetFromBase(), nil }
 func (c offsetClock) Set(_ context.Context, t time.Time) error {
 	c.o.Set(t)
