@@ -160,7 +160,10 @@ func (c *controlAPI) SeedIdentity(ctx context.Context, req control.SeedIdentityR
 		if !ok {
 			return nil, apierr.Invalid("No such built-in provider.", apierr.Field(fmt.Sprintf("body.social_accounts.%d.provider", i), "see --oidc-builtin"))
 		}
-		acc := p.Accounts.Add(w.Name, oidcprovider.Account{Email: string(sa.Email), Name: ident.DisplayName(), EmailVerified: true})
+		acc, err := p.Accounts.Add(ctx, w.Name, oidcprovider.Account{Email: string(sa.Email), Name: ident.DisplayName(), EmailVerified: true})
+		if err != nil {
+			return nil, err
+		}
 		ident.Social = append(ident.Social, identity.SocialLink{Provider: sa.Provider, Subject: acc.Subject})
 	}
 	var out control.IdentitySummary

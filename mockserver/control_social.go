@@ -16,7 +16,11 @@ func (c *controlAPI) ListSocialAccounts(ctx context.Context, req control.ListSoc
 		return nil, noSuchProvider()
 	}
 	out := control.SocialAccountList{Accounts: []control.SocialAccount{}}
-	for _, a := range p.Accounts.List(callFrom(ctx).world.Name) {
+	accounts, err := p.Accounts.List(ctx, callFrom(ctx).world.Name)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range accounts {
 		out.Accounts = append(out.Accounts, socialAccount(a))
 	}
 	return control.ListSocialAccounts200JSONResponse(out), nil
@@ -29,12 +33,15 @@ func (c *controlAPI) SeedSocialAccount(ctx context.Context, req control.SeedSoci
 	}
 	b := req.Body
 	realm := callFrom(ctx).world.Name
-	acc := p.Accounts.Add(realm, oidcprovider.Account{Email: string(b.Email), Name: deref(b.Name), EmailVerified: b.EmailVerified == nil || *b.EmailVerified})
-	if deref(b.Next) {
-		p.Accounts.Select(realm, acc.Subject)
+	acc, err := p.Accounts.Add(ctx, realm, oidcprovider.Account{Email: string(b.Email), Name: deref(b.Name), EmailVerified: b.EmailVerified == nil || *b.EmailVerified})
+	if err == nil && deref(b.Next) {
+		_, err = p.Accounts.Select(ctx, realm, acc.Subject)
 	}
-	if deref(b.LieAboutNonce) {
-		p.Accounts.LieAboutNonce(realm)
+	if err == nil && deref(b.LieAboutNonce) {
+		err = p.Accounts.LieAboutNonce(ctx, realm)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return control.SeedSocialAccount201JSONResponse(socialAccount(acc)), nil
 }

@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -12,10 +13,12 @@ import (
 )
 
 // forgetAccounts drops a new or reset world's test accounts at the built-in providers.
-func (s *Server) forgetAccounts(name string) {
+func (s *Server) forgetAccounts(ctx context.Context, name string) error {
+	var errs []error
 	for _, p := range s.providers {
-		p.Accounts.Reset(name)
+		errs = append(errs, p.Accounts.Reset(ctx, name))
 	}
+	return errors.Join(errs...)
 }
 
 // seed fills a new or reset world with the organizations and personas.

@@ -104,7 +104,7 @@ func (s *Server) onBehalfOf(from *http.Request, method, path string) (int, http.
 }
 
 // New builds the mock. It loads and compiles the contracts once; requests never parse them.
-func New(cfg Config, opts ...Option) (*Server, error) {
+func New(cfg Config, opts ...Option) (_ *Server, err error) {
 	o := options{clock: clock.System{}, logger: slog.Default()}
 	for _, opt := range opts {
 		opt(&o)
@@ -153,6 +153,14 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("mockserver: cors origins: %w", err)
 	}
 	s := &Server{cfg: cfg, opts: o, log: redacting(o.logger), flows: flows, control: ctrl, corsOrigins: cors}
+	if err := s.openStore(cfg.Store, o.seed != nil); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
 	if cfg.UIURL == "" {
 		cfg.UIURL = cfg.BaseURL + uiPrefix
 	}
@@ -213,9 +221,6 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		}
 		relay = r.Deliver
 	}
-	if err := s.openStore(cfg.Store, o.seed != nil); err != nil {
-		return nil, err
-	}
 	var shared tenant.Shared // a nil *redisstate.Shared must not become a non-nil interface
 	if s.shared != nil {
 		shared = s.shared
@@ -234,7 +239,6 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		err = defaultWorld.Store.Update(context.Background(), func(*store.Tx) error { return nil })
 	}
 	if err != nil {
-		s.Close()
 		return nil, fmt.Errorf("mockserver: fixtures: %w", err)
 	}
 	s.pages = &accountui.Pages{Prefix: uiPrefix, BaseURL: cfg.BaseURL, API: s.onBehalfOf}

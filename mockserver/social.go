@@ -1,6 +1,8 @@
 package mockserver
 
 import (
+	"context"
+	"encoding/binary"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -31,12 +33,23 @@ func (s *Server) socialProviders() (social.Providers, map[string]*oidcprovider.P
 		if !providerName.MatchString(name) {
 			return nil, nil, fmt.Errorf("provider name %q: want %s", name, providerName)
 		}
+		pc := oidcprovider.Config{Issuer: s.cfg.BaseURL + "/_mock/oidc/" + name, Name: ui.ProviderTitle(name), Now: s.opts.clock.Now}
 		src := s.opts.idSource("oidc:" + name)
+		pc.Random = src.Read
+		if s.shared != nil { // every replica has the same signing key and client, and shares its codes
+			seed, err := s.shared.Secret(context.Background())
+			if err != nil {
+				return nil, nil, err
+			}
+			src = ids.Derive(binary.LittleEndian.Uint64(seed), "oidc:"+name)
+			if pc.Key, err = oidcprovider.KeyFrom(src.Read); err != nil {
+				return nil, nil, err
+			}
+			pc.Random, pc.Store = nil, s.shared.Provider(name) // codes and tokens: crypto/rand, unique per replica
+		}
 		secret := ids.Token(src, 32)
-		p, err := oidcprovider.New(oidcprovider.Config{
-			Issuer: s.cfg.BaseURL + "/_mock/oidc/" + name, Name: ui.ProviderTitle(name), Random: src.Read, Now: s.opts.clock.Now,
-			Clients: []oidcprovider.Client{{ID: ClientID, Secret: secret, RedirectURIs: []string{callback(name)}}},
-		})
+		pc.Clients = []oidcprovider.Client{{ID: ClientID, Secret: secret, RedirectURIs: []string{callback(name)}}}
+		p, err := oidcprovider.New(pc)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -125,7 +125,8 @@ func TestExternalProvider(t *testing.T) {
 		Clients: []oidcprovider.Client{{ID: "mock-at-acme", Secret: "s3cret", RedirectURIs: []string{srv.URL + "/v1/flows/oidc/callback/acme"}}}})
 	require.NoError(t, err)
 	mux.Handle("/oidc/", idp)
-	idp.Accounts.Add("", oidcprovider.Account{Email: "grace@acme.test", Name: "Grace Hopper", EmailVerified: true})
+	_, err = idp.Accounts.Add(t.Context(), "", oidcprovider.Account{Email: "grace@acme.test", Name: "Grace Hopper", EmailVerified: true})
+	require.NoError(t, err)
 
 	b := newBrowser(t, srv)
 	f, csrf := b.flow("login")

@@ -62,15 +62,33 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		p.decide(w, r, req)
 		return
 	}
-	if acc, ok := p.Accounts.takeSelected(req.realm); ok {
+	ctx := r.Context()
+	realm, err := p.store.ViewRealm(ctx, req.realm)
+	if err != nil {
+		p.unavailable(w, r, req)
+		return
+	}
+	if realm.Selected != "" {
+		acc, ok, err := p.Accounts.takeSelected(ctx, req.realm)
+		if err != nil {
+			p.unavailable(w, r, req)
+			return
+		}
+		if ok {
+			p.grant(w, r, req, acc)
+			return
+		}
+	}
+	if acc, ok := find(realm, req.loginHint); ok && req.loginHint != "" {
 		p.grant(w, r, req, acc)
 		return
 	}
-	if acc, ok := p.Accounts.Find(req.realm, req.loginHint); ok && req.loginHint != "" {
-		p.grant(w, r, req, acc)
-		return
-	}
-	p.page(w, http.StatusOK, pageData{Request: req.params(), Accounts: p.Accounts.List(req.realm), Hint: req.loginHint})
+	p.page(w, http.StatusOK, pageData{Request: req.params(), Accounts: realm.Accounts, Hint: req.loginHint})
+}
+
+// unavailable sends the browser back to the client: the provider's store did not answer.
+func (p *Provider) unavailable(w http.ResponseWriter, r *http.Request, req authRequest) {
+	p.back(w, r, req, url.Values{"error": {"temporarily_unavailable"}, "error_description": {"the provider's store is unavailable"}})
 }
 
 // decide carries out what the person chose on the page: an account, a new account, or no.
@@ -81,19 +99,29 @@ func (p *Provider) decide(w http.ResponseWriter, r *http.Request, req authReques
 	case "create":
 		email := strings.TrimSpace(r.PostForm.Get("email"))
 		if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 {
-			p.page(w, http.StatusBadRequest, pageData{Request: req.params(), Accounts: p.Accounts.List(req.realm), Error: "Enter a valid email address."})
+			accounts, _ := p.Accounts.List(r.Context(), req.realm) // the page shows what it can
+			p.page(w, http.StatusBadRequest, pageData{Request: req.params(), Accounts: accounts, Error: "Enter a valid email address."})
 			return
 		}
 		name := strings.TrimSpace(r.PostForm.Get("name"))
 		if len(name) > 200 {
 			name = name[:200]
 		}
-		acc := p.Accounts.Add(req.realm, Account{Email: email, Name: name, EmailVerified: r.PostForm.Get("email_verified") != ""})
+		acc, err := p.Accounts.Add(r.Context(), req.realm, Account{Email: email, Name: name, EmailVerified: r.PostForm.Get("email_verified") != ""})
+		if err != nil {
+			p.unavailable(w, r, req)
+			return
+		}
 		p.grant(w, r, req, acc)
 	default:
-		acc, ok := p.Accounts.Find(req.realm, r.PostForm.Get("subject"))
+		realm, err := p.store.ViewRealm(r.Context(), req.realm)
+		if err != nil {
+			p.unavailable(w, r, req)
+			return
+		}
+		acc, ok := find(realm, r.PostForm.Get("subject"))
 		if !ok {
-			p.page(w, http.StatusBadRequest, pageData{Request: req.params(), Accounts: p.Accounts.List(req.realm), Error: "No such account."})
+			p.page(w, http.StatusBadRequest, pageData{Request: req.params(), Accounts: realm.Accounts, Error: "No such account."})
 			return
 		}
 		p.grant(w, r, req, acc)
@@ -102,9 +130,9 @@ func (p *Provider) decide(w http.ResponseWriter, r *http.Request, req authReques
 
 // grant sends the browser back to the client with a code for acc.
 func (p *Provider) grant(w http.ResponseWriter, r *http.Request, req authRequest, acc Account) {
-	code := p.issue(req, acc)
-	if code == "" {
-		p.back(w, r, req, url.Values{"error": {"temporarily_unavailable"}, "error_description": {"too many authorizations in progress"}})
+	code, err := p.issue(r.Context(), req, acc)
+	if err != nil {
+		p.back(w, r, req, url.Values{"error": {"temporarily_unavailable"}, "error_description": {"too many authorizations in progress, or the provider's store is unavailable"}})
 		return
 	}
 	p.back(w, r, req, url.Values{"code": {code}})

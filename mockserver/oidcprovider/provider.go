@@ -12,6 +12,7 @@
 package oidcprovider
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -24,7 +25,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -51,6 +51,8 @@ type Config struct {
 	Random func([]byte)
 	// Now is the provider's clock (time.Now by default).
 	Now func() time.Time
+	// Store keeps its codes, tokens and accounts: NewMemoryStore(Now) by default.
+	Store Store
 }
 
 // Lifetimes of what the provider issues, and how many codes and tokens may be outstanding
@@ -70,18 +72,7 @@ type Provider struct {
 	jwks     jose.JSONWebKeySet
 	Accounts *Accounts
 
-	mu     sync.Mutex
-	codes  map[string]*grant
-	tokens map[string]*grant
-}
-
-// grant is what an authorization code (and then its access token) stands for.
-type grant struct {
-	client, redirectURI, nonce string
-	challenge                  string // S256 code challenge, or ""
-	account                    Account
-	expires                    time.Time
-	used                       bool
+	store    Store
 }
 
 // New makes a provider.
@@ -95,6 +86,9 @@ func New(cfg Config) (*Provider, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Store == nil {
+		cfg.Store = NewMemoryStore(cfg.Now)
 	}
 	if cfg.Name == "" {
 		cfg.Name = "Test provider"
@@ -113,8 +107,8 @@ func New(cfg Config) (*Provider, error) {
 	p := &Provider{
 		cfg: cfg, base: strings.TrimRight(u.Path, "/"), signer: signer,
 		jwks:     jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &cfg.Key.PublicKey, KeyID: kid, Algorithm: string(jose.ES256), Use: "sig"}}},
-		Accounts: &Accounts{random: cfg.Random},
-		codes:    map[string]*grant{}, tokens: map[string]*grant{},
+		Accounts: &Accounts{random: cfg.Random, store: cfg.Store},
+		store:    cfg.Store,
 	}
 	return p, nil
 }
@@ -196,37 +190,19 @@ func (p *Provider) client(id, redirectURI string) (Client, bool) {
 	return Client{}, false
 }
 
-// issue makes a single-use code for an authorization of account ("" when too many are
-// outstanding).
-func (p *Provider) issue(req authRequest, account Account) string {
+// issue makes a single-use code for an authorization of account; ErrFull when too many are
+// outstanding.
+func (p *Provider) issue(ctx context.Context, req authRequest, account Account) (string, error) {
 	code := p.token32()
-	if p.Accounts.takeHostile(req.realm) {
+	hostile, err := p.Accounts.takeHostile(ctx, req.realm)
+	if err != nil {
+		return "", err
+	}
+	if hostile {
 		req.nonce = "not-" + req.nonce
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.sweep()
-	if len(p.codes) >= MaxOutstanding {
-		return ""
-	}
-	p.codes[code] = &grant{client: req.clientID, redirectURI: req.redirectURI, nonce: req.nonce, challenge: req.challenge,
-		account: account, expires: p.cfg.Now().Add(CodeLifetime)}
-	return code
-}
-
-// sweep drops expired codes and tokens, so the maps stay bounded by what is in use.
-func (p *Provider) sweep() {
-	now := p.cfg.Now()
-	for k, g := range p.codes {
-		if now.After(g.expires.Add(CodeLifetime)) {
-			delete(p.codes, k)
-		}
-	}
-	for k, g := range p.tokens {
-		if now.After(g.expires) {
-			delete(p.tokens, k)
-		}
-	}
+	return code, p.store.PutGrant(ctx, KindCode, code, Grant{Client: req.clientID, RedirectURI: req.redirectURI, Nonce: req.nonce,
+		Challenge: req.challenge, Account: account, Expires: p.cfg.Now().Add(CodeLifetime)})
 }
 
 func (p *Provider) token32() string {

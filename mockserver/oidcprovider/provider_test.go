@@ -32,7 +32,8 @@ func start(t *testing.T, now func() time.Time) (*oidcprovider.Provider, *httptes
 	})
 	require.NoError(t, err)
 	mux.Handle("/oidc/google/", p)
-	p.Accounts.Add("", oidcprovider.Account{Email: "ada@example.com", Name: "Ada", EmailVerified: true})
+	_, err = p.Accounts.Add(t.Context(), "", oidcprovider.Account{Email: "ada@example.com", Name: "Ada", EmailVerified: true})
+	require.NoError(t, err)
 	return p, srv
 }
 
@@ -146,8 +147,11 @@ func TestTheProviderRefuses(t *testing.T) {
 		assert.Equal(t, "st", back.Query().Get("state"))
 	})
 	t.Run("a selected account completes the next authorization only", func(t *testing.T) {
-		bob := p.Accounts.Add("tenant-b", oidcprovider.Account{Email: "bob@example.com"})
-		require.True(t, p.Accounts.Select("tenant-b", bob.Email))
+		bob, err := p.Accounts.Add(t.Context(), "tenant-b", oidcprovider.Account{Email: "bob@example.com"})
+		require.NoError(t, err)
+		selected, err := p.Accounts.Select(t.Context(), "tenant-b", bob.Email)
+		require.NoError(t, err)
+		require.True(t, selected)
 		back := follow(t, rp.cfg.AuthCodeURL("st", oauth2.SetAuthURLParam("realm", "tenant-b")))
 		assert.NotEmpty(t, back.Query().Get("code"))
 		resp, err := noRedirects.Get(rp.cfg.AuthCodeURL("st", oauth2.SetAuthURLParam("realm", "tenant-b")))

@@ -39,21 +39,19 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		tokenError(w, http.StatusUnauthorized, "invalid_client", "unknown client or wrong secret")
 		return
 	}
-	p.mu.Lock()
-	g, found := p.codes[f.Get("code")]
-	ok := found && !g.used && g.client == client.ID && p.cfg.Now().Before(g.expires)
-	if found {
-		g.used = true // single use, even when this exchange fails
+	g, found, err := p.store.TakeGrant(r.Context(), KindCode, f.Get("code")) // single use, even when this exchange fails
+	if err != nil {
+		tokenError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the provider's store is unavailable")
+		return
 	}
-	p.mu.Unlock()
 	switch {
-	case !ok:
+	case !found || g.Client != client.ID || !p.cfg.Now().Before(g.Expires):
 		tokenError(w, http.StatusBadRequest, "invalid_grant", "the code is unknown, expired, used or not this client's")
 		return
-	case f.Get("redirect_uri") != g.redirectURI:
+	case f.Get("redirect_uri") != g.RedirectURI:
 		tokenError(w, http.StatusBadRequest, "invalid_grant", "redirect_uri differs from the authorization request's")
 		return
-	case g.challenge != "" && !pkceMatches(g.challenge, f.Get("code_verifier")):
+	case g.Challenge != "" && !pkceMatches(g.Challenge, f.Get("code_verifier")):
 		tokenError(w, http.StatusBadRequest, "invalid_grant", "the code_verifier does not match the code_challenge")
 		return
 	}
@@ -64,14 +62,8 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	access := p.token32()
-	p.mu.Lock()
-	full := len(p.tokens) >= MaxOutstanding
-	if !full {
-		p.tokens[access] = &grant{client: g.client, account: g.account, expires: now.Add(TokenLifetime)}
-	}
-	p.mu.Unlock()
-	if full {
-		tokenError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "too many tokens outstanding")
+	if err := p.store.PutGrant(r.Context(), KindToken, access, Grant{Client: g.Client, Account: g.Account, Expires: now.Add(TokenLifetime)}); err != nil {
+		tokenError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "too many tokens outstanding, or the provider's store is unavailable")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -81,7 +73,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 }
 
 // idToken signs the ID token of a grant (OpenID Connect Core §2).
-func (p *Provider) idToken(g *grant, now time.Time) (string, error) {
+func (p *Provider) idToken(g Grant, now time.Time) (string, error) {
 	claims := struct {
 		jwt.Claims
 		Nonce         string `json:"nonce,omitempty"`
@@ -90,9 +82,9 @@ func (p *Provider) idToken(g *grant, now time.Time) (string, error) {
 		Name          string `json:"name,omitempty"`
 		AuthTime      int64  `json:"auth_time"`
 	}{
-		Claims: jwt.Claims{Issuer: p.cfg.Issuer, Subject: g.account.Subject, Audience: jwt.Audience{g.client},
+		Claims: jwt.Claims{Issuer: p.cfg.Issuer, Subject: g.Account.Subject, Audience: jwt.Audience{g.Client},
 			IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(TokenLifetime))},
-		Nonce: g.nonce, Email: g.account.Email, EmailVerified: g.account.EmailVerified, Name: g.account.Name,
+		Nonce: g.Nonce, Email: g.Account.Email, EmailVerified: g.Account.EmailVerified, Name: g.Account.Name,
 		AuthTime: now.Unix(),
 	}
 	return jwt.Signed(p.signer).Claims(claims).Serialize()
@@ -101,16 +93,14 @@ func (p *Provider) idToken(g *grant, now time.Time) (string, error) {
 // userinfo answers the claims of the account an access token was issued for.
 func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	p.mu.Lock()
-	g, ok := p.tokens[strings.TrimSpace(token)]
-	ok = ok && strings.EqualFold(scheme, "Bearer") && p.cfg.Now().Before(g.expires)
-	p.mu.Unlock()
+	g, ok, err := p.store.Grant(r.Context(), KindToken, strings.TrimSpace(token))
+	ok = err == nil && ok && strings.EqualFold(scheme, "Bearer") && p.cfg.Now().Before(g.Expires)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token"})
 		return
 	}
-	writeJSON(w, http.StatusOK, g.account)
+	writeJSON(w, http.StatusOK, g.Account)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

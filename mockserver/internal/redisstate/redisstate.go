@@ -31,6 +31,15 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 )
 
+func init() {
+	// go-redis logs dial failures on its own; the mock reports them as 503s and in its log.
+	redis.SetLogger(quiet{})
+}
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
 // Shared is a Redis that keeps tenants; it is a tenant.Shared.
 type Shared struct {
 	db *redis.Client

@@ -37,7 +37,8 @@ func TestExchangeChecksTheIDToken(t *testing.T) {
 	idp, err := oidcprovider.New(oidcprovider.Config{Issuer: "http://mock.test/_mock/oidc/google",
 		Clients: []oidcprovider.Client{{ID: "mock", Secret: "s", RedirectURIs: []string{callback}}, {ID: "other", Secret: "o", RedirectURIs: []string{callback}}}})
 	require.NoError(t, err)
-	idp.Accounts.Add("", oidcprovider.Account{Email: "ada@example.com", EmailVerified: true})
+	_, err = idp.Accounts.Add(t.Context(), "", oidcprovider.Account{Email: "ada@example.com", EmailVerified: true})
+	require.NoError(t, err)
 	rp := func(client, secret string) *social.Provider {
 		p := social.New(social.Config{Name: "google", Issuer: idp.Issuer(), ClientID: client, ClientSecret: secret, RedirectURL: callback, HTTPClient: social.InProcess(idp)})
 		require.NoError(t, p.Ready(t.Context()))

@@ -64,7 +64,7 @@ type Config struct {
 	Seed func(tx *store.Tx) error
 	// OnReset is told when a world is reset or made anew, for what this process keeps per
 	// world outside it (the built-in providers' test accounts).
-	OnReset func(name string)
+	OnReset func(ctx context.Context, name string) error
 	// Relay, when set, is given every message a world's outbox sends, with the world's name.
 	Relay func(tenant string, m outbox.Message)
 }
@@ -116,7 +116,7 @@ func (r *Registry) Get(name string) (*World, error) {
 		return nil, err
 	}
 	if r.cfg.OnReset != nil && r.cfg.Shared == nil {
-		r.cfg.OnReset(name)
+		_ = r.cfg.OnReset(context.Background(), name) // in memory: cannot fail
 	}
 	r.byKey[name] = r.lru.PushFront(&entry{world: w, lastUsed: now})
 	return w, nil
@@ -188,7 +188,9 @@ func (r *Registry) makeRoom(now time.Time) error {
 // Reset puts a world back to the fixtures: state, clock, outbox, faults and journal.
 func (r *Registry) Reset(ctx context.Context, w *World) error {
 	if r.cfg.OnReset != nil {
-		r.cfg.OnReset(w.Name)
+		if err := r.cfg.OnReset(ctx, w.Name); err != nil {
+			return err
+		}
 	}
 	if r.cfg.Shared != nil {
 		return r.cfg.Shared.Reset(ctx, w.Name)
