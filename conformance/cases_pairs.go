@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -157,13 +156,8 @@ func init() {
 					if !ok {
 						continue
 					}
-					for i, p := range op.Pairs {
-						// A code documented at several statuses (400, 413, 415 _902) is forced at
-						// its first; the others are transport answers other cases reach.
-						if slices.IndexFunc(op.Pairs, func(q contract.Pair) bool { return q.Code == p.Code }) != i {
-							continue
-						}
-						if err := t.target.Faults.Force(t.Context(), t.scope, op.ID, p.Code); err != nil {
+					for _, p := range op.Pairs { // a code listed at several statuses is forced at each
+						if err := t.target.Faults.Force(t.Context(), t.scope, op.ID, p); err != nil {
 							t.suiteError("forcing %s on %s: %v", p, op.ID, err)
 							return
 						}

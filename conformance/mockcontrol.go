@@ -14,6 +14,7 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/avnology/idflows/gen/control"
+	"github.com/avnology/idflows/openapi/contract"
 )
 
 // MockControl drives the control plane of an `idflows mock` (or anything that serves
@@ -104,9 +105,11 @@ func (m *MockControl) SeedOrganization(ctx context.Context, s Scope, id, mode st
 	return nil
 }
 
-// Force arms a fault: the tenant's next call of the operation answers code.
-func (m *MockControl) Force(ctx context.Context, s Scope, operationID, code string) error {
-	resp, err := m.client.ArmFaultWithResponse(ctx, &control.ArmFaultParams{XMockTenant: tenantOf(s)}, control.ArmFaultJSONRequestBody{OperationId: operationID, ErrorCode: &code})
+// Force arms a fault: the tenant's next call of the operation answers the pair.
+func (m *MockControl) Force(ctx context.Context, s Scope, operationID string, pair contract.Pair) error {
+	code, status := pair.Code, pair.Status
+	resp, err := m.client.ArmFaultWithResponse(ctx, &control.ArmFaultParams{XMockTenant: tenantOf(s)},
+		control.ArmFaultJSONRequestBody{OperationId: operationID, ErrorCode: &code, Status: &status})
 	if err != nil {
 		return err
 	}

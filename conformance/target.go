@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/avnology/idflows/openapi/contract"
 	"gopkg.in/yaml.v3"
 )
 
@@ -62,8 +63,8 @@ type Organizations interface {
 
 // Faults force errors.
 type Faults interface {
-	// Force makes the next call of the operation answer the documented pair with code.
-	Force(ctx context.Context, scope Scope, operationID, code string) error
+	// Force makes the next call of the operation answer the documented (status, code) pair.
+	Force(ctx context.Context, scope Scope, operationID string, pair contract.Pair) error
 }
 
 // SocialAccounts signs in at a social provider as a person would.

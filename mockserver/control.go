@@ -281,8 +281,11 @@ func (c *controlAPI) AdvanceClock(ctx context.Context, req control.AdvanceClockR
 func faultOut(f tenant.Fault) control.Fault {
 	out := control.Fault{Id: f.ID, OperationId: f.OperationID, LatencyMs: int(f.Latency / time.Millisecond), Remaining: f.Remaining}
 	if f.ErrorCode != "" {
-		code := f.ErrorCode
+		code, status := f.ErrorCode, f.Status
 		out.ErrorCode = &code
+		if status != 0 {
+			out.Status = &status
+		}
 	}
 	return out
 }
@@ -305,21 +308,28 @@ func (c *controlAPI) ArmFault(ctx context.Context, req control.ArmFaultRequestOb
 	if op == nil {
 		return nil, apierr.Invalid("Unknown operation.", apierr.Field("body.operation_id", "not an operationId of the contract"))
 	}
+	status := deref(b.Status)
 	if code := deref(b.ErrorCode); code != "" {
-		listed := false
+		listed, atStatus := false, status == 0
 		for _, pair := range op.Pairs {
 			listed = listed || pair.Code == code
+			atStatus = atStatus || (pair.Code == code && pair.Status == status)
 		}
 		if !listed {
 			return nil, apierr.Invalid("The operation does not list this error code.", apierr.Field("body.error_code", "not in the operation's x-error-codes"))
 		}
+		if !atStatus {
+			return nil, apierr.Invalid("The operation does not list this error code at this status.", apierr.Field("body.status", "not a status x-error-codes gives the code"))
+		}
+	} else if status != 0 {
+		return nil, apierr.Invalid("A status needs an error code.", apierr.Field("body.status", "set error_code too"))
 	}
 	times := 1
 	if b.Times != nil {
 		times = *b.Times
 	}
 	f, err := callFrom(ctx).world.Faults.Arm(ctx, tenant.Fault{
-		OperationID: b.OperationId, ErrorCode: deref(b.ErrorCode),
+		OperationID: b.OperationId, ErrorCode: deref(b.ErrorCode), Status: status,
 		Latency: time.Duration(deref(b.LatencyMs)) * time.Millisecond, Remaining: times,
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +17,8 @@ func forced(status int, code, baseURL string) *apierr.Error {
 	switch {
 	case status == http.StatusLocked:
 		e.WithRetryAfter(900)
+	case status == http.StatusServiceUnavailable:
+		e.WithRetryAfter(1)
 	case status == http.StatusTooManyRequests:
 		limit, remaining := 10, 0
 		e.WithRetryAfter(60)
@@ -53,6 +56,7 @@ func (s *Server) forcedError(r *http.Request, c *call) *apierr.Error {
 		return nil
 	}
 	var code string
+	status := 0
 	fault, ok, err := c.world.Faults.Take(r.Context(), c.operationID)
 	if err != nil {
 		return apierr.Unavailable()
@@ -64,18 +68,22 @@ func (s *Server) forcedError(r *http.Request, c *call) *apierr.Error {
 			case <-r.Context().Done():
 			}
 		}
-		code = fault.ErrorCode
+		code, status = fault.ErrorCode, fault.Status
 	}
 	for _, pref := range strings.Split(r.Header.Get("Prefer"), ",") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(pref), "error="); ok {
+		name, v, _ := strings.Cut(strings.TrimSpace(pref), "=")
+		switch name {
+		case "error":
 			code = v
+		case "status": // which of the code's statuses, when the operation lists it at several
+			status, _ = strconv.Atoi(v)
 		}
 	}
 	if code == "" {
 		return nil
 	}
 	for _, pair := range c.operation.Pairs {
-		if pair.Code == code {
+		if pair.Code == code && (status == 0 || pair.Status == status) {
 			return forced(pair.Status, code, s.cfg.BaseURL)
 		}
 	}

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -46,12 +49,17 @@ func (rr *roundRobin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // replicasBehindAProxy starts redis-server, n mocks sharing it and a round-robin proxy in
 // front of them, whose URL every mock takes as its public base URL.
 func replicasBehindAProxy(t *testing.T, n int) (proxyURL string, rr *roundRobin, redis *redistest.Server) {
+	proxyURL, rr, redis, _ = replicas(t, n)
+	return proxyURL, rr, redis
+}
+
+// replicas is replicasBehindAProxy that also gives each replica's own URL.
+func replicas(t *testing.T, n int) (proxyURL string, rr *roundRobin, redis *redistest.Server, urls []string) {
 	redis = redistest.Start(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	proxyURL = "http://" + ln.Addr().String()
 	bin := mockproc.Build(t)
-	var urls []string
 	for range n {
 		m := mockproc.Start(t, bin, "--store", redis.URL, "--base-url", proxyURL)
 		urls = append(urls, m.URL)
@@ -60,7 +68,7 @@ func replicasBehindAProxy(t *testing.T, n int) (proxyURL string, rr *roundRobin,
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: rr}}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return proxyURL, rr, redis
+	return proxyURL, rr, redis, urls
 }
 
 // The whole suite passes through two replicas sharing Redis, every request alternating
@@ -75,4 +83,77 @@ func TestConformPassesTwoReplicasSharingRedis(t *testing.T) {
 	a, b := rr.served[0].Load(), rr.served[1].Load()
 	assert.InDelta(t, a, b, 1, "requests alternate: %d and %d", a, b)
 	assert.Greater(t, a, int64(500))
+}
+
+// A single-use code spent through one replica is refused through the other: the flow it
+// belongs to is the same flow on both.
+func TestACodeSpentOnOneReplicaIsRefusedOnTheOther(t *testing.T) {
+	_, _, _, urls := replicas(t, 2)
+	a, b := replicaClient{t, urls[0]}, replicaClient{t, urls[1]}
+	status, flow := a.do("GET", "/v1/flows/verification", nil)
+	require.Equal(t, http.StatusOK, status, "%v", flow)
+	id, csrf := flow["id"].(string), csrfOf(flow)
+	submit := func(c replicaClient, body map[string]any) (int, map[string]any) {
+		body["csrf_token"] = csrf
+		return c.do("POST", "/v1/flows/verification/"+id+":submit", map[string]any{"method": "code", "body": body})
+	}
+	status, answer := submit(a, map[string]any{"email": "unverified@acme.com"})
+	require.Equal(t, http.StatusOK, status, "%v", answer)
+
+	status, outbox := b.do("GET", "/_mock/outbox?to=unverified%40acme.com", nil)
+	require.Equal(t, http.StatusOK, status, "%v", outbox)
+	msgs, _ := outbox["messages"].([]any)
+	require.NotEmpty(t, msgs, "the code sent through a is in the outbox read through b")
+	code, _ := msgs[0].(map[string]any)["code"].(string)
+	require.Len(t, code, 6)
+
+	status, answer = submit(b, map[string]any{"code": code})
+	require.Equal(t, http.StatusOK, status, "the code is good on b: %v", answer)
+	status, answer = submit(a, map[string]any{"code": code})
+	errObj, _ := answer["error"].(map[string]any)
+	assert.Equal(t, http.StatusBadRequest, status, "spent on b, refused on a: %v", answer)
+	assert.Equal(t, "AVNOLOGY_AUTH_009", errObj["code"], "the flow is used up on every replica")
+}
+
+// replicaClient calls one replica as an API client of one tenant.
+type replicaClient struct {
+	t   *testing.T
+	url string
+}
+
+func (c replicaClient) do(method, path string, body any) (int, map[string]any) {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(c.t, err)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(c.t.Context(), method, c.url+path, rd)
+	require.NoError(c.t, err)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("X-Mock-Tenant", "code-once")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(c.t, err)
+	defer res.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out
+}
+
+// csrfOf is the flow's csrf_token node's value.
+func csrfOf(flow map[string]any) string {
+	ui, _ := flow["ui"].(map[string]any)
+	nodes, _ := ui["nodes"].([]any)
+	for _, n := range nodes {
+		attrs, _ := n.(map[string]any)["attributes"].(map[string]any)
+		if attrs["name"] == "csrf_token" {
+			v, _ := attrs["value"].(string)
+			return v
+		}
+	}
+	return ""
 }

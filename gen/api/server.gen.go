@@ -1123,6 +1123,8 @@ type TooManyRequestsJSONResponse ErrorResponse
 
 type UnauthorizedJSONResponse ErrorResponse
 
+type UnavailableJSONResponse ErrorResponse
+
 type UnsupportedMediaTypeJSONResponse ErrorResponse
 
 type CreateLoginFlowRequestObject struct {
@@ -1203,6 +1205,20 @@ func (response CreateLoginFlow500JSONResponse) VisitCreateLoginFlowResponse(w ht
 	return err
 }
 
+type CreateLoginFlow503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateLoginFlow503JSONResponse) VisitCreateLoginFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLoginFlowRequestObject struct {
 	FlowId FlowId `json:"flow_id"`
 }
@@ -1277,6 +1293,20 @@ func (response GetLoginFlow500JSONResponse) VisitGetLoginFlowResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoginFlow503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetLoginFlow503JSONResponse) VisitGetLoginFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1440,6 +1470,20 @@ func (response SubmitLoginFlow500JSONResponse) VisitSubmitLoginFlowResponse(w ht
 	return err
 }
 
+type SubmitLoginFlow503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response SubmitLoginFlow503JSONResponse) VisitSubmitLoginFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CompleteOidcFlowRequestObject struct {
 	Provider Provider `json:"provider"`
 	Params   CompleteOidcFlowParams
@@ -1512,6 +1556,20 @@ func (response CompleteOidcFlow500JSONResponse) VisitCompleteOidcFlowResponse(w 
 	return err
 }
 
+type CompleteOidcFlow503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CompleteOidcFlow503JSONResponse) VisitCompleteOidcFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateRecoveryFlowRequestObject struct {
 	Params CreateRecoveryFlowParams
 }
@@ -1572,6 +1630,20 @@ func (response CreateRecoveryFlow500JSONResponse) VisitCreateRecoveryFlowRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRecoveryFlow503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateRecoveryFlow503JSONResponse) VisitCreateRecoveryFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1650,6 +1722,20 @@ func (response GetRecoveryFlow500JSONResponse) VisitGetRecoveryFlowResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecoveryFlow503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetRecoveryFlow503JSONResponse) VisitGetRecoveryFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1785,6 +1871,20 @@ func (response SubmitRecoveryFlow500JSONResponse) VisitSubmitRecoveryFlowRespons
 	return err
 }
 
+type SubmitRecoveryFlow503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response SubmitRecoveryFlow503JSONResponse) VisitSubmitRecoveryFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateRegistrationFlowRequestObject struct {
 	Params CreateRegistrationFlowParams
 }
@@ -1863,6 +1963,20 @@ func (response CreateRegistrationFlow500JSONResponse) VisitCreateRegistrationFlo
 	return err
 }
 
+type CreateRegistrationFlow503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateRegistrationFlow503JSONResponse) VisitCreateRegistrationFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetRegistrationFlowRequestObject struct {
 	FlowId FlowId `json:"flow_id"`
 }
@@ -1937,6 +2051,20 @@ func (response GetRegistrationFlow500JSONResponse) VisitGetRegistrationFlowRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRegistrationFlow503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetRegistrationFlow503JSONResponse) VisitGetRegistrationFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2086,6 +2214,20 @@ func (response SubmitRegistrationFlow500JSONResponse) VisitSubmitRegistrationFlo
 	return err
 }
 
+type SubmitRegistrationFlow503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response SubmitRegistrationFlow503JSONResponse) VisitSubmitRegistrationFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateSettingsFlowRequestObject struct {
 	Params CreateSettingsFlowParams
 }
@@ -2178,6 +2320,20 @@ func (response CreateSettingsFlow500JSONResponse) VisitCreateSettingsFlowRespons
 	return err
 }
 
+type CreateSettingsFlow503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateSettingsFlow503JSONResponse) VisitCreateSettingsFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSettingsFlowRequestObject struct {
 	FlowId FlowId `json:"flow_id"`
 }
@@ -2266,6 +2422,20 @@ func (response GetSettingsFlow500JSONResponse) VisitGetSettingsFlowResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSettingsFlow503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetSettingsFlow503JSONResponse) VisitGetSettingsFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2422,6 +2592,20 @@ func (response SubmitSettingsFlow500JSONResponse) VisitSubmitSettingsFlowRespons
 	return err
 }
 
+type SubmitSettingsFlow503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response SubmitSettingsFlow503JSONResponse) VisitSubmitSettingsFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateVerificationFlowRequestObject struct {
 	Params CreateVerificationFlowParams
 }
@@ -2482,6 +2666,20 @@ func (response CreateVerificationFlow500JSONResponse) VisitCreateVerificationFlo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVerificationFlow503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateVerificationFlow503JSONResponse) VisitCreateVerificationFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2560,6 +2758,20 @@ func (response GetVerificationFlow500JSONResponse) VisitGetVerificationFlowRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVerificationFlow503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetVerificationFlow503JSONResponse) VisitGetVerificationFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2688,6 +2900,20 @@ func (response SubmitVerificationFlow500JSONResponse) VisitSubmitVerificationFlo
 	return err
 }
 
+type SubmitVerificationFlow503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response SubmitVerificationFlow503JSONResponse) VisitSubmitVerificationFlowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokeOtherSessionsRequestObject struct {
 }
 
@@ -2747,6 +2973,20 @@ func (response RevokeOtherSessions500JSONResponse) VisitRevokeOtherSessionsRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeOtherSessions503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response RevokeOtherSessions503JSONResponse) VisitRevokeOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2829,6 +3069,20 @@ func (response ListSessions500JSONResponse) VisitListSessionsResponse(w http.Res
 	return err
 }
 
+type ListSessions503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListSessions503JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LogoutRequestObject struct {
 }
 
@@ -2882,6 +3136,20 @@ func (response Logout500JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response Logout503JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2945,6 +3213,20 @@ func (response GetSession500JSONResponse) VisitGetSessionResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSession503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetSession503JSONResponse) VisitGetSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3031,6 +3313,20 @@ func (response RevokeSession500JSONResponse) VisitRevokeSessionResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeSession503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response RevokeSession503JSONResponse) VisitRevokeSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }

@@ -272,6 +272,9 @@ type Fault struct {
 	LatencyMs   int     `json:"latency_ms"`
 	OperationId string  `json:"operation_id"`
 	Remaining   int     `json:"remaining"`
+
+	// Status The status the error is answered with.
+	Status *int `json:"status,omitempty"`
 }
 
 // FaultList defines model for FaultList.
@@ -286,6 +289,9 @@ type FaultSpec struct {
 	// LatencyMs Defaults to 0.
 	LatencyMs   *int   `json:"latency_ms,omitempty"`
 	OperationId string `json:"operation_id"`
+
+	// Status Which of the statuses the operation documents `error_code` at to answer (503 for `AVNOLOGY_AUTH_900`: an outage, to test a client's retries); the first it lists by default.
+	Status *int `json:"status,omitempty"`
 
 	// Times Defaults to 1.
 	Times *int `json:"times,omitempty"`
@@ -576,6 +582,9 @@ type TooManyRequests = ErrorResponse
 
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = ErrorResponse
+
+// Unavailable defines model for Unavailable.
+type Unavailable = ErrorResponse
 
 // UnsupportedMediaType defines model for UnsupportedMediaType.
 type UnsupportedMediaType = ErrorResponse

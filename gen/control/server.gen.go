@@ -1365,6 +1365,8 @@ type TooManyRequestsJSONResponse ErrorResponse
 
 type UnauthorizedJSONResponse ErrorResponse
 
+type UnavailableJSONResponse ErrorResponse
+
 type UnsupportedMediaTypeJSONResponse ErrorResponse
 
 type GetClockRequestObject struct {
@@ -1441,6 +1443,20 @@ func (response GetClock429JSONResponse) VisitGetClockResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClock503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetClock503JSONResponse) VisitGetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1540,6 +1556,20 @@ func (response SetClock429JSONResponse) VisitSetClockResponse(w http.ResponseWri
 	return err
 }
 
+type SetClock503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response SetClock503JSONResponse) VisitSetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AdvanceClockRequestObject struct {
 	Params AdvanceClockParams
 	Body   *AdvanceClockJSONRequestBody
@@ -1635,6 +1665,20 @@ func (response AdvanceClock429JSONResponse) VisitAdvanceClockResponse(w http.Res
 	return err
 }
 
+type AdvanceClock503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response AdvanceClock503JSONResponse) VisitAdvanceClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClearFaultsRequestObject struct {
 	Params ClearFaultsParams
 }
@@ -1723,6 +1767,20 @@ func (response ClearFaults429JSONResponse) VisitClearFaultsResponse(w http.Respo
 	return err
 }
 
+type ClearFaults503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ClearFaults503JSONResponse) VisitClearFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListFaultsRequestObject struct {
 	Params ListFaultsParams
 }
@@ -1797,6 +1855,20 @@ func (response ListFaults429JSONResponse) VisitListFaultsResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFaults503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListFaults503JSONResponse) VisitListFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1896,6 +1968,20 @@ func (response ArmFault429JSONResponse) VisitArmFaultResponse(w http.ResponseWri
 	return err
 }
 
+type ArmFault503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ArmFault503JSONResponse) VisitArmFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListFlowsRequestObject struct {
 	Params ListFlowsParams
 }
@@ -1974,6 +2060,20 @@ func (response ListFlows429JSONResponse) VisitListFlowsResponse(w http.ResponseW
 	return err
 }
 
+type ListFlows503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListFlows503JSONResponse) VisitListFlowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthRequestObject struct {
 }
 
@@ -2019,6 +2119,20 @@ func (response GetHealth429JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealth503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetHealth503JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2097,6 +2211,20 @@ func (response ListIdentities429JSONResponse) VisitListIdentitiesResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIdentities503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListIdentities503JSONResponse) VisitListIdentitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2210,6 +2338,20 @@ func (response SeedIdentity429JSONResponse) VisitSeedIdentityResponse(w http.Res
 	return err
 }
 
+type SeedIdentity503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response SeedIdentity503JSONResponse) VisitSeedIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetIdentityTotpCodeRequestObject struct {
 	IdentityId string `json:"identity_id"`
 	Params     GetIdentityTotpCodeParams
@@ -2303,6 +2445,20 @@ func (response GetIdentityTotpCode429JSONResponse) VisitGetIdentityTotpCodeRespo
 	return err
 }
 
+type GetIdentityTotpCode503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetIdentityTotpCode503JSONResponse) VisitGetIdentityTotpCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListJournalRequestObject struct {
 	Params ListJournalParams
 }
@@ -2381,6 +2537,20 @@ func (response ListJournal429JSONResponse) VisitListJournalResponse(w http.Respo
 	return err
 }
 
+type ListJournal503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListJournal503JSONResponse) VisitListJournalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListOrganizationsRequestObject struct {
 	Params ListOrganizationsParams
 }
@@ -2455,6 +2625,20 @@ func (response ListOrganizations429JSONResponse) VisitListOrganizationsResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganizations503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListOrganizations503JSONResponse) VisitListOrganizationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2554,6 +2738,20 @@ func (response SeedOrganization429JSONResponse) VisitSeedOrganizationResponse(w 
 	return err
 }
 
+type SeedOrganization503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response SeedOrganization503JSONResponse) VisitSeedOrganizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClearOutboxRequestObject struct {
 	Params ClearOutboxParams
 }
@@ -2642,6 +2840,20 @@ func (response ClearOutbox429JSONResponse) VisitClearOutboxResponse(w http.Respo
 	return err
 }
 
+type ClearOutbox503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ClearOutbox503JSONResponse) VisitClearOutboxResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListOutboxRequestObject struct {
 	Params ListOutboxParams
 }
@@ -2720,6 +2932,20 @@ func (response ListOutbox429JSONResponse) VisitListOutboxResponse(w http.Respons
 	return err
 }
 
+type ListOutbox503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListOutbox503JSONResponse) VisitListOutboxResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReadyRequestObject struct {
 }
 
@@ -2765,6 +2991,20 @@ func (response GetReady429JSONResponse) VisitGetReadyResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReady503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetReady503JSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2857,6 +3097,20 @@ func (response ResetTenant429JSONResponse) VisitResetTenantResponse(w http.Respo
 	return err
 }
 
+type ResetTenant503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ResetTenant503JSONResponse) VisitResetTenantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSessionsRequestObject struct {
 	Params ListSessionsParams
 }
@@ -2931,6 +3185,20 @@ func (response ListSessions429JSONResponse) VisitListSessionsResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListSessions503JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3024,6 +3292,20 @@ func (response ListSocialAccounts429JSONResponse) VisitListSocialAccountsRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSocialAccounts503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListSocialAccounts503JSONResponse) VisitListSocialAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3138,6 +3420,20 @@ func (response SeedSocialAccount429JSONResponse) VisitSeedSocialAccountResponse(
 	return err
 }
 
+type SeedSocialAccount503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response SeedSocialAccount503JSONResponse) VisitSeedSocialAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTenantsRequestObject struct {
 }
 
@@ -3238,6 +3534,20 @@ func (response GetWebauthnScript429JSONResponse) VisitGetWebauthnScriptResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebauthnScript503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetWebauthnScript503JSONResponse) VisitGetWebauthnScriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }

@@ -72,7 +72,7 @@ type Provider struct {
 	jwks     jose.JSONWebKeySet
 	Accounts *Accounts
 
-	store    Store
+	store Store
 }
 
 // New makes a provider.

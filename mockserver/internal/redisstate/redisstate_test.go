@@ -163,7 +163,11 @@ func TestResetForgetsAndTheNextTransactionSeeds(t *testing.T) {
 	seeds := 0
 	seeded := func(s *redisstate.Shared) *store.Store {
 		st := storeOf(s, "acme", clk)
-		st.Seed = func(tx *store.Tx) error { seeds++; tx.PutFlow(flow.New("fixture", flow.Login, tx.Now, time.Hour)); return nil }
+		st.Seed = func(tx *store.Tx) error {
+			seeds++
+			tx.PutFlow(flow.New("fixture", flow.Login, tx.Now, time.Hour))
+			return nil
+		}
 		return st
 	}
 	a, b := seeded(rs[0]), seeded(rs[1])

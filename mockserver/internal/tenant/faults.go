@@ -12,6 +12,7 @@ type Fault struct {
 	ID          string
 	OperationID string
 	ErrorCode   string
+	Status      int // which of the code's documented statuses; 0 is the first
 	Latency     time.Duration
 	Remaining   int
 }
