@@ -372,7 +372,7 @@ func newest[T any](t *rtx, order string, limit int, key func(string) string) []T
 	if t.err != nil || limit <= 0 {
 		return nil
 	}
-	ids, err := t.b.s.db.ZRevRange(t.ctx, order, 0, int64(limit)-1).Result()
+	ids, err := t.b.s.db.ZRangeArgs(t.ctx, redis.ZRangeArgs{Key: order, Start: 0, Stop: int64(limit) - 1, Rev: true}).Result()
 	if err != nil {
 		t.fail("zrevrange", err)
 		return nil
