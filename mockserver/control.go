@@ -30,7 +30,12 @@ func (c *controlAPI) GetHealth(context.Context, control.GetHealthRequestObject) 
 	return control.GetHealth200JSONResponse(c.health(control.Ok)), nil
 }
 
-func (c *controlAPI) GetReady(context.Context, control.GetReadyRequestObject) (control.GetReadyResponseObject, error) {
+func (c *controlAPI) GetReady(ctx context.Context, _ control.GetReadyRequestObject) (control.GetReadyResponseObject, error) {
+	if c.s.shared != nil {
+		if err := c.s.shared.Ping(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return control.GetReady200JSONResponse(c.health(control.Ready)), nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -53,22 +54,23 @@ func replicasBehindAProxy(t *testing.T, n int) (proxyURL string, rr *roundRobin,
 	return proxyURL, rr, redis
 }
 
-// replicas is replicasBehindAProxy that also gives each replica's own URL.
-func replicas(t *testing.T, n int) (proxyURL string, rr *roundRobin, redis *redistest.Server, urls []string) {
+// replicas is replicasBehindAProxy that also gives each replica.
+func replicas(t *testing.T, n int) (proxyURL string, rr *roundRobin, redis *redistest.Server, mocks []*mockproc.Mock) {
 	redis = redistest.Start(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	proxyURL = "http://" + ln.Addr().String()
 	bin := mockproc.Build(t)
+	var urls []string
 	for range n {
 		m := mockproc.Start(t, bin, "--store", redis.URL, "--base-url", proxyURL)
-		urls = append(urls, m.URL)
+		mocks, urls = append(mocks, m), append(urls, m.URL)
 	}
 	rr = newRoundRobin(t, urls...)
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: rr}}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return proxyURL, rr, redis, urls
+	return proxyURL, rr, redis, mocks
 }
 
 // The whole suite passes through two replicas sharing Redis, every request alternating
@@ -88,8 +90,8 @@ func TestConformPassesTwoReplicasSharingRedis(t *testing.T) {
 // A single-use code spent through one replica is refused through the other: the flow it
 // belongs to is the same flow on both.
 func TestACodeSpentOnOneReplicaIsRefusedOnTheOther(t *testing.T) {
-	_, _, _, urls := replicas(t, 2)
-	a, b := replicaClient{t, urls[0]}, replicaClient{t, urls[1]}
+	_, _, _, mocks := replicas(t, 2)
+	a, b := replicaClient{t, mocks[0].URL, "code-once"}, replicaClient{t, mocks[1].URL, "code-once"}
 	status, flow := a.do("GET", "/v1/flows/verification", nil)
 	require.Equal(t, http.StatusOK, status, "%v", flow)
 	id, csrf := flow["id"].(string), csrfOf(flow)
@@ -117,8 +119,9 @@ func TestACodeSpentOnOneReplicaIsRefusedOnTheOther(t *testing.T) {
 
 // replicaClient calls one replica as an API client of one tenant.
 type replicaClient struct {
-	t   *testing.T
-	url string
+	t      *testing.T
+	url    string
+	tenant string
 }
 
 func (c replicaClient) do(method, path string, body any) (int, map[string]any) {
@@ -132,7 +135,7 @@ func (c replicaClient) do(method, path string, body any) (int, map[string]any) {
 	req, err := http.NewRequestWithContext(c.t.Context(), method, c.url+path, rd)
 	require.NoError(c.t, err)
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("X-Mock-Tenant", "code-once")
+	req.Header.Set("X-Mock-Tenant", c.tenant)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -141,6 +144,10 @@ func (c replicaClient) do(method, path string, body any) (int, map[string]any) {
 	defer res.Body.Close()
 	var out map[string]any
 	_ = json.NewDecoder(res.Body).Decode(&out)
+	if out == nil {
+		out = map[string]any{}
+	}
+	out["_header"] = res.Header
 	return res.StatusCode, out
 }
 
@@ -156,4 +163,53 @@ func csrfOf(flow map[string]any) string {
 		}
 	}
 	return ""
+}
+
+// Redis going away mid-run answers 503 with the envelope on both replicas — never a panic, a
+// 500 or a hang — and once it is back the mock reconnects and the flow made before goes on
+// where it was.
+func TestRedisRestartIsA503ThenTheMockReconnects(t *testing.T) {
+	proxyURL, _, redis, mocks := replicas(t, 2)
+	c := replicaClient{t, proxyURL, "restart"}
+	status, flow := c.do("GET", "/v1/flows/login", nil)
+	require.Equal(t, http.StatusOK, status, "%v", flow)
+	id, csrf := flow["id"].(string), csrfOf(flow)
+
+	redis.Stop()
+	for i, call := range []struct{ method, path string }{
+		{"GET", "/v1/flows/login/" + id}, {"GET", "/v1/flows/login/" + id}, // each replica
+		{"POST", "/v1/flows/login/" + id + ":submit"}, {"GET", "/_mock/outbox"}, {"GET", "/_mock/ready"}, {"GET", "/_mock/ready"},
+	} {
+		var body any
+		if call.method == "POST" {
+			body = map[string]any{"method": "password", "body": map[string]any{"identifier": "jane@acme.com", "password": "Secure-Passw0rd!", "csrf_token": csrf}}
+		}
+		status, answer := c.do(call.method, call.path, body)
+		errObj, _ := answer["error"].(map[string]any)
+		header := answer["_header"].(http.Header)
+		assert.Equal(t, http.StatusServiceUnavailable, status, "call %d %s %s: %v", i, call.method, call.path, answer)
+		assert.Equal(t, "AVNOLOGY_AUTH_900", errObj["code"], "call %d", i)
+		assert.Equal(t, "1", header.Get("Retry-After"), "call %d", i)
+		assert.Equal(t, header.Get("X-Request-Id"), errObj["request_id"], "call %d", i)
+		assert.NotContains(t, errObj["message"], "127.0.0.1", "no internals in the message")
+	}
+
+	redis.Restart(t)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		status, flow = c.do("GET", "/v1/flows/login/"+id, nil)
+		if status == http.StatusOK || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.Equal(t, http.StatusOK, status, "the mock reconnects: %v", flow)
+	assert.Equal(t, "choose_method", flow["state"], "the flow is where it was")
+	status, answer := c.do("POST", "/v1/flows/login/"+id+":submit",
+		map[string]any{"method": "password", "body": map[string]any{"identifier": "jane@acme.com", "password": "Secure-Passw0rd!", "csrf_token": csrf}})
+	assert.Equal(t, http.StatusOK, status, "and is submitted: %v", answer)
+	for i, m := range mocks {
+		assert.NotContains(t, m.Stderr.String(), "panic", "replica %d", i)
+		assert.NotContains(t, m.Stderr.String(), "Secure-Passw0rd!", "replica %d logs no secret", i)
+	}
 }

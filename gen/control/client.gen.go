@@ -270,7 +270,9 @@ type ClientInterface interface {
 
 	// GetReady Readiness
 	//
-	// Answers once the contract is compiled and the fixtures are loaded.
+	// Answers once the contract is compiled and the fixtures are loaded. With a shared store
+	// (`--store redis://…`) it also needs the store to answer: 503 while it does not, so a
+	// load balancer stops sending requests that would fail.
 	//
 	// Corresponds with GET /_mock/ready (the `GetReady` operationId).
 	GetReady(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -727,7 +729,9 @@ func (c *Client) ListOutbox(ctx context.Context, params *ListOutboxParams, reqEd
 
 // GetReady Readiness
 //
-// Answers once the contract is compiled and the fixtures are loaded.
+// Answers once the contract is compiled and the fixtures are loaded. With a shared store
+// (`--store redis://…`) it also needs the store to answer: 503 while it does not, so a
+// load balancer stops sending requests that would fail.
 //
 // Corresponds with GET /_mock/ready (the `GetReady` operationId).
 func (c *Client) GetReady(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2244,7 +2248,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetReadyWithResponse Readiness
 	//
-	// Answers once the contract is compiled and the fixtures are loaded.
+	// Answers once the contract is compiled and the fixtures are loaded. With a shared store
+	// (`--store redis://…`) it also needs the store to answer: 503 while it does not, so a
+	// load balancer stops sending requests that would fail.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4399,7 +4405,9 @@ func (c *ClientWithResponses) ListOutboxWithResponse(ctx context.Context, params
 
 // GetReadyWithResponse Readiness
 //
-// Answers once the contract is compiled and the fixtures are loaded.
+// Answers once the contract is compiled and the fixtures are loaded. With a shared store
+// (`--store redis://…`) it also needs the store to answer: 503 while it does not, so a
+// load balancer stops sending requests that would fail.
 //
 // Returns a wrapper object for the known response body format(s).
 //

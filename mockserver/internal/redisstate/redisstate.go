@@ -63,6 +63,9 @@ func Open(ctx context.Context, url string) (*Shared, error) {
 	// a request answered 503 is the honest outcome (the client retries).
 	opts.MaxRetries = -1
 	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = time.Second, 2*time.Second, 2*time.Second
+	// Redis down is answered at once (a 503), not after rounds of dialling; the pool keeps
+	// probing in the background and reconnects when it is back.
+	opts.DialerRetries, opts.DialerRetryTimeout = 1, 50*time.Millisecond
 	opts.PoolSize = 64
 	db := redis.NewClient(opts)
 	ping, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -75,6 +78,9 @@ func Open(ctx context.Context, url string) (*Shared, error) {
 }
 
 func redact(o *redis.Options) string { return "redis://" + o.Addr + "/" + strconv.Itoa(o.DB) }
+
+// Ping checks that Redis answers.
+func (s *Shared) Ping(ctx context.Context) error { return wrap("ping", s.db.Ping(ctx).Err()) }
 
 // Close closes the connections.
 func (s *Shared) Close() error { return s.db.Close() }
