@@ -18,15 +18,21 @@ image:
 	cp /etc/ssl/certs/ca-certificates.crt bin/image/
 	docker build -t $(IMAGE) -f Dockerfile bin/image
 
-# The images examples/compose/compose.yaml names, built without a registry: the mock's, the
-# example app's and Mailpit's (from its Go module, at the version the compose file names).
+# The images the compose examples name, built without a registry: the mock's; the example
+# app's and Mailpit's (from its Go module, at the version the compose file names); the
+# replicas example's load balancer and Redis (Debian's redis-server, FROM scratch).
 MAILPIT := $(shell sed -n 's|.*image: axllent/mailpit:\(v[0-9.]*\).*|\1|p' examples/compose/compose.yaml)
+REDIS := $(shell sed -n 's|.*image: redis:\([0-9.]*\).*|\1|p' examples/replicas/compose.yaml)
 compose-images: image
 	mkdir -p bin/compose/app bin/compose/mailpit/tmp
 	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -o bin/compose/app/app ./examples/compose/app
 	docker build -q -t idflows-example-app:dev -f examples/compose/app/Dockerfile bin/compose/app
 	CGO_ENABLED=0 GOOS=linux GOBIN=$(CURDIR)/bin/compose/mailpit $(GO) install -trimpath -ldflags '-s -w' github.com/axllent/mailpit@$(MAILPIT)
 	docker build -q -t axllent/mailpit:$(MAILPIT) -f examples/compose/mailpit/Dockerfile bin/compose/mailpit
+	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -o bin/replicas/lb/lb ./examples/replicas/lb
+	docker build -q -t idflows-example-lb:dev -f examples/replicas/lb/Dockerfile bin/replicas/lb
+	sh examples/replicas/redis/rootfs.sh bin/replicas/redis
+	docker build -q -t redis:$(REDIS) bin/replicas/redis
 
 generate:
 	$(GO) generate ./...

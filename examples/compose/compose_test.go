@@ -2,13 +2,8 @@ package compose_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
-	"os"
-	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,38 +22,11 @@ import (
 // the test reads from Mailpit, and verifies the address — the cookies, CORS and the mail relay
 // all for real.
 func TestComposeExample(t *testing.T) {
-	compose := composeCommand(t)
 	ctx := browsertest.Browser(t)
-	root, err := os.Getwd()
-	require.NoError(t, err)
-	root = strings.TrimSuffix(root, "/examples/compose")
-
-	mockproc.Inputs(t, ".", root+"/Dockerfile", root+"/Makefile")
-	images := exec.Command("make", "-s", "compose-images")
-	images.Dir = root
-	out, err := images.CombinedOutput()
-	require.NoError(t, err, "make compose-images:\n%s", out)
-
-	token := secret(t)
+	token := imagetest.Secret(t)
 	mockPort, appPort, mailPort := mockproc.FreePort(t), mockproc.FreePort(t), mockproc.FreePort(t)
-	project := "idflows-test-" + secret(t)[:8]
-	env := append(os.Environ(), "IDFLOWS_CONTROL_TOKEN="+token, "MOCK_PORT="+mockPort, "APP_PORT="+appPort, "MAILPIT_PORT="+mailPort)
-	run := func(args ...string) ([]byte, error) {
-		cmd := exec.Command(compose[0], append(append(compose[1:], "-p", project, "-f", root+"/examples/compose/compose.yaml"), args...)...)
-		cmd.Env = env
-		return cmd.CombinedOutput()
-	}
-	out, err = run("up", "-d")
-	require.NoError(t, err, "compose up:\n%s", out)
-	t.Cleanup(func() {
-		if t.Failed() {
-			logs, _ := run("logs", "--no-color")
-			t.Logf("compose logs:\n%s", logs)
-		}
-		if out, err := run("down", "-v", "--remove-orphans"); err != nil {
-			t.Errorf("compose down: %v\n%s", err, out)
-		}
-	})
+	imagetest.Up(t, "examples/compose/compose.yaml",
+		"IDFLOWS_CONTROL_TOKEN="+token, "MOCK_PORT="+mockPort, "APP_PORT="+appPort, "MAILPIT_PORT="+mailPort)
 
 	mock, app, mailpit := "http://localhost:"+mockPort, "http://localhost:"+appPort, "http://localhost:"+mailPort
 	for _, ready := range []string{mock + "/_mock/ready", app + "/config.js", mailpit + "/api/v1/info"} {
@@ -70,7 +38,7 @@ func TestComposeExample(t *testing.T) {
 		assert.Equal(t, http.StatusOK, get(t, mock+"/_mock/outbox", token))
 	})
 
-	email := "compose-" + secret(t)[:6] + "@example.com"
+	email := "compose-" + imagetest.Secret(t)[:6] + "@example.com"
 	browser, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	whoIs := func(want string) chromedp.Action[chromedp.Void] {
@@ -106,24 +74,6 @@ func TestComposeExample(t *testing.T) {
 	t.Run("a reload keeps the session", func(t *testing.T) {
 		require.NoError(t, chromedp.Do(browser, chromedp.Reload(), chromedp.WaitVisible(`body[data-ready="true"]`), whoIs(email+" (verified)")))
 	})
-}
-
-// composeCommand is Compose v2 (docker compose) if the engine has it, else v1 (Debian's
-// docker-compose), which imagetest.RequireDocker then requires.
-func composeCommand(t *testing.T) []string {
-	imagetest.RequireDocker(t, "make")
-	if exec.Command("docker", "compose", "version").Run() == nil {
-		return []string{"docker", "compose"}
-	}
-	imagetest.RequireDocker(t, "docker-compose")
-	return []string{"docker-compose"}
-}
-
-func secret(t *testing.T) string {
-	b := make([]byte, 16)
-	_, err := rand.Read(b)
-	require.NoError(t, err)
-	return hex.EncodeToString(b)
 }
 
 func get(t *testing.T, url, token string) int {
