@@ -39,7 +39,7 @@ func (s *Server) requestID(next http.Handler) http.Handler {
 			"operation", c.operationID, "status", sw.status, "error_code", c.errorCode, "duration_ms", elapsed.Milliseconds())
 		if c.world != nil {
 			err := c.world.Journal.Record(ctx, tenant.Entry{
-				RequestID: c.requestID, Time: c.world.Clock.Now(), Method: r.Method, Path: r.URL.Path,
+				RequestID: c.requestID, Method: r.Method, Path: r.URL.Path,
 				OperationID: c.operationID, Status: sw.status, ErrorCode: c.errorCode, Duration: elapsed,
 			})
 			if err != nil { // the answer is gone: the log is all that can tell

@@ -23,6 +23,8 @@ func main() {
 	target := flag.String("target", "http://127.0.0.1:4481", "the mock's base URL (loopback only)")
 	conns := flag.Int("c", 50, "concurrent journeys")
 	duration := flag.Duration("d", 10*time.Second, "how long")
+	name := flag.String("name", "password-login journey", "what the printed line is called")
+	tenants := flag.Int("tenants", 0, "spread the journeys over this many X-Mock-Tenant tenants, as test suites do (0: the default tenant)")
 	flag.Parse()
 	if u, err := url.Parse(*target); err != nil || !loopback(u.Hostname()) {
 		fmt.Fprintln(os.Stderr, "journey: --target must be a loopback URL")
@@ -37,13 +39,17 @@ func main() {
 		firstErr  error
 		wg        sync.WaitGroup
 	)
-	for range *conns {
+	for i := range *conns {
+		tenant := ""
+		if *tenants > 0 {
+			tenant = fmt.Sprintf("bench-%d", i%*tenants)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for time.Now().Before(deadline) {
 				start := time.Now()
-				err := journey(client, *target)
+				err := journey(client, *target, tenant)
 				mu.Lock()
 				if err != nil {
 					failures++
@@ -65,7 +71,7 @@ func main() {
 		}
 		return latencies[int(p*float64(len(latencies)-1))].Round(10 * time.Microsecond)
 	}
-	fmt.Printf("%-28s %10.2f journeys/s   p50 %s  p99 %s  (%d journeys, %d failed)\n", "password-login journey",
+	fmt.Printf("%-28s %10.2f journeys/s   p50 %s  p99 %s  (%d journeys, %d failed)\n", *name,
 		float64(len(latencies))/duration.Seconds(), pct(0.50), pct(0.99), len(latencies), failures)
 	if firstErr != nil {
 		fmt.Fprintln(os.Stderr, "journey: first failure:", firstErr)
@@ -73,7 +79,7 @@ func main() {
 }
 
 // journey is create → submit password → whoami; any unexpected answer is an error.
-func journey(c *http.Client, base string) error {
+func journey(c *http.Client, base, tenant string) error {
 	var flow struct {
 		ID string `json:"id"`
 		UI struct {
@@ -85,7 +91,7 @@ func journey(c *http.Client, base string) error {
 			} `json:"nodes"`
 		} `json:"ui"`
 	}
-	if err := call(c, http.MethodGet, base+"/v1/flows/login", "", "", &flow); err != nil {
+	if err := call(c, http.MethodGet, base+"/v1/flows/login", "", "", tenant, &flow); err != nil {
 		return err
 	}
 	csrf := ""
@@ -100,13 +106,13 @@ func journey(c *http.Client, base string) error {
 		} `json:"session"`
 	}
 	body := `{"method":"password","body":{"identifier":"jane@acme.com","password":"Secure-Passw0rd!","csrf_token":"` + csrf + `"}}`
-	if err := call(c, http.MethodPost, base+"/v1/flows/login/"+flow.ID+":submit", body, "", &done); err != nil {
+	if err := call(c, http.MethodPost, base+"/v1/flows/login/"+flow.ID+":submit", body, "", tenant, &done); err != nil {
 		return err
 	}
-	return call(c, http.MethodGet, base+"/v1/sessions/whoami", "", done.Session.Token, nil)
+	return call(c, http.MethodGet, base+"/v1/sessions/whoami", "", done.Session.Token, tenant, nil)
 }
 
-func call(c *http.Client, method, url, body, token string, into any) error {
+func call(c *http.Client, method, url, body, token, tenant string, into any) error {
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		return err
@@ -116,6 +122,9 @@ func call(c *http.Client, method, url, body, token string, into any) error {
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if tenant != "" {
+		req.Header.Set("X-Mock-Tenant", tenant)
 	}
 	resp, err := c.Do(req)
 	if err != nil {

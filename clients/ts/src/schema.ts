@@ -33,7 +33,9 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Answers once the contract is compiled and the fixtures are loaded.
+         * @description Answers once the contract is compiled and the fixtures are loaded. With a shared store
+         *     (`--store redis://…`) it also needs the store to answer: 503 while it does not, so a
+         *     load balancer stops sending requests that would fail.
          */
         get: operations["getReady"];
         put?: never;

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -23,15 +24,24 @@ type sharedClock struct {
 }
 
 func (c *sharedClock) Offset(ctx context.Context) (time.Duration, error) {
-	v, err := c.s.db.HGet(ctx, c.k.meta(), "clock").Int64()
+	v, err := c.s.db.HGet(ctx, c.k.meta(), "clock").Result()
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, unavailable("clock", err)
 	}
-	return time.Duration(v), nil
+	return offsetOf(v), nil
 }
+
+// offsetOf reads a stored offset ("" is none).
+func offsetOf(v string) time.Duration {
+	n, _ := strconv.ParseInt(v, 10, 64)
+	return time.Duration(n)
+}
+
+// at is the clock's time for a stored offset.
+func (c *sharedClock) at(offset string) time.Time { return c.base.Now().Add(offsetOf(offset)) }
 
 // Now reads the offset each time: a clock moved on another replica is seen at once.
 func (c *sharedClock) Now() time.Time {
@@ -121,17 +131,43 @@ func (o *sharedOutbox) Clear(ctx context.Context) error {
 }
 
 type sharedJournal struct {
-	s *Shared
-	k keys
+	s    *Shared
+	k    keys
+	base clock.Clock
 }
 
+// recordScript pushes an entry (ARGV[1]) stamped on the base clock, with the tenant's clock
+// offset at that moment in front ("offset|entry"), in one round trip; List adds them up.
+var recordScript = redis.NewScript(`
+local offset = redis.call('HGET', KEYS[2], 'clock') or '0'
+redis.call('LPUSH', KEYS[1], offset .. '|' .. ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`)
+
 func (j *sharedJournal) Record(ctx context.Context, e tenant.Entry) error {
-	return wrap("journal", j.s.push(context.WithoutCancel(ctx), j.k.journal(), tenant.JournalMax, e))
+	e.Time = j.base.Now()
+	return wrap("journal", recordScript.Run(context.WithoutCancel(ctx), j.s.db, []string{j.k.journal(), j.k.meta()},
+		encode(e), tenant.JournalMax, j.s.IdleTTL.Milliseconds()).Err())
 }
 
 func (j *sharedJournal) List(ctx context.Context, limit int) ([]tenant.Entry, error) {
-	entries, err := all[tenant.Entry](ctx, j.s, j.k.journal(), int64(min(limit, tenant.JournalMax)))
-	return entries, wrap("journal", err)
+	vals, err := j.s.db.LRange(ctx, j.k.journal(), 0, int64(min(limit, tenant.JournalMax))-1).Result()
+	if err != nil {
+		return nil, unavailable("journal", err)
+	}
+	out := make([]tenant.Entry, 0, len(vals))
+	for _, v := range vals {
+		offset, value, _ := strings.Cut(v, "|")
+		e, err := decodeValue[tenant.Entry](value)
+		if err != nil {
+			return nil, unavailable("journal", err)
+		}
+		e.Time = e.Time.Add(offsetOf(offset))
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 func (j *sharedJournal) Clear(ctx context.Context) error {

@@ -128,11 +128,11 @@ func (s *Shared) Parts(name string, base clock.Clock, limits store.Limits) tenan
 	k := keysOf(name)
 	clk := &sharedClock{s: s, k: k, base: base}
 	return tenant.Parts{
-		Store:   &backend{s: s, k: k, name: name, limits: limits},
+		Store:   &backend{s: s, k: k, name: name, limits: limits, clock: clk},
 		Clock:   clk,
 		Outbox:  &sharedOutbox{s: s, k: k},
 		Faults:  &sharedFaults{s: s, k: k},
-		Journal: &sharedJournal{s: s, k: k},
+		Journal: &sharedJournal{s: s, k: k, base: base},
 	}
 }
 

@@ -33,7 +33,7 @@ func replicas(t *testing.T, mr *miniredis.Miniredis, n int) []*redisstate.Shared
 }
 
 func storeOf(s *redisstate.Shared, name string, clk clock.Clock) *store.Store {
-	return store.On(s.Parts(name, clk, store.DefaultLimits).Store, clk.Now)
+	return store.On(s.Parts(name, clk, store.DefaultLimits).Store)
 }
 
 // Two replicas counting the same rate-limit window at once lose no count: a write

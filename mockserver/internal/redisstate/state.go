@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,6 +27,10 @@ type backend struct {
 	k      keys
 	name   string
 	limits store.Limits
+	clock  *sharedClock
+	// writing queues this process's write transactions on the tenant, so that only one of
+	// them at a time asks Redis for the lease instead of all of them spinning on it.
+	writing sync.Mutex
 }
 
 func newToken() string {
@@ -34,30 +39,38 @@ func newToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (b *backend) Begin(ctx context.Context, write bool, now time.Time) (store.State, error) {
-	tx := &rtx{ctx: ctx, b: b, write: write, now: now}
-	meta := func(p redis.Pipeliner) *redis.SliceCmd { return p.HMGet(ctx, b.k.meta(), "gen", "seeded") }
+// Begin reads the tenant's generation, whether it is seeded and its clock in one round trip
+// — for a write, the same as the one that takes the lease.
+func (b *backend) Begin(ctx context.Context, write bool) (store.State, time.Time, error) {
+	tx := &rtx{ctx: ctx, b: b, write: write}
+	meta := func(p redis.Pipeliner) *redis.SliceCmd { return p.HMGet(ctx, b.k.meta(), "gen", "seeded", "clock") }
 	var vals []any
 	var err error
 	if write {
+		b.writing.Lock()
 		tx.token = newToken()
 		vals, err = b.s.leaseAnd(ctx, b.k, tx.token, meta)
+		if err != nil {
+			b.writing.Unlock()
+		}
 	} else {
-		vals, err = b.s.db.HMGet(ctx, b.k.meta(), "gen", "seeded").Result()
+		vals, err = b.s.db.HMGet(ctx, b.k.meta(), "gen", "seeded", "clock").Result()
 		if err != nil {
 			err = unavailable("begin", err)
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	tx.gen = "0"
 	if g, ok := vals[0].(string); ok {
 		tx.gen = g
 	}
 	tx.seeded = vals[1] != nil
+	offset, _ := vals[2].(string)
+	tx.now = b.clock.at(offset)
 	tx.items = b.k.item(tx.gen)
-	return tx, nil
+	return tx, tx.now, nil
 }
 
 func (b *backend) Reset(ctx context.Context) error { return b.s.Reset(ctx, b.name) }
@@ -230,6 +243,9 @@ func (t *rtx) sessionsOf(ident string) string { return t.items + "u:" + ident }
 func socialField(l identity.SocialLink) string { return "s:" + l.Provider + "|" + l.Subject }
 
 func (t *rtx) Identity(id string) (identity.Identity, bool) {
+	if id == "" { // nobody: no round trip
+		return identity.Identity{}, false
+	}
 	v, ok := t.hget(t.b.k.identities(), id)
 	if !ok {
 		return identity.Identity{}, false
@@ -354,6 +370,9 @@ func (t *rtx) PutOrganization(o identity.Organization) error {
 }
 
 func (t *rtx) Flow(id string) (flow.Flow, bool) {
+	if id == "" {
+		return flow.Flow{}, false
+	}
 	v, ok := t.get(t.flowKey(id))
 	if !ok {
 		return flow.Flow{}, false
@@ -418,6 +437,9 @@ func (t *rtx) Flows(limit int) []flow.Flow {
 }
 
 func (t *rtx) Session(id string) (session.Session, bool) {
+	if id == "" {
+		return session.Session{}, false
+	}
 	v, ok := t.get(t.sessKey(id))
 	if !ok {
 		return session.Session{}, false
@@ -426,6 +448,9 @@ func (t *rtx) Session(id string) (session.Session, bool) {
 }
 
 func (t *rtx) SessionByToken(token string) (session.Session, bool) {
+	if token == "" {
+		return session.Session{}, false
+	}
 	id, ok := t.get(t.tokenKey(token))
 	if !ok {
 		return session.Session{}, false
@@ -520,7 +545,9 @@ local function cap(order, prefix, max)
 end
 cap(KEYS[3], ARGV[6] .. 'f:', tonumber(ARGV[2]))
 cap(KEYS[4], ARGV[6] .. 's:', tonumber(ARGV[3]))
-for j = 2, #KEYS - 1 do redis.call('PEXPIRE', KEYS[j], ARGV[4]) end
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[4]) - 3600000 then -- at most hourly
+  for j = 2, #KEYS - 1 do redis.call('PEXPIRE', KEYS[j], ARGV[4]) end
+end
 redis.call('ZADD', KEYS[#KEYS], now, ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[#KEYS], '-inf', now - tonumber(ARGV[4]))
 redis.call('DEL', KEYS[1])
@@ -531,6 +558,7 @@ func (t *rtx) End(commit bool) error {
 	if !t.write {
 		return t.err
 	}
+	defer t.b.writing.Unlock()
 	k := t.b.k
 	if t.err != nil || !commit {
 		if err := releaseScript.Run(context.WithoutCancel(t.ctx), t.b.s.db, []string{k.lock()}, t.token).Err(); err != nil && t.err == nil {

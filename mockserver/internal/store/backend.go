@@ -13,9 +13,10 @@ import (
 // Backend is where one tenant's state lives: this process's memory (NewMemory, the default)
 // or a store every replica of the mock shares (Redis). Store turns it into transactions.
 type Backend interface {
-	// Begin starts a transaction at now. A write transaction is exclusive — against every
-	// process sharing the backend — and a read runs alongside others.
-	Begin(ctx context.Context, write bool, now time.Time) (State, error)
+	// Begin starts a transaction and tells the tenant's time, which the backend keeps (a
+	// shared backend reads it in the same round trip). A write transaction is exclusive —
+	// against every process sharing the backend — and a read runs alongside others.
+	Begin(ctx context.Context, write bool) (State, time.Time, error)
 	// Reset deletes the tenant's state.
 	Reset(ctx context.Context) error
 	// Counts reports how many flows, sessions and identities the tenant holds.

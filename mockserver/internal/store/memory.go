@@ -20,6 +20,7 @@ import (
 type memory struct {
 	limits Limits
 	budget *Budget // nil is unbounded
+	now    func() time.Time
 
 	mu         sync.RWMutex
 	identities map[string]identity.Identity
@@ -37,10 +38,10 @@ type memory struct {
 	seeded     bool
 }
 
-// NewMemory returns an empty in-memory backend counting what it holds against budget (which
-// may be nil).
-func NewMemory(limits Limits, budget *Budget) Backend {
-	m := &memory{limits: limits, budget: budget}
+// NewMemory returns an empty in-memory backend whose time is now, counting what it holds
+// against budget (which may be nil).
+func NewMemory(limits Limits, budget *Budget, now func() time.Time) Backend {
+	m := &memory{limits: limits, budget: budget, now: now}
 	m.clear()
 	return m
 }
@@ -70,17 +71,18 @@ type (
 func (w memWrite) End(bool) error { w.mu.Unlock(); return nil }
 func (r memRead) End(bool) error  { r.mu.RUnlock(); return nil }
 
-func (m *memory) Begin(_ context.Context, write bool, now time.Time) (State, error) {
+func (m *memory) Begin(_ context.Context, write bool) (State, time.Time, error) {
+	now := m.now()
 	if !write {
 		m.mu.RLock()
-		return memRead{m}, nil
+		return memRead{m}, now, nil
 	}
 	m.mu.Lock()
 	if now.Sub(m.lastSweep) >= m.limits.SweepEvery || now.Before(m.lastSweep) {
 		m.sweep(now)
 		m.lastSweep = now
 	}
-	return memWrite{m}, nil
+	return memWrite{m}, now, nil
 }
 
 // Reset drops everything, giving its share of the budget back (a reset tenant, or a dropped one).

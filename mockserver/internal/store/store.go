@@ -42,7 +42,6 @@ var ErrTooManyOrganizations = errors.New("store: too many organizations in this 
 // Store is one tenant's state.
 type Store struct {
 	backend Backend
-	now     func() time.Time
 	// KeepExpiredFlows makes expired flows usable: the expiry-ignored deviation, never set otherwise.
 	KeepExpiredFlows bool
 	// FoldUnicode compares addresses after Unicode lower-casing: the unicode-folding deviation,
@@ -56,13 +55,11 @@ type Store struct {
 // New returns an empty in-memory store whose time is now, counting what it holds against
 // budget (which may be nil).
 func New(limits Limits, budget *Budget, now func() time.Time) *Store {
-	return On(NewMemory(limits, budget), now)
+	return On(NewMemory(limits, budget, now))
 }
 
-// On returns the store kept in backend, whose time is now.
-func On(backend Backend, now func() time.Time) *Store {
-	return &Store{backend: backend, now: now}
-}
+// On returns the store kept in backend.
+func On(backend Backend) *Store { return &Store{backend: backend} }
 
 // Reset drops everything (a reset tenant, or a dropped one).
 func (s *Store) Reset(ctx context.Context) error { return s.backend.Reset(ctx) }
@@ -79,16 +76,23 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	now := s.now()
-	st, err := s.backend.Begin(ctx, true, now)
+	st, now, err := s.backend.Begin(ctx, true)
 	if err != nil {
 		return err
 	}
+	ended := false
+	defer func() { // a panic in fn must not leave the tenant held
+		if !ended {
+			_ = st.End(false)
+		}
+	}()
 	tx := &Tx{ctx: ctx, s: s, st: st, Now: now}
 	if err := s.seed(tx); err != nil {
+		ended = true
 		return errors.Join(err, st.End(false))
 	}
 	err = fn(tx)
+	ended = true
 	if endErr := st.End(true); endErr != nil {
 		return endErr
 	}
@@ -105,8 +109,7 @@ func (s *Store) Read(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	now := s.now()
-	st, err := s.backend.Begin(ctx, false, now)
+	st, now, err := s.backend.Begin(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -117,7 +120,14 @@ func (s *Store) Read(ctx context.Context, fn func(tx *Tx) error) error {
 		return s.Update(ctx, fn)
 	}
 	tx := &Tx{ctx: ctx, s: s, st: st, Now: now, readOnly: true}
+	ended := false
+	defer func() {
+		if !ended {
+			_ = st.End(false)
+		}
+	}()
 	err = fn(tx)
+	ended = true
 	if endErr := st.End(false); endErr != nil {
 		return endErr
 	}

@@ -53,7 +53,7 @@ func redisPlace() place {
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = shared.Close() })
 			n++
-			return store.On(shared.Parts(fmt.Sprint("t", n), clk, limits).Store, clk.Now)
+			return store.On(shared.Parts(fmt.Sprint("t", n), clk, limits).Store)
 		},
 		advance: func(clk *clock.Fake, d time.Duration) {
 			clk.Advance(d)
@@ -261,5 +261,19 @@ func TestReadThatWritesRunsAgainAsAnUpdate(t *testing.T) {
 			assert.False(t, ok, "the read attempt stored nothing")
 			return nil
 		}))
+	})
+}
+
+// A transaction that panics (the mock's recoverer answers 500) does not leave the tenant held.
+func TestAPanicDoesNotHoldTheTenant(t *testing.T) {
+	each(t, func(t *testing.T, p place) {
+		s := p.open(t, store.DefaultLimits, clock.NewFake(start))
+		for _, run := range []func(func(*store.Tx) error) error{
+			func(fn func(*store.Tx) error) error { return s.Update(t.Context(), fn) },
+			func(fn func(*store.Tx) error) error { return s.Read(t.Context(), fn) },
+		} {
+			assert.Panics(t, func() { _ = run(func(*store.Tx) error { panic("boom") }) })
+		}
+		require.NoError(t, s.Update(t.Context(), func(*store.Tx) error { return nil }), "the tenant is free")
 	})
 }

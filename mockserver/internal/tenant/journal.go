@@ -20,6 +20,7 @@ type Entry struct {
 
 // Ring is a journal kept in this process: a ring of the last entries.
 type Ring struct {
+	now     func() time.Time
 	mu      sync.Mutex
 	max     int
 	entries []Entry
@@ -27,11 +28,14 @@ type Ring struct {
 	full    bool
 }
 
-// NewJournal keeps the last max entries.
-func NewJournal(max int) *Ring { return &Ring{max: max, entries: make([]Entry, max)} }
+// NewJournal keeps the last max entries, stamped with now.
+func NewJournal(max int, now func() time.Time) *Ring {
+	return &Ring{now: now, max: max, entries: make([]Entry, max)}
+}
 
 // Record appends e, dropping the oldest entry when full.
 func (j *Ring) Record(_ context.Context, e Entry) error {
+	e.Time = j.now()
 	j.mu.Lock()
 	j.entries[j.next] = e
 	j.next = (j.next + 1) % j.max

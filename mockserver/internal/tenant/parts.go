@@ -41,6 +41,7 @@ type Faults interface {
 
 // Journal keeps a world's last requests.
 type Journal interface {
+	// Record appends e, stamped with the world's time.
 	Record(ctx context.Context, e Entry) error
 	// List returns up to limit entries, newest first.
 	List(ctx context.Context, limit int) ([]Entry, error)
@@ -69,12 +70,13 @@ type Shared interface {
 
 // memoryParts are a world kept in this process.
 func memoryParts(base clock.Clock, limits store.Limits, budget *store.Budget) Parts {
+	clk := clock.NewOffset(base)
 	return Parts{
-		Store:   store.NewMemory(limits, budget),
-		Clock:   offsetClock{clock.NewOffset(base)},
+		Store:   store.NewMemory(limits, budget, clk.Now),
+		Clock:   offsetClock{clk},
 		Outbox:  &outbox.Outbox{Max: outbox.Max},
 		Faults:  &memoryFaults{},
-		Journal: NewJournal(JournalMax),
+		Journal: NewJournal(JournalMax, clk.Now),
 	}
 }
 

@@ -216,7 +216,7 @@ func (r *Registry) newWorld(name string) *World {
 		parts.Outbox = relaying{parts.Outbox, func(m outbox.Message) { r.cfg.Relay(name, m) }}
 	}
 	rules := deviation.RulesOf(r.cfg.Deviations)
-	st := store.On(parts.Store, parts.Clock.Now)
+	st := store.On(parts.Store)
 	st.KeepExpiredFlows = !rules.ExpireFlows
 	st.FoldUnicode = !rules.ASCIIAddresses
 	st.Seed = r.cfg.Seed

@@ -66,7 +66,7 @@ func TestTheDefaultWorldIsNeverEvicted(t *testing.T) {
 }
 
 func TestJournalKeepsTheLastEntriesNewestFirst(t *testing.T) {
-	j := tenant.NewJournal(3)
+	j := tenant.NewJournal(3, time.Now)
 	for i := range 5 {
 		require.NoError(t, j.Record(t.Context(), tenant.Entry{Status: i}))
 	}
