@@ -1,6 +1,7 @@
 package replicas_test
 
 import (
+	"os/exec"
 	"regexp"
 	"testing"
 	"time"
@@ -8,32 +9,28 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/avnology/idflows/conformance"
-	"github.com/avnology/idflows/conformance/report"
 	"github.com/avnology/idflows/internal/imagetest"
 	"github.com/avnology/idflows/internal/mockproc"
 )
 
-// The replicas example as a company runs it: compose.yaml brought up as it is (on a free host
-// port) — Redis, two replicas of the mock's image, a round-robin load balancer — and the whole
-// conformance suite run through the balancer, with the control token, passes; both replicas
-// answered.
+// The replicas example as a company runs it: compose.yaml brought up as it is — Redis, two
+// replicas of the mock's image, a round-robin load balancer — and the whole conformance suite,
+// run from the mock's own image inside the project's network (as a CI job there would), passes
+// through the balancer; both replicas answered their share.
 func TestReplicasExample(t *testing.T) {
 	token := imagetest.Secret(t)
 	port := mockproc.FreePort(t)
-	project := imagetest.Up(t, "examples/replicas/compose.yaml", "IDFLOWS_CONTROL_TOKEN="+token, "LB_PORT="+port)
-	url := "http://localhost:" + port
-	mockproc.WaitOK(t, url+"/_mock/health", 60*time.Second)
+	const public = "http://mock.idflows.test:8080" // the client is in the network: the suite's container
+	project := imagetest.Up(t, "examples/replicas/compose.yaml", "IDFLOWS_CONTROL_TOKEN="+token, "LB_PORT="+port, "PUBLIC_URL="+public)
+	mockproc.WaitOK(t, "http://localhost:"+port+"/_mock/health", 60*time.Second)
 
-	target := conformance.Target{BaseURL: url, WebAuthn: &conformance.RelyingParty{ID: "localhost", Origin: url}}
-	ctl, err := conformance.NewMockControl(url, nil, token)
-	require.NoError(t, err)
-	ctl.Use(&target)
-	waivers, err := conformance.LoadWaivers("../../mockserver/conformance-waivers.yaml")
-	require.NoError(t, err)
-	rep := conformance.Run(t, target, conformance.Options{Waivers: waivers})
-	assert.Equal(t, report.Pass, rep.Summary.Outcome, rep.Summary.Reason)
-	assert.Zero(t, rep.Summary.Skipped)
+	conform := exec.Command("docker", "run", "--rm", "--network", project.Network(), "-e", "IDFLOWS_CONTROL_TOKEN="+token,
+		"--entrypoint", "/idflows", "idflows:dev", "conform", "--target", public, "--control", public, "--inbox", "mock",
+		"--webauthn-rp-id", "mock.idflows.test", "--webauthn-origin", public)
+	out, err := conform.CombinedOutput()
+	require.NoError(t, err, "idflows conform:\n%s", out)
+	assert.Regexp(t, `(?m)^PASS: \d+ cases — \d+ passed, 0 failed, 0 waived, 0 warnings, 0 review, 0 skipped$`, string(out))
+	assert.Contains(t, string(out), "Certified profiles (every case passed or waived): core, mfa, passkeys, social, recovery, security, control\n")
 
 	for _, replica := range []string{"mock-a", "mock-b"} {
 		logs, err := project.Run("logs", "--no-color", replica)

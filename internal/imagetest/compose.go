@@ -56,6 +56,9 @@ func Up(t *testing.T, file string, env ...string) *Project {
 	return p
 }
 
+// Network is the project's default network, where its services are reachable by name.
+func (p *Project) Network() string { return p.args[1] + "_default" }
+
 // Run runs a compose command on the project.
 func (p *Project) Run(args ...string) ([]byte, error) {
 	cmd := exec.Command(p.command[0], append(append(append([]string{}, p.command[1:]...), p.args...), args...)...)

@@ -117,12 +117,14 @@ type Claims struct {
 // issuer, audience, expiry and — unless checkNonce is false, which only the
 // social-nonce-ignored deviation asks — the nonce are checked.
 func (p *Provider) Exchange(ctx context.Context, code, verifier, nonce string, checkNonce bool) (Claims, error) {
+	// The sign-in may have started in another process (a replica, or this one before a
+	// restart), which discovered the provider; this one may not have yet.
+	if err := p.Ready(ctx); err != nil {
+		return Claims{}, err
+	}
 	p.mu.Lock()
 	cfg, v := p.oauth, p.verifier
 	p.mu.Unlock()
-	if v == nil {
-		return Claims{}, ErrNotReady
-	}
 	ctx = p.context(ctx)
 	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {

@@ -65,3 +65,20 @@ func TestExchangeChecksTheIDToken(t *testing.T) {
 	_, err = social.New(social.Config{Name: "x", Issuer: idp.Issuer()}).AuthURL("s", "n", verifier, "")
 	assert.ErrorIs(t, err, social.ErrNotReady)
 }
+
+// A callback may reach a process that did not start the sign-in (another replica, or this one
+// restarted): it discovers the provider then, instead of failing.
+func TestExchangeInAProcessThatDidNotStartTheSignIn(t *testing.T) {
+	idp, err := oidcprovider.New(oidcprovider.Config{Issuer: "http://mock.test/_mock/oidc/google",
+		Clients: []oidcprovider.Client{{ID: "mock", Secret: "s", RedirectURIs: []string{callback}}}})
+	require.NoError(t, err)
+	_, err = idp.Accounts.Add(t.Context(), "", oidcprovider.Account{Email: "ada@example.com", EmailVerified: true})
+	require.NoError(t, err)
+	cfg := social.Config{Name: "google", Issuer: idp.Issuer(), ClientID: "mock", ClientSecret: "s", RedirectURL: callback, HTTPClient: social.InProcess(idp)}
+	started, other := social.New(cfg), social.New(cfg)
+	require.NoError(t, started.Ready(t.Context()))
+	verifier := "a-verifier-of-at-least-forty-three-characters-0123456789"
+	claims, err := other.Exchange(t.Context(), code(t, started, idp, "n1", verifier), verifier, "n1", true)
+	require.NoError(t, err)
+	assert.Equal(t, "ada@example.com", claims.Email)
+}
