@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/avnology/idflows/internal/mockproc"
 	"github.com/avnology/idflows/openapi"
 )
 
@@ -69,11 +70,22 @@ func TestMockFlagErrors(t *testing.T) {
 		{"mock", "--cors-origins", "*"},
 		{"mock", "--cors-origins", "localhost:5173"},
 		{"mock", "--smtp-url", "localhost:1025"},
+		{"mock", "--store", "localhost:6379"},
 	} {
 		code, _, stderr := runCLI(t, args...)
 		assert.Equal(t, exitUsage, code, "%v", args)
 		assert.NotEmpty(t, stderr)
 	}
+}
+
+// A replica whose Redis does not answer does not start, and says which Redis — never with the
+// password its URL carries.
+func TestMockStoreThatDoesNotAnswer(t *testing.T) {
+	addr := "127.0.0.1:" + mockproc.FreePort(t)
+	code, _, stderr := runCLI(t, "mock", "--listen", "127.0.0.1:0", "--store", "redis://ci:hunter2-secret@"+addr+"/3")
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, stderr, "redis://"+addr+"/3 does not answer")
+	assert.NotContains(t, stderr, "hunter2-secret")
 }
 
 func TestMockCORSWildcardOffersLocalhost(t *testing.T) {
