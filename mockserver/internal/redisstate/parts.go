@@ -174,8 +174,8 @@ func (j *sharedJournal) Clear(ctx context.Context) error {
 	return wrap("journal", j.s.db.Del(ctx, j.k.journal()).Err())
 }
 
-// sharedFaults keep armed faults in a hash (id → fault) and their order in the id's number;
-// Take runs as one script, so two replicas never both consume a fault's last call.
+// sharedFaults keep armed faults in a list, oldest first; Take runs as one script, so two
+// replicas never both consume a fault's last call.
 type sharedFaults struct {
 	s *Shared
 	k keys
