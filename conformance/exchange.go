@@ -8,10 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -112,7 +110,7 @@ type engine struct {
 	base     *url.URL
 	client   *http.Client
 	flows    *contract.Contract
-	errorDoc *openapi3.SchemaRef
+	judge    *Judge
 	coverage *coverage
 	breaker  *breaker // nil outside a run
 }
@@ -145,7 +143,7 @@ func newEngine(target Target) (*engine, error) {
 	}
 	return &engine{
 		target: target, base: base, client: client, flows: flows,
-		errorDoc: flows.Doc.Components.Schemas["ErrorResponse"],
+		judge:    &Judge{flows: flows, errorDoc: flows.Doc.Components.Schemas["ErrorResponse"]},
 		coverage: newCoverage(flows),
 	}, nil
 }
@@ -248,7 +246,7 @@ func (e *engine) do(t *T, a *Agent, req Request) *Response {
 	case readErr != nil:
 		ex.Violations = append(ex.Violations, "reading the response body failed: "+transportError(readErr))
 	default:
-		ex.Violations = append(ex.Violations, e.judge(ctx, input, out)...)
+		ex.Violations = append(ex.Violations, e.judge.response(ctx, input, out)...)
 	}
 	t.record(ex)
 	for _, v := range ex.Violations {
@@ -259,52 +257,6 @@ func (e *engine) do(t *T, a *Agent, req Request) *Response {
 	}
 	return out
 }
-
-// judge checks a response against the contract and the rules that hold for every answer.
-func (e *engine) judge(ctx context.Context, input *openapi3filter.RequestValidationInput, r *Response) []string {
-	var out []string
-	if r.Header.Get("X-Request-Id") == "" {
-		out = append(out, "no X-Request-Id header (REQ-ERR-002)")
-	}
-	if input != nil {
-		if err := e.flows.ValidateResponse(ctx, input, r.Status, r.Header, r.Body, r.Code()); err != nil {
-			for _, v := range describe(err) {
-				if strings.Contains(v, "x-error-codes") {
-					v += " (REQ-ERR-001)"
-				}
-				out = append(out, v)
-			}
-		}
-	} else if r.Status >= 400 { // a request outside any operation still gets the envelope
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-			out = append(out, fmt.Sprintf("the error's Content-Type is %q, want application/json", r.Header.Get("Content-Type")))
-		}
-		if err := e.errorDoc.Value.VisitJSON(r.JSON(), openapi3.MultiErrors(), openapi3.VisitAsResponse()); err != nil {
-			out = append(out, "the error body is not the ErrorResponse envelope: "+firstLine(err.Error()))
-		}
-	}
-	if r.Status >= 500 {
-		if code := r.Code(); code != "AVNOLOGY_AUTH_900" {
-			out = append(out, fmt.Sprintf("a %d must carry AVNOLOGY_AUTH_900, not %q (REQ-ERR-007)", r.Status, code))
-		}
-		if m := internals.FindString(r.Str("error.message")); m != "" {
-			out = append(out, fmt.Sprintf("the error message shows internals (%q) (REQ-ERR-007)", m))
-		}
-	}
-	if r.Status >= 400 && r.Code() != "" {
-		if id := r.Str("error.request_id"); id != r.Header.Get("X-Request-Id") {
-			out = append(out, fmt.Sprintf("error.request_id %q differs from X-Request-Id %q (REQ-ERR-002)", id, r.Header.Get("X-Request-Id")))
-		}
-		if status, _ := r.Get("error.status").(float64); int(status) != r.Status {
-			out = append(out, fmt.Sprintf("error.status %v differs from the HTTP status %d (REQ-ERR-001)", r.Get("error.status"), r.Status))
-		}
-	}
-	return dedupe(out)
-}
-
-// internals are signs of a server's insides in a message meant for clients: stack frames,
-// source positions, runtime panics (REQ-ERR-007).
-var internals = regexp.MustCompile(`(?i)goroutine \d+|\.(go|java|py|rb|js|ts|cs):\d+|\bpanic\b|runtime error|nil pointer|null ?pointer|traceback|stack ?trace|\bat [\w.$]+\(`)
 
 // describe flattens a validation error into one line per problem.
 func describe(err error) []string {

@@ -1,0 +1,112 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+
+	"github.com/avnology/idflows/openapi/contract"
+)
+
+// Judge checks single exchanges against the contract — what the suite checks of every answer
+// it gets, for traffic the suite did not make itself (idflows proxy). It is safe for
+// concurrent use.
+type Judge struct {
+	flows    *contract.Contract
+	errorDoc *openapi3.SchemaRef
+}
+
+// NewJudge compiles the contract once.
+func NewJudge() (*Judge, error) {
+	flows, err := contract.Flows()
+	if err != nil {
+		return nil, err
+	}
+	return &Judge{flows: flows, errorDoc: flows.Doc.Components.Schemas["ErrorResponse"]}, nil
+}
+
+// Verdict is what one exchange broke: of the contract, by its request (the client's doing) and
+// by its response (the server's).
+type Verdict struct {
+	Operation string // "" when the request matches no operation
+	Request   []string
+	Response  []string
+}
+
+// Exchange judges a request (its path relative to the API's base, its body read whole) and
+// the answer it got (its body as far as the caller read it).
+func (e *Judge) Exchange(ctx context.Context, req *http.Request, reqBody []byte, status int, header http.Header, body []byte) Verdict {
+	var v Verdict
+	routed := req.Clone(context.WithoutCancel(ctx))
+	routed.URL.RawPath = ""
+	routed.Body = io.NopCloser(bytes.NewReader(reqBody))
+	var input *openapi3filter.RequestValidationInput
+	if route, params, err := e.flows.FindRoute(routed); err == nil {
+		v.Operation = route.Operation.OperationID
+		var verr error
+		if input, verr = contract.ValidateRequest(ctx, routed, route, params, reqBody); verr != nil {
+			v.Request = describe(verr)
+		}
+	}
+	r := &Response{Operation: v.Operation, Status: status, Header: header, Body: body}
+	if tooDeep := contract.CheckDepth(body); tooDeep != nil {
+		v.Response = []string{fmt.Sprintf("the response body nests deeper than %d levels (REQ-ERR-009)", contract.MaxDepth)}
+		return v
+	}
+	v.Response = e.response(ctx, input, r)
+	return v
+}
+
+// response checks a response against the contract and the rules that hold for every answer.
+func (e *Judge) response(ctx context.Context, input *openapi3filter.RequestValidationInput, r *Response) []string {
+	var out []string
+	if r.Header.Get("X-Request-Id") == "" {
+		out = append(out, "no X-Request-Id header (REQ-ERR-002)")
+	}
+	if input != nil {
+		if err := e.flows.ValidateResponse(ctx, input, r.Status, r.Header, r.Body, r.Code()); err != nil {
+			for _, v := range describe(err) {
+				if strings.Contains(v, "x-error-codes") {
+					v += " (REQ-ERR-001)"
+				}
+				out = append(out, v)
+			}
+		}
+	} else if r.Status >= 400 { // a request outside any operation still gets the envelope
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+			out = append(out, fmt.Sprintf("the error's Content-Type is %q, want application/json", r.Header.Get("Content-Type")))
+		}
+		if err := e.errorDoc.Value.VisitJSON(r.JSON(), openapi3.MultiErrors(), openapi3.VisitAsResponse()); err != nil {
+			out = append(out, "the error body is not the ErrorResponse envelope: "+firstLine(err.Error()))
+		}
+	}
+	if r.Status >= 500 {
+		if code := r.Code(); code != "AVNOLOGY_AUTH_900" {
+			out = append(out, fmt.Sprintf("a %d must carry AVNOLOGY_AUTH_900, not %q (REQ-ERR-007)", r.Status, code))
+		}
+		if m := internals.FindString(r.Str("error.message")); m != "" {
+			out = append(out, fmt.Sprintf("the error message shows internals (%q) (REQ-ERR-007)", m))
+		}
+	}
+	if r.Status >= 400 && r.Code() != "" {
+		if id := r.Str("error.request_id"); id != r.Header.Get("X-Request-Id") {
+			out = append(out, fmt.Sprintf("error.request_id %q differs from X-Request-Id %q (REQ-ERR-002)", id, r.Header.Get("X-Request-Id")))
+		}
+		if status, _ := r.Get("error.status").(float64); int(status) != r.Status {
+			out = append(out, fmt.Sprintf("error.status %v differs from the HTTP status %d (REQ-ERR-001)", r.Get("error.status"), r.Status))
+		}
+	}
+	return dedupe(out)
+}
+
+// internals are signs of a server's insides in a message meant for clients: stack frames,
+// source positions, runtime panics (REQ-ERR-007).
+var internals = regexp.MustCompile(`(?i)goroutine \d+|\.(go|java|py|rb|js|ts|cs):\d+|\bpanic\b|runtime error|nil pointer|null ?pointer|traceback|stack ?trace|\bat [\w.$]+\(`)
