@@ -25,6 +25,7 @@ var commands = map[string]command{
 	"spec":    {"write the embedded contract to stdout", runSpec},
 	"mock":    {"run the stateful mock of the flow API", runMock},
 	"conform": {"run the conformance suite against a deployment", runConform},
+	"proxy":   {"forward an app's traffic to a deployment and judge every exchange (first cut)", runProxy},
 }
 
 // Exit codes shared by every subcommand.

@@ -78,6 +78,19 @@ func TestMockFlagErrors(t *testing.T) {
 	}
 }
 
+func TestProxyFlagErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"proxy"},
+		{"proxy", "--upstream", "localhost:4433"},
+		{"proxy", "--upstream", "https://user:pw@staging.example.com"},
+	} {
+		code, _, stderr := runCLI(t, args...)
+		assert.Equal(t, exitUsage, code, "%v", args)
+		assert.Contains(t, stderr, "--upstream must be")
+		assert.NotContains(t, stderr, "pw@")
+	}
+}
+
 // A replica whose Redis does not answer does not start, and says which Redis — never with the
 // password its URL carries.
 func TestMockStoreThatDoesNotAnswer(t *testing.T) {

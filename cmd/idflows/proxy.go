@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/avnology/idflows/conformance"
+	"github.com/avnology/idflows/conformance/watch"
+)
+
+// runProxy is `idflows proxy`: put it between an app and a deployment, use the app, and see
+// every answer that breaks the contract.
+func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	upstream := fs.String("upstream", "", "the deployment's base URL (required), e.g. https://staging.example.com")
+	listen := fs.String("listen", "127.0.0.1:4434", "address to listen on; point your app at it")
+	reportDir := fs.String("report-dir", "", "write report.json (every violation, with its exchange's request id) here when stopped")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: idflows proxy --upstream URL [flags]\n\nForwards every request to --upstream unchanged and judges each exchange by the contract, as\nthe conformance suite does: a line per violation as it happens, a summary on Ctrl-C.\nExit 1 when something broke the contract, 0 when nothing did.")
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	u, err := url.Parse(*upstream)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		fmt.Fprintln(stderr, "idflows proxy: --upstream must be an http(s) URL without credentials")
+		return exitUsage
+	}
+	judge, err := conformance.NewJudge()
+	if err != nil {
+		fmt.Fprintf(stderr, "idflows proxy: %v\n", err)
+		return exitFailure
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "idflows proxy: %v\n", err)
+		return exitFailure
+	}
+	p := watch.New(u, judge, stdout)
+	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "idflows proxy on http://%s → %s: a line per violation; Ctrl-C for the summary\n", ln.Addr(), u.Redacted())
+	select {
+	case err := <-errc:
+		fmt.Fprintf(stderr, "idflows proxy: %v\n", err)
+		return exitFailure
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(stderr, "idflows proxy: shutdown: %v\n", err)
+	}
+	sum := p.Summary()
+	fmt.Fprintf(stdout, "idflows proxy: %d exchanges, %d not judged (too large), %d violations\n", sum.Exchanges, sum.NotJudged, len(sum.Violations))
+	byOp := sum.ByOperation()
+	ops := make([]string, 0, len(byOp))
+	for op := range byOp {
+		ops = append(ops, op)
+	}
+	slices.Sort(ops)
+	for _, op := range ops {
+		fmt.Fprintf(stdout, "  %-28s %d\n", op, byOp[op])
+	}
+	if *reportDir != "" {
+		if err := sum.WriteReport(*reportDir); err != nil {
+			fmt.Fprintf(stderr, "idflows proxy: report: %v\n", err)
+			return exitFailure
+		}
+	}
+	if len(sum.Violations) > 0 {
+		return exitFailure
+	}
+	return exitOK
+}

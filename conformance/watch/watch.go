@@ -1,0 +1,196 @@
+// Package watch is idflows proxy: a reverse proxy between an app and a deployment of the API
+// that forwards every exchange unchanged and judges it with the suite's own checks
+// (conformance.Judge) — request and response against the contract, the operation's (status,
+// code) pairs, X-Request-Id, the envelope — printing a line per violation as it happens and
+// keeping a summary for the report.
+package watch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/avnology/idflows/conformance"
+	"github.com/avnology/idflows/conformance/report"
+)
+
+// Limits of what is judged: a larger request or response is passed on as it is, and counted
+// as not judged.
+const (
+	MaxRequestBody  = 1 << 20
+	MaxResponseBody = 2 << 20
+)
+
+// Proxy forwards to one upstream and judges what goes through. It is an http.Handler.
+type Proxy struct {
+	upstream *url.URL
+	judge    *conformance.Judge
+	out      io.Writer // a line per violation
+	proxy    *httputil.ReverseProxy
+
+	mu         sync.Mutex
+	exchanges  int
+	notJudged  int
+	violations []Violation
+}
+
+// Violation is one broken rule of one exchange.
+type Violation struct {
+	At        time.Time `json:"at"`
+	Operation string    `json:"operation"`
+	Method    string    `json:"method"`
+	Path      string    `json:"path"`
+	Status    int       `json:"status"`
+	RequestID string    `json:"request_id,omitempty"`
+	// Side is "request" (the client broke the contract) or "response" (the server did).
+	Side string `json:"side"`
+	Rule string `json:"rule"`
+}
+
+// New returns a proxy to upstream (the API's base URL) that writes a line per violation to out.
+func New(upstream *url.URL, judge *conformance.Judge, out io.Writer) *Proxy {
+	p := &Proxy{upstream: upstream, judge: judge, out: out}
+	p.proxy = &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(upstream)
+			r.Out.Host = upstream.Host
+		},
+		ModifyResponse: p.observe,
+	}
+	return p
+}
+
+type bodyKey struct{}
+
+// ServeHTTP reads the request body (up to MaxRequestBody; a larger one streams on, unjudged)
+// and forwards the request.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Body != nil && r.Body != http.NoBody {
+		head, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBody+1))
+		if err != nil {
+			http.Error(w, "idflows proxy: the request body could not be read", http.StatusBadGateway)
+			return
+		}
+		if len(head) <= MaxRequestBody {
+			r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, head))
+			r.Body = io.NopCloser(bytes.NewReader(head))
+		} else {
+			r.Body = readCloser{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
+		}
+	} else {
+		r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, []byte(nil)))
+	}
+	p.proxy.ServeHTTP(w, r)
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// observe judges the answer on its way back; the client gets it byte for byte.
+func (p *Proxy) observe(resp *http.Response) error {
+	req := resp.Request
+	reqBody, judgeable := req.Context().Value(bodyKey{}).([]byte)
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > MaxResponseBody {
+		judgeable = false
+		resp.Body = readCloser{io.MultiReader(bytes.NewReader(data), resp.Body), resp.Body}
+	} else {
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(data))
+	}
+	p.mu.Lock()
+	p.exchanges++
+	if !judgeable {
+		p.notJudged++
+	}
+	p.mu.Unlock()
+	if !judgeable {
+		return nil
+	}
+	routed := req.Clone(req.Context())
+	routed.URL.Path = strings.TrimPrefix(req.URL.Path, strings.TrimRight(p.upstream.Path, "/"))
+	v := p.judge.Exchange(req.Context(), routed, reqBody, resp.StatusCode, resp.Header, data)
+	p.record(req, resp, v)
+	return nil
+}
+
+func (p *Proxy) record(req *http.Request, resp *http.Response, v conformance.Verdict) {
+	if len(v.Request)+len(v.Response) == 0 {
+		return
+	}
+	base := Violation{At: time.Now().UTC(), Operation: v.Operation, Method: req.Method, Path: req.URL.Path,
+		Status: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id")}
+	var found []Violation
+	for side, rules := range map[string][]string{"request": v.Request, "response": v.Response} {
+		for _, rule := range rules {
+			x := base
+			x.Side, x.Rule = side, report.Sanitize(rule)
+			found = append(found, x)
+		}
+	}
+	slices.SortFunc(found, func(a, b Violation) int { return strings.Compare(a.Side+a.Rule, b.Side+b.Rule) })
+	p.mu.Lock()
+	p.violations = append(p.violations, found...)
+	p.mu.Unlock()
+	for _, x := range found {
+		fmt.Fprintf(p.out, "VIOLATION %s %s %s → %d [%s] %s (%s)\n", cmp(x.Operation, "no operation"), x.Method, x.Path, x.Status, x.Side, x.Rule, x.RequestID)
+	}
+}
+
+func cmp(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// Summary is what went through so far.
+type Summary struct {
+	Exchanges  int         `json:"exchanges"`
+	NotJudged  int         `json:"not_judged"`
+	Violations []Violation `json:"violations"`
+}
+
+// Summary returns what went through so far.
+func (p *Proxy) Summary() Summary {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return Summary{Exchanges: p.exchanges, NotJudged: p.notJudged, Violations: slices.Clone(p.violations)}
+}
+
+// ByOperation counts the violations per operation, for the terminal's summary.
+func (s Summary) ByOperation() map[string]int {
+	out := map[string]int{}
+	for _, v := range s.Violations {
+		out[cmp(v.Operation, "no operation")]++
+	}
+	return out
+}
+
+// WriteReport writes report.json into dir.
+func (s Summary) WriteReport(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "report.json"), data, 0o644)
+}

@@ -1,0 +1,87 @@
+package watch_test
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/avnology/idflows/conformance"
+	"github.com/avnology/idflows/conformance/report"
+	"github.com/avnology/idflows/conformance/watch"
+	"github.com/avnology/idflows/internal/syncbuffer"
+	"github.com/avnology/idflows/mockserver"
+	"github.com/avnology/idflows/mockserver/mockservertest"
+)
+
+// behind starts a mock (with opts) and the proxy in front of it, and returns the suite's target
+// through the proxy — the control plane straight at the mock — and the proxy.
+func behind(t *testing.T, opts ...mockservertest.Option) (conformance.Target, *watch.Proxy, *syncbuffer.Buffer) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	proxyURL := "http://" + ln.Addr().String()
+	cfg := mockserver.DefaultConfig()
+	cfg.ReturnTo = append(cfg.ReturnTo, proxyURL) // the app's origin is the proxy's
+	cfg.WebAuthn.Origins = []string{proxyURL}     // passkeys are made on the proxy's origin
+	srv := mockservertest.NewServer(t, append([]mockservertest.Option{mockservertest.WithConfig(cfg)}, opts...)...)
+	upstream, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	judge, err := conformance.NewJudge()
+	require.NoError(t, err)
+	lines := &syncbuffer.Buffer{}
+	p := watch.New(upstream, judge, lines)
+	hs := &http.Server{Handler: p}
+	go func() { _ = hs.Serve(ln) }()
+	t.Cleanup(func() { _ = hs.Close() })
+
+	target := conformance.Target{BaseURL: proxyURL, WebAuthn: &conformance.RelyingParty{ID: "localhost", Origin: proxyURL}}
+	ctl, err := conformance.NewMockControl(srv.URL, nil, "")
+	require.NoError(t, err)
+	ctl.Use(&target)
+	return target, p, lines
+}
+
+func responseSide(vs []watch.Violation) []watch.Violation {
+	var out []watch.Violation
+	for _, v := range vs {
+		if v.Side == "response" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// In front of the healthy mock, during a whole suite run, the proxy sees nothing wrong with
+// any answer; the suite's deliberately broken requests are the client's doing, and reported as
+// such.
+func TestTheHealthyMockBreaksNothing(t *testing.T) {
+	target, p, lines := behind(t)
+	rep := conformance.Run(t, target, conformance.Options{})
+	require.Equal(t, report.Pass, rep.Summary.Outcome, rep.Summary.Reason)
+	sum := p.Summary()
+	assert.Greater(t, sum.Exchanges, 1000)
+	assert.Empty(t, responseSide(sum.Violations), "%s", lines)
+	assert.NotEmpty(t, sum.Violations, "the suite's negative cases send requests that break the contract")
+	for _, v := range sum.Violations {
+		assert.Equal(t, "request", v.Side)
+	}
+}
+
+// In front of a mock that answers the wrong error codes, the proxy reports them, naming the
+// operation, as they happen.
+func TestAWrongCodeIsReported(t *testing.T) {
+	target, p, lines := behind(t, mockservertest.WithDeviation(mockserver.DeviationWrongCode))
+	_, err := conformance.Check(t.Context(), target, conformance.Options{Run: regexp.MustCompile(`^login\.password\.`)})
+	require.NoError(t, err)
+	found := responseSide(p.Summary().Violations)
+	require.NotEmpty(t, found, "%s", lines)
+	assert.Equal(t, "submitLoginFlow", found[0].Operation)
+	assert.Contains(t, found[0].Rule, "x-error-codes")
+	assert.Contains(t, lines.String(), "VIOLATION submitLoginFlow POST ")
+	assert.NotContains(t, lines.String(), "Secure-Passw0rd!", "no secret on the terminal")
+}
