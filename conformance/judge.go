@@ -88,6 +88,9 @@ func (e *Judge) response(ctx context.Context, input *openapi3filter.RequestValid
 			out = append(out, "the error body is not the ErrorResponse envelope: "+firstLine(err.Error()))
 		}
 	}
+	if carriesSecret(r.JSON()) && !noStore(r.Header.Get("Cache-Control")) {
+		out = append(out, fmt.Sprintf("the answer carries a secret but Cache-Control is %q, want no-store (REQ-SEC-005)", r.Header.Get("Cache-Control")))
+	}
 	if r.Status >= 500 {
 		if code := r.Code(); code != "AVNOLOGY_AUTH_900" {
 			out = append(out, fmt.Sprintf("a %d must carry AVNOLOGY_AUTH_900, not %q (REQ-ERR-007)", r.Status, code))

@@ -159,3 +159,29 @@ func isOneTimeCode(v any) bool {
 	s, ok := v.(string)
 	return ok && sixDigits.MatchString(s) && len(s) == 6
 }
+
+// carriesSecret reports whether a decoded body holds a secret — what redactValue hides: a
+// token, a CSRF token, a one-time code, a secret node — or a continue_flow (whose nodes do).
+func carriesSecret(v any) bool {
+	switch node := v.(type) {
+	case map[string]any:
+		for k, inner := range node {
+			if (secretKeys[k] || k == "code" && isOneTimeCode(inner) || k == "continue_flow") && inner != nil {
+				return true
+			}
+			if carriesSecret(inner) {
+				return true
+			}
+		}
+		name, _ := node["name"].(string)
+		id, _ := node["id"].(string)
+		return secretKeys[name] && node["value"] != nil || secretNodes[id]
+	case []any:
+		for _, inner := range node {
+			if carriesSecret(inner) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/avnology/idflows/conformance"
 	"github.com/avnology/idflows/conformance/watch"
 )
 
@@ -23,7 +22,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	upstream := fs.String("upstream", "", "the deployment's base URL (required), e.g. https://staging.example.com")
 	listen := fs.String("listen", "127.0.0.1:4434", "address to listen on; point your app at it")
-	reportDir := fs.String("report-dir", "", "write report.json (every violation, with its exchange's request id) here when stopped")
+	reportDir := fs.String("report-dir", "", "write the session's report.json, junit.xml and report.html here when stopped: a case per operation, the offending exchanges as evidence (secrets redacted)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: idflows proxy --upstream URL [flags]\n\nForwards every request to --upstream unchanged and judges each exchange by the contract, as\nthe conformance suite does: a line per violation as it happens, a summary on Ctrl-C.\nExit 1 when something broke the contract, 0 when nothing did.")
 		fs.PrintDefaults()
@@ -36,7 +35,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "idflows proxy: --upstream must be an http(s) URL without credentials")
 		return exitUsage
 	}
-	judge, err := conformance.NewJudge()
+	p, err := watch.New(u, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "idflows proxy: %v\n", err)
 		return exitFailure
@@ -46,7 +45,6 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "idflows proxy: %v\n", err)
 		return exitFailure
 	}
-	p := watch.New(u, judge, stdout)
 	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -74,13 +72,15 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stdout, "  %-28s %d\n", op, byOp[op])
 	}
 	if *reportDir != "" {
-		if err := sum.WriteReport(*reportDir); err != nil {
+		if err := p.WriteReports(*reportDir); err != nil {
 			fmt.Fprintf(stderr, "idflows proxy: report: %v\n", err)
 			return exitFailure
 		}
 	}
-	if len(sum.Violations) > 0 {
-		return exitFailure
+	for _, v := range sum.Violations {
+		if v.Side == "response" { // what the deployment broke; the client's requests only warn
+			return exitFailure
+		}
 	}
 	return exitOK
 }

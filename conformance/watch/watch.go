@@ -1,14 +1,13 @@
 // Package watch is idflows proxy: a reverse proxy between an app and a deployment of the API
 // that forwards every exchange unchanged and judges it with the suite's own checks
-// (conformance.Judge) — request and response against the contract, the operation's (status,
+// (conformance.Traffic) — request and response against the contract, the operation's (status,
 // code) pairs, X-Request-Id, the envelope — printing a line per violation as it happens and
-// keeping a summary for the report.
+// keeping the session for the suite's reports.
 package watch
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -35,7 +34,7 @@ const (
 // Proxy forwards to one upstream and judges what goes through. It is an http.Handler.
 type Proxy struct {
 	upstream *url.URL
-	judge    *conformance.Judge
+	traffic  *conformance.Traffic
 	out      io.Writer // a line per violation
 	proxy    *httputil.ReverseProxy
 
@@ -59,8 +58,12 @@ type Violation struct {
 }
 
 // New returns a proxy to upstream (the API's base URL) that writes a line per violation to out.
-func New(upstream *url.URL, judge *conformance.Judge, out io.Writer) *Proxy {
-	p := &Proxy{upstream: upstream, judge: judge, out: out}
+func New(upstream *url.URL, out io.Writer) (*Proxy, error) {
+	traffic, err := conformance.NewTraffic(upstream.Redacted())
+	if err != nil {
+		return nil, err
+	}
+	p := &Proxy{upstream: upstream, traffic: traffic, out: out}
 	p.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(upstream)
@@ -68,7 +71,7 @@ func New(upstream *url.URL, judge *conformance.Judge, out io.Writer) *Proxy {
 		},
 		ModifyResponse: p.observe,
 	}
-	return p
+	return p, nil
 }
 
 type bodyKey struct{}
@@ -125,7 +128,7 @@ func (p *Proxy) observe(resp *http.Response) error {
 	}
 	routed := req.Clone(req.Context())
 	routed.URL.Path = strings.TrimPrefix(req.URL.Path, strings.TrimRight(p.upstream.Path, "/"))
-	v := p.judge.Exchange(req.Context(), routed, reqBody, resp.StatusCode, resp.Header, data)
+	v := p.traffic.Observe(req.Context(), routed, req.URL.String(), reqBody, resp.StatusCode, resp.Header, data)
 	p.record(req, resp, v)
 	return nil
 }
@@ -183,14 +186,30 @@ func (s Summary) ByOperation() map[string]int {
 	return out
 }
 
-// WriteReport writes report.json into dir.
-func (s Summary) WriteReport(dir string) error {
+// Report is the session as a suite report: a case per operation seen, its violations as
+// findings, the offending exchanges (redacted) as evidence.
+func (p *Proxy) Report() *report.Report { return p.traffic.Report() }
+
+// WriteReports writes the session's report.json, junit.xml and report.html into dir.
+func (p *Proxy) WriteReports(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return err
+	r := p.Report()
+	for name, write := range map[string]func(io.Writer, *report.Report) error{
+		"report.json": report.JSON, "junit.xml": report.JUnit, "report.html": report.HTML,
+	} {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		err = write(f, r)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
 	}
-	return os.WriteFile(filepath.Join(dir, "report.json"), data, 0o644)
+	return nil
 }

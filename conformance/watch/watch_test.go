@@ -31,10 +31,9 @@ func behind(t *testing.T, opts ...mockservertest.Option) (conformance.Target, *w
 	srv := mockservertest.NewServer(t, append([]mockservertest.Option{mockservertest.WithConfig(cfg)}, opts...)...)
 	upstream, err := url.Parse(srv.URL)
 	require.NoError(t, err)
-	judge, err := conformance.NewJudge()
-	require.NoError(t, err)
 	lines := &syncbuffer.Buffer{}
-	p := watch.New(upstream, judge, lines)
+	p, err := watch.New(upstream, lines)
+	require.NoError(t, err)
 	hs := &http.Server{Handler: p}
 	go func() { _ = hs.Serve(ln) }()
 	t.Cleanup(func() { _ = hs.Close() })
@@ -84,4 +83,28 @@ func TestAWrongCodeIsReported(t *testing.T) {
 	assert.Contains(t, found[0].Rule, "x-error-codes")
 	assert.Contains(t, lines.String(), "VIOLATION submitLoginFlow POST ")
 	assert.NotContains(t, lines.String(), "Secure-Passw0rd!", "no secret on the terminal")
+}
+
+// Every deviation one exchange shows, the proxy reports when the suite's cases that catch it
+// run through it. (Deviations only a flow's history shows — an expired flow still usable, a
+// session alive after logout — are not judged from single exchanges yet.)
+func TestEveryOneExchangeDeviationIsReported(t *testing.T) {
+	for d, cases := range map[mockserver.Deviation]string{
+		mockserver.DeviationWrongCode:        `^login\.password\.(invalid-credentials|unknown-identifier)$`,
+		mockserver.DeviationWrongStatus:      `^(login\.get\.malformed-id|schema\.createLoginFlow\.bad-query)$`,
+		mockserver.DeviationMissingField:     `^login\.create\.fresh$`,
+		mockserver.DeviationUndeclaredField:  `^(login\.create\.fresh|sessions\.whoami\.bearer)$`,
+		mockserver.DeviationMissingRequestID: `^(login\.create\.fresh|errors\.unknown-route)$`,
+		mockserver.DeviationWrongContentType: `^(login\.create\.fresh|errors\.unknown-route)$`,
+		mockserver.DeviationCacheableSecrets: `^security\.cache\.no-store$`,
+	} {
+		t.Run("deviation="+string(d), func(t *testing.T) {
+			target, p, lines := behind(t, mockservertest.WithDeviation(d))
+			_, err := conformance.Check(t.Context(), target, conformance.Options{Run: regexp.MustCompile(cases)})
+			require.NoError(t, err)
+			assert.NotEmpty(t, responseSide(p.Summary().Violations), "%s", lines)
+			rep := p.Report()
+			assert.Equal(t, report.Fail, rep.Summary.Outcome, "the session's report fails")
+		})
+	}
 }
