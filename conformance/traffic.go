@@ -12,13 +12,15 @@ import (
 	"github.com/avnology/idflows/openapi"
 )
 
-// Traffic judges exchanges the suite did not make — an app's, seen by idflows proxy — and
-// reports them as the suite reports a run: a case per operation seen ("traffic.<operation>"),
+// Traffic judges exchanges the suite did not make — an app's, seen by idflows proxy — each on
+// its own and by the flows and sessions before it (history), and reports them as the suite
+// reports a run: a case per operation seen ("traffic.<operation>"),
 // failed by what its answers broke (MUST), warned by what its requests broke (SHOULD: the
 // client's doing, not the server's), with the offending exchanges as redacted evidence. It is
 // safe for concurrent use.
 type Traffic struct {
 	judge   *Judge
+	history history
 	target  string
 	started time.Time
 
@@ -51,6 +53,9 @@ func NewTraffic(target string) (*Traffic, error) {
 // the request's full URL, for the evidence.
 func (tr *Traffic) Observe(ctx context.Context, req *http.Request, url string, reqBody []byte, status int, header http.Header, body []byte) Verdict {
 	v := tr.judge.Exchange(ctx, req, reqBody, status, header, body)
+	if v.Operation != "" { // what its history says of it
+		v.Response = append(v.Response, tr.history.judge(v.Operation, req, status, body)...)
+	}
 	op := cmpOr(v.Operation, "unrouted")
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
