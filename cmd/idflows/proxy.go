@@ -22,13 +22,19 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	upstream := fs.String("upstream", "", "the deployment's base URL (required), e.g. https://staging.example.com")
 	listen := fs.String("listen", "127.0.0.1:4434", "address to listen on; point your app at it")
+	failOn := fs.String("fail-on", "must", "exit 1 when an answer broke a MUST (must), or also when a request broke the contract (should: the app's own requests)")
+	annotate := fs.Bool("annotate", false, "add X-Idflows-Violations to each answer that broke the contract, for a browser's developer tools")
 	reportDir := fs.String("report-dir", "", "write the session's report.json, junit.xml and report.html here when stopped: a case per operation, the offending exchanges as evidence (secrets redacted)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: idflows proxy --upstream URL [flags]\n\nForwards every request to --upstream unchanged and judges each exchange by the contract, as\nthe conformance suite does: a line per violation as it happens, a summary on Ctrl-C.\nExit 1 when something broke the contract, 0 when nothing did.")
+		fmt.Fprintln(stderr, "usage: idflows proxy --upstream URL [flags]\n\nForwards every request to --upstream unchanged and judges each exchange by the contract, as\nthe conformance suite does: a line per violation as it happens, a summary on Ctrl-C.\nExit 1 when an answer broke the contract (--fail-on should: or a request did), 0 otherwise.")
 		fs.PrintDefaults()
 	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if *failOn != "must" && *failOn != "should" {
+		fmt.Fprintln(stderr, "idflows proxy: --fail-on must be must or should")
+		return exitUsage
 	}
 	u, err := url.Parse(*upstream)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
@@ -40,6 +46,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "idflows proxy: %v\n", err)
 		return exitFailure
 	}
+	p.Annotate = *annotate
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "idflows proxy: %v\n", err)
@@ -61,7 +68,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "idflows proxy: shutdown: %v\n", err)
 	}
 	sum := p.Summary()
-	fmt.Fprintf(stdout, "idflows proxy: %d exchanges, %d not judged (too large), %d violations\n", sum.Exchanges, sum.NotJudged, len(sum.Violations))
+	fmt.Fprintf(stdout, "idflows proxy: %d exchanges, %d not judged (too large, or the mock's /_mock/), %d violations\n", sum.Exchanges, sum.NotJudged, len(sum.Violations))
 	byOp := sum.ByOperation()
 	ops := make([]string, 0, len(byOp))
 	for op := range byOp {
@@ -78,7 +85,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	for _, v := range sum.Violations {
-		if v.Side == "response" { // what the deployment broke; the client's requests only warn
+		if v.Side == "response" || *failOn == "should" { // what the deployment broke; the app's requests only warn
 			return exitFailure
 		}
 	}

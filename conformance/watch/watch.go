@@ -25,7 +25,7 @@ import (
 )
 
 // Limits of what is judged: a larger request or response is passed on as it is, and counted
-// as not judged.
+// as not judged (as are calls of the mock's control plane, /_mock/).
 const (
 	MaxRequestBody  = 1 << 20
 	MaxResponseBody = 2 << 20
@@ -33,6 +33,10 @@ const (
 
 // Proxy forwards to one upstream and judges what goes through. It is an http.Handler.
 type Proxy struct {
+	// Annotate adds X-Idflows-Violations to every answer that broke the contract (how many,
+	// and the first), for a browser's developer tools; the proxy changes nothing else.
+	Annotate bool
+
 	upstream *url.URL
 	traffic  *conformance.Traffic
 	out      io.Writer // a line per violation
@@ -106,6 +110,8 @@ type readCloser struct {
 func (p *Proxy) observe(resp *http.Response) error {
 	req := resp.Request
 	reqBody, judgeable := req.Context().Value(bodyKey{}).([]byte)
+	// The mock's own control plane is not the API: passed on, not judged.
+	judgeable = judgeable && !strings.HasPrefix(req.URL.Path, strings.TrimRight(p.upstream.Path, "/")+"/_mock/")
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
 	if err != nil {
 		return err
@@ -130,6 +136,9 @@ func (p *Proxy) observe(resp *http.Response) error {
 	routed.URL.Path = strings.TrimPrefix(req.URL.Path, strings.TrimRight(p.upstream.Path, "/"))
 	v := p.traffic.Observe(req.Context(), routed, req.URL.String(), reqBody, resp.StatusCode, resp.Header, data)
 	p.record(req, resp, v)
+	if n := len(v.Response); p.Annotate && n > 0 {
+		resp.Header.Set("X-Idflows-Violations", fmt.Sprintf("%d: %s", n, headerSafe(v.Response[0])))
+	}
 	return nil
 }
 
@@ -152,8 +161,23 @@ func (p *Proxy) record(req *http.Request, resp *http.Response, v conformance.Ver
 	p.violations = append(p.violations, found...)
 	p.mu.Unlock()
 	for _, x := range found {
-		fmt.Fprintf(p.out, "VIOLATION %s %s %s → %d [%s] %s (%s)\n", cmp(x.Operation, "no operation"), x.Method, x.Path, x.Status, x.Side, x.Rule, x.RequestID)
+		id := ""
+		if x.RequestID != "" {
+			id = " (" + headerSafe(x.RequestID) + ")"
+		}
+		fmt.Fprintf(p.out, "VIOLATION %s %s %s → %d [%s] %s%s\n", cmp(x.Operation, "no operation"), x.Method, x.Path, x.Status, x.Side, x.Rule, id)
 	}
+}
+
+// headerSafe is s fit for a header value: printable ASCII, at most 200 bytes.
+func headerSafe(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e {
+			b[i] = '?'
+		}
+	}
+	return string(b[:min(len(b), 200)])
 }
 
 func cmp(a, b string) string {

@@ -1,10 +1,14 @@
 package watch_test
 
 import (
+	"bytes"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -109,4 +113,45 @@ func TestEveryOneExchangeDeviationIsReported(t *testing.T) {
 			assert.Equal(t, report.Fail, rep.Summary.Outcome, "the session's report fails")
 		})
 	}
+}
+
+// A hostile upstream cannot make the proxy hold more than its bounds or change an answer: a
+// huge body streams through unjudged (and counted), a body nested too deep is judged without
+// being walked, and the client gets every byte as sent.
+func TestAHostileUpstreamStaysBounded(t *testing.T) {
+	huge := bytes.Repeat([]byte("a"), watch.MaxResponseBody+1000)
+	deep := []byte(strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000))
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Request-Id", "req_1")
+		switch r.URL.Path {
+		case "/v1/flows/login":
+			_, _ = w.Write(huge)
+		default:
+			_, _ = w.Write(deep)
+		}
+	}))
+	t.Cleanup(upstream.Close)
+	u, err := url.Parse(upstream.URL)
+	require.NoError(t, err)
+	p, err := watch.New(u, io.Discard)
+	require.NoError(t, err)
+	p.Annotate = true
+	front := httptest.NewServer(p)
+	t.Cleanup(front.Close)
+
+	for path, want := range map[string][]byte{"/v1/flows/login": huge, "/v1/sessions/whoami": deep} {
+		res, err := http.Get(front.URL + path)
+		require.NoError(t, err)
+		got, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(want, got), "%s: the answer is passed on byte for byte", path)
+		if path == "/v1/sessions/whoami" {
+			assert.Contains(t, res.Header.Get("X-Idflows-Violations"), "nests deeper", "--annotate names the violation")
+		}
+	}
+	sum := p.Summary()
+	assert.Equal(t, 2, sum.Exchanges)
+	assert.Equal(t, 1, sum.NotJudged, "the huge body was not judged")
 }
