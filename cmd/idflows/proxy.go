@@ -67,6 +67,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintf(stderr, "idflows proxy: shutdown: %v\n", err)
 	}
+	p.Close()
 	sum := p.Summary()
 	fmt.Fprintf(stdout, "idflows proxy: %d exchanges, %d not judged (too large, or the mock's /_mock/), %d violations\n", sum.Exchanges, sum.NotJudged, len(sum.Violations))
 	byOp := sum.ByOperation()

@@ -42,7 +42,11 @@ type Proxy struct {
 	out      io.Writer // a line per violation
 	proxy    *httputil.ReverseProxy
 
+	queue  chan exchange
+	judged chan struct{} // closed when the queue is drained
+
 	mu         sync.Mutex
+	closed     bool
 	exchanges  int
 	notJudged  int
 	violations []Violation
@@ -67,7 +71,8 @@ func New(upstream *url.URL, out io.Writer) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{upstream: upstream, traffic: traffic, out: out}
+	p := &Proxy{upstream: upstream, traffic: traffic, out: out, queue: make(chan exchange, QueueLength), judged: make(chan struct{})}
+	go p.judge()
 	p.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(upstream)
@@ -123,31 +128,79 @@ func (p *Proxy) observe(resp *http.Response) error {
 		resp.Body.Close()
 		resp.Body = io.NopCloser(bytes.NewReader(data))
 	}
+	routed := req.Clone(context.WithoutCancel(req.Context()))
+	routed.URL.Path = strings.TrimPrefix(req.URL.Path, strings.TrimRight(p.upstream.Path, "/"))
+	ex := exchange{req: routed, url: req.URL.String(), reqBody: reqBody, status: resp.StatusCode, header: resp.Header.Clone(), body: data}
 	p.mu.Lock()
 	p.exchanges++
-	if !judgeable {
+	switch {
+	case !judgeable || p.closed:
 		p.notJudged++
+		judgeable = false
+	case p.Annotate: // the header needs the verdict: judged before the answer goes on
+	default:
+		select {
+		case p.queue <- ex: // judged behind the answer, in arrival order
+		default:
+			p.notJudged++ // more traffic than the judge keeps up with: counted, never delayed
+		}
+		judgeable = false
 	}
 	p.mu.Unlock()
-	if !judgeable {
-		return nil
-	}
-	routed := req.Clone(req.Context())
-	routed.URL.Path = strings.TrimPrefix(req.URL.Path, strings.TrimRight(p.upstream.Path, "/"))
-	v := p.traffic.Observe(req.Context(), routed, req.URL.String(), reqBody, resp.StatusCode, resp.Header, data)
-	p.record(req, resp, v)
-	if n := len(v.Response); p.Annotate && n > 0 {
-		resp.Header.Set("X-Idflows-Violations", fmt.Sprintf("%d: %s", n, headerSafe(v.Response[0])))
+	if judgeable {
+		if v := p.judgeOne(ex); len(v.Response) > 0 {
+			resp.Header.Set("X-Idflows-Violations", fmt.Sprintf("%d: %s", len(v.Response), headerSafe(v.Response[0])))
+		}
 	}
 	return nil
 }
 
-func (p *Proxy) record(req *http.Request, resp *http.Response, v conformance.Verdict) {
+// exchange is one exchange waiting for the judge.
+type exchange struct {
+	req     *http.Request
+	url     string
+	reqBody []byte
+	status  int
+	header  http.Header
+	body    []byte
+}
+
+// QueueLength bounds the exchanges waiting for the judge.
+const QueueLength = 4096
+
+// judge judges queued exchanges one at a time, so the rules that depend on the exchanges
+// before see them in the order they came back.
+func (p *Proxy) judge() {
+	defer close(p.judged)
+	for ex := range p.queue {
+		p.judgeOne(ex)
+	}
+}
+
+func (p *Proxy) judgeOne(ex exchange) conformance.Verdict {
+	v := p.traffic.Observe(context.Background(), ex.req, ex.url, ex.reqBody, ex.status, ex.header, ex.body)
+	p.record(ex.req, ex.status, ex.header.Get("X-Request-Id"), v)
+	return v
+}
+
+// Close waits for the exchanges queued for the judge; after it, exchanges are passed on
+// unjudged. Summary and Report are complete after Close.
+func (p *Proxy) Close() {
+	p.mu.Lock()
+	if !p.closed {
+		p.closed = true
+		close(p.queue)
+	}
+	p.mu.Unlock()
+	<-p.judged
+}
+
+func (p *Proxy) record(req *http.Request, status int, requestID string, v conformance.Verdict) {
 	if len(v.Request)+len(v.Response) == 0 {
 		return
 	}
 	base := Violation{At: time.Now().UTC(), Operation: v.Operation, Method: req.Method, Path: req.URL.Path,
-		Status: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id")}
+		Status: status, RequestID: requestID}
 	var found []Violation
 	for side, rules := range map[string][]string{"request": v.Request, "response": v.Response} {
 		for _, rule := range rules {

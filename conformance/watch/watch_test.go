@@ -66,6 +66,7 @@ func TestTheHealthyMockBreaksNothing(t *testing.T) {
 	target, p, lines := behind(t)
 	rep := conformance.Run(t, target, conformance.Options{})
 	require.Equal(t, report.Pass, rep.Summary.Outcome, rep.Summary.Reason)
+	p.Close()
 	sum := p.Summary()
 	assert.Greater(t, sum.Exchanges, 1000)
 	assert.Empty(t, responseSide(sum.Violations), "%s", lines)
@@ -81,6 +82,7 @@ func TestAWrongCodeIsReported(t *testing.T) {
 	target, p, lines := behind(t, mockservertest.WithDeviation(mockserver.DeviationWrongCode))
 	_, err := conformance.Check(t.Context(), target, conformance.Options{Run: regexp.MustCompile(`^login\.password\.`)})
 	require.NoError(t, err)
+	p.Close()
 	found := responseSide(p.Summary().Violations)
 	require.NotEmpty(t, found, "%s", lines)
 	assert.Equal(t, "submitLoginFlow", found[0].Operation)
@@ -108,6 +110,7 @@ func TestEveryOneExchangeDeviationIsReported(t *testing.T) {
 			target, p, lines := behind(t, mockservertest.WithDeviation(d))
 			_, err := conformance.Check(t.Context(), target, conformance.Options{Run: regexp.MustCompile(cases)})
 			require.NoError(t, err)
+			p.Close()
 			assert.NotEmpty(t, responseSide(p.Summary().Violations), "%s", lines)
 			rep := p.Report()
 			assert.Equal(t, report.Fail, rep.Summary.Outcome, "the session's report fails")
@@ -151,6 +154,7 @@ func TestAHostileUpstreamStaysBounded(t *testing.T) {
 			assert.Contains(t, res.Header.Get("X-Idflows-Violations"), "nests deeper", "--annotate names the violation")
 		}
 	}
+	p.Close()
 	sum := p.Summary()
 	assert.Equal(t, 2, sum.Exchanges)
 	assert.Equal(t, 1, sum.NotJudged, "the huge body was not judged")
