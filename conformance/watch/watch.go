@@ -73,7 +73,12 @@ func New(upstream *url.URL, out io.Writer) (*Proxy, error) {
 	}
 	p := &Proxy{upstream: upstream, traffic: traffic, out: out, queue: make(chan exchange, QueueLength), judged: make(chan struct{})}
 	go p.judge()
+	// Connections to the upstream are kept for reuse: the default transport keeps two, and
+	// would open and close one per request as soon as the app makes a few at once.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 256
 	p.proxy = &httputil.ReverseProxy{
+		Transport: transport,
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(upstream)
 			r.Out.Host = upstream.Host
