@@ -4,14 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 )
 
 // history is what a watcher remembers of the flows and sessions it saw, to judge an exchange
 // by the ones before it: a flow's state moves only along its machine (REQ-FLOW-007), a flow
-// that produced a session is not used again (REQ-FLOW-004), a session logged out is not
-// accepted after (REQ-SES-002, REQ-SES-004). It is bounded: past maxRemembered flows or
+// that produced a session is not used again (REQ-FLOW-004), a submit is accepted only with its
+// flow's CSRF token (REQ-CSRF-002), a session logged out is not accepted after (REQ-SES-002,
+// REQ-SES-004). It keeps each flow's CSRF token to compare, and never reports it. It is bounded: past maxRemembered flows or
 // sessions the oldest are forgotten, and what it forgot it does not judge.
 type history struct {
 	mu      sync.Mutex
@@ -22,8 +24,8 @@ type history struct {
 const maxRemembered = 100_000
 
 type flowSeen struct {
-	kind, state string
-	consumed    bool
+	kind, state, csrf string
+	consumed          bool
 }
 
 // moves are the state changes each flow type may make (REQ-FLOW-007); staying put is always
@@ -43,7 +45,7 @@ var sessionOperations = map[string]bool{
 }
 
 // judge checks an exchange of operation against what came before, and remembers it.
-func (h *history) judge(op string, req *http.Request, status int, body []byte) []string {
+func (h *history) judge(op string, req *http.Request, reqBody []byte, status int, body []byte) []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []string
@@ -56,8 +58,17 @@ func (h *history) judge(op string, req *http.Request, status int, body []byte) [
 		h.revoked.put(cred, struct{}{})
 	}
 	kind, id, submit := flowOfPath(req.URL.Path)
-	if prev, known := h.flows.get(id); known && id != "" && prev.consumed && ok {
+	prev, known := h.flows.get(id)
+	if known && id != "" && prev.consumed && ok {
 		out = append(out, fmt.Sprintf("the %s flow %s answered %d after it produced a session (REQ-FLOW-004)", kind, id, status))
+	}
+	if accepted := ok || status == http.StatusSeeOther; submit && accepted {
+		switch token := csrfOf(reqBody); {
+		case token == "":
+			out = append(out, fmt.Sprintf("a %s submit without csrf_token was accepted (%d), want 403 AVNOLOGY_AUTH_015 (REQ-CSRF-002)", kind, status))
+		case known && prev.csrf != "" && token != prev.csrf:
+			out = append(out, fmt.Sprintf("a %s submit with another flow's csrf_token was accepted (%d), want 403 AVNOLOGY_AUTH_015 (REQ-CSRF-002)", kind, status))
+		}
 	}
 	var doc struct {
 		flowJSON
@@ -84,12 +95,48 @@ type flowJSON struct {
 	ID    string `json:"id"`
 	Type  string `json:"type"`
 	State string `json:"state"`
+	UI    struct {
+		Nodes []struct {
+			Attributes struct {
+				Name  string `json:"name"`
+				Value any    `json:"value"`
+			} `json:"attributes"`
+		} `json:"nodes"`
+	} `json:"ui"`
+}
+
+// csrf is the flow's csrf_token node's value.
+func (f flowJSON) csrf() string {
+	for _, n := range f.UI.Nodes {
+		if n.Attributes.Name == "csrf_token" {
+			s, _ := n.Attributes.Value.(string)
+			return s
+		}
+	}
+	return ""
+}
+
+// csrfOf is the csrf_token a submit carries: in its JSON body, or its form.
+func csrfOf(body []byte) string {
+	var doc struct {
+		Body struct {
+			CSRFToken string `json:"csrf_token"`
+		} `json:"body"`
+	}
+	if json.Unmarshal(body, &doc) == nil {
+		return doc.Body.CSRFToken
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return ""
+	}
+	return form.Get("csrf_token")
 }
 
 // saw records a flow's state, judging the move from the one seen before.
 func (h *history) saw(f flowJSON) []string {
 	prev, known := h.flows.get(f.ID)
-	h.flows.put(f.ID, flowSeen{kind: f.Type, state: f.State, consumed: prev.consumed})
+	h.flows.put(f.ID, flowSeen{kind: f.Type, state: f.State, csrf: cmpOr(f.csrf(), prev.csrf), consumed: prev.consumed})
 	if !known || prev.state == "" || prev.state == f.State {
 		return nil
 	}

@@ -54,7 +54,7 @@ func NewTraffic(target string) (*Traffic, error) {
 func (tr *Traffic) Observe(ctx context.Context, req *http.Request, url string, reqBody []byte, status int, header http.Header, body []byte) Verdict {
 	v := tr.judge.Exchange(ctx, req, reqBody, status, header, body)
 	if v.Operation != "" { // what its history says of it
-		v.Response = append(v.Response, tr.history.judge(v.Operation, req, status, body)...)
+		v.Response = append(v.Response, tr.history.judge(v.Operation, req, reqBody, status, body)...)
 	}
 	op := cmpOr(v.Operation, "unrouted")
 	tr.mu.Lock()

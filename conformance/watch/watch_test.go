@@ -105,6 +105,7 @@ func TestEveryOneExchangeDeviationIsReported(t *testing.T) {
 		mockserver.DeviationCacheableSecrets: `^security\.cache\.no-store$`,
 		// Judged by the exchanges before it: a session answered after its logout.
 		mockserver.DeviationLogoutNotRevoking: `^sessions\.logout\.revokes$`,
+		mockserver.DeviationCSRFNotEnforced:   `^security\.csrf\.(missing|wrong)$`,
 	} {
 		t.Run("deviation="+string(d), func(t *testing.T) {
 			target, p, lines := behind(t, mockservertest.WithDeviation(d))
