@@ -3,11 +3,13 @@ package conformance
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -61,8 +63,26 @@ func (e *Judge) Exchange(ctx context.Context, req *http.Request, reqBody []byte,
 		v.Response = []string{fmt.Sprintf("the response body nests deeper than %d levels (REQ-ERR-009)", contract.MaxDepth)}
 		return v
 	}
-	v.Response = e.response(ctx, input, r)
+	v.Response = append(e.response(ctx, input, r), secondFactor(v.Operation, reqBody, r)...)
 	return v
+}
+
+// secondFactor checks a sign-in that completed with a second factor: its session is at aal2
+// (REQ-LOGIN-009).
+func secondFactor(op string, reqBody []byte, r *Response) []string {
+	if op != "submitLoginFlow" || r.Status != http.StatusOK || r.Get("session") == nil {
+		return nil
+	}
+	var sent struct {
+		Method string `json:"method"`
+	}
+	if json.Unmarshal(reqBody, &sent) != nil || (sent.Method != "totp" && sent.Method != "lookup_secret") {
+		return nil
+	}
+	if aal := r.Str("session.authenticator_assurance_level"); aal != "aal2" {
+		return []string{fmt.Sprintf("a sign-in completed with %s answered a session at %q, want aal2 (REQ-LOGIN-009)", sent.Method, aal)}
+	}
+	return nil
 }
 
 // response checks a response against the contract and the rules that hold for every answer.
@@ -87,6 +107,9 @@ func (e *Judge) response(ctx context.Context, input *openapi3filter.RequestValid
 		if err := e.errorDoc.Value.VisitJSON(r.JSON(), openapi3.MultiErrors(), openapi3.VisitAsResponse()); err != nil {
 			out = append(out, "the error body is not the ErrorResponse envelope: "+firstLine(err.Error()))
 		}
+	}
+	if after, ok := r.Get("error.details.retry_after").(float64); ok && r.Header.Get("Retry-After") != strconv.Itoa(int(after)) {
+		out = append(out, fmt.Sprintf("Retry-After %q differs from details.retry_after %v (REQ-ERR-006)", r.Header.Get("Retry-After"), after))
 	}
 	if carriesSecret(r.JSON()) && !noStore(r.Header.Get("Cache-Control")) {
 		out = append(out, fmt.Sprintf("the answer carries a secret but Cache-Control is %q, want no-store (REQ-SEC-005)", r.Header.Get("Cache-Control")))

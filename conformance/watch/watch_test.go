@@ -106,6 +106,8 @@ func TestEveryOneExchangeDeviationIsReported(t *testing.T) {
 		// Judged by the exchanges before it: a session answered after its logout.
 		mockserver.DeviationLogoutNotRevoking: `^sessions\.logout\.revokes$`,
 		mockserver.DeviationCSRFNotEnforced:   `^security\.csrf\.(missing|wrong)$`,
+		mockserver.DeviationWrongRetryAfter:   `^security\.lockout$`,
+		mockserver.DeviationAALNotRaised:      `^mfa\.login\.(totp|lookup-secret)$`,
 	} {
 		t.Run("deviation="+string(d), func(t *testing.T) {
 			target, p, lines := behind(t, mockservertest.WithDeviation(d))
