@@ -223,7 +223,7 @@ func (p *Proxy) record(req *http.Request, status int, requestID string, v confor
 		if x.RequestID != "" {
 			id = " (" + headerSafe(x.RequestID) + ")"
 		}
-		fmt.Fprintf(p.out, "VIOLATION %s %s %s → %d [%s] %s%s\n", cmp(x.Operation, "no operation"), x.Method, x.Path, x.Status, x.Side, x.Rule, id)
+		fmt.Fprintf(p.out, "VIOLATION %s %s %s → %d [%s] %s%s\n", orDefault(x.Operation, "no operation"), x.Method, x.Path, x.Status, x.Side, x.Rule, id)
 	}
 }
 
@@ -238,7 +238,7 @@ func headerSafe(s string) string {
 	return string(b[:min(len(b), 200)])
 }
 
-func cmp(a, b string) string {
+func orDefault(a, b string) string {
 	if a != "" {
 		return a
 	}
@@ -263,7 +263,7 @@ func (p *Proxy) Summary() Summary {
 func (s Summary) ByOperation() map[string]int {
 	out := map[string]int{}
 	for _, v := range s.Violations {
-		out[cmp(v.Operation, "no operation")]++
+		out[orDefault(v.Operation, "no operation")]++
 	}
 	return out
 }
