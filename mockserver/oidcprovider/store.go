@@ -67,10 +67,12 @@ func NewMemoryStore(now func() time.Time) Store {
 func (m *memoryStore) PutGrant(_ context.Context, kind, key string, g Grant) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.now()
-	for k, old := range m.grants { // the map stays bounded by what is in use
-		if now.After(old.Expires) {
-			delete(m.grants, k)
+	if len(m.grants) >= MaxOutstanding { // full: drop what expired, so the map holds what is in use
+		now := m.now()
+		for k, old := range m.grants {
+			if now.After(old.Expires) {
+				delete(m.grants, k)
+			}
 		}
 	}
 	if len(m.grants) >= MaxOutstanding {

@@ -109,9 +109,11 @@ func (k keys) item(gen string) string {
 // tenantsKey ranks the tenants by when they were last used (unix ms).
 const tenantsKey = "idf:tenants"
 
-// fixed are the keys a reset deletes; the rest carry the generation it increments.
+// fixed are the keys a reset deletes and a commit keeps for the idle TTL (the flow and session
+// orders first: the commit script sweeps them); the rest carry the generation a reset
+// increments.
 func (k keys) fixed() []string {
-	return []string{k.identities(), k.index(), k.orgs(), k.flowOrder(), k.sessOrder(), k.outbox(), k.outboxSeq(),
+	return []string{k.flowOrder(), k.sessOrder(), k.identities(), k.index(), k.orgs(), k.outbox(), k.outboxSeq(),
 		k.journal(), k.faults(), k.faultSeq()}
 }
 

@@ -81,8 +81,7 @@ func (b *backend) Counts(ctx context.Context) (flows, sessions, identities int, 
 		return 0, 0, 0, unavailable("counts", err)
 	}
 	now := strconv.FormatInt(t.UnixMilli(), 10)
-	var f, s *redis.IntCmd
-	var i *redis.IntCmd
+	var f, s, i *redis.IntCmd
 	_, err = b.s.db.Pipelined(ctx, func(p redis.Pipeliner) error {
 		f = p.ZCount(ctx, b.k.flowOrder(), "("+now, "+inf")
 		s = p.ZCount(ctx, b.k.sessOrder(), "("+now, "+inf")
@@ -291,8 +290,9 @@ func (t *rtx) hgetall(key string) map[string]string {
 		got, err := t.b.s.db.HGetAll(t.ctx, key).Result()
 		if err != nil {
 			t.fail("hgetall", err)
+		} else {
+			all = got
 		}
-		all = got
 	}
 	for k, v := range t.pending {
 		if field, ok := strings.CutPrefix(k, key+"\x00"); ok {
@@ -566,8 +566,7 @@ func (t *rtx) End(commit bool) error {
 		}
 		return t.err
 	}
-	keys := []string{k.lock(), k.meta(), k.flowOrder(), k.sessOrder(), k.identities(), k.index(), k.orgs(),
-		k.outbox(), k.outboxSeq(), k.journal(), k.faults(), k.faultSeq(), tenantsKey}
+	keys := append(append([]string{k.lock(), k.meta()}, k.fixed()...), tenantsKey)
 	args := append([]any{t.token, t.b.limits.MaxFlows, t.b.limits.MaxSessions, t.b.s.IdleTTL.Milliseconds(), t.b.name, t.items}, t.ops...)
 	// The commit runs even if the request was cancelled meanwhile: what the transaction decided
 	// (a counted failure) must be kept, and its lease given back.

@@ -80,19 +80,12 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return err
 	}
-	ended := false
-	defer func() { // a panic in fn must not leave the tenant held
-		if !ended {
-			_ = st.End(false)
-		}
-	}()
+	defer endOnPanic(st)
 	tx := &Tx{ctx: ctx, s: s, st: st, Now: now}
 	if err := s.seed(tx); err != nil {
-		ended = true
 		return errors.Join(err, st.End(false))
 	}
 	err = fn(tx)
-	ended = true
 	if endErr := st.End(true); endErr != nil {
 		return endErr
 	}
@@ -119,15 +112,9 @@ func (s *Store) Read(ctx context.Context, fn func(tx *Tx) error) error {
 		}
 		return s.Update(ctx, fn)
 	}
+	defer endOnPanic(st)
 	tx := &Tx{ctx: ctx, s: s, st: st, Now: now, readOnly: true}
-	ended := false
-	defer func() {
-		if !ended {
-			_ = st.End(false)
-		}
-	}()
 	err = fn(tx)
-	ended = true
 	if endErr := st.End(false); endErr != nil {
 		return endErr
 	}
@@ -135,6 +122,15 @@ func (s *Store) Read(ctx context.Context, fn func(tx *Tx) error) error {
 		return s.Update(ctx, fn)
 	}
 	return err
+}
+
+// endOnPanic ends a transaction whose function panicked, keeping nothing, and panics on: the
+// recoverer answers 500, and the tenant must not stay held.
+func endOnPanic(st State) {
+	if v := recover(); v != nil {
+		_ = st.End(false)
+		panic(v)
+	}
 }
 
 // seed gives the tenant its fixtures if the transaction finds it without them.
