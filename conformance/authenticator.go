@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -80,7 +81,7 @@ func (a *Authenticator) Create(options string) (Credential, error) {
 		return Credential{}, fmt.Errorf("creation options: %w", err)
 	}
 	opts := o.PublicKey
-	rpID := cmpOr(opts.RP.ID, a.RPID)
+	rpID := cmp.Or(opts.RP.ID, a.RPID)
 	if rpID != a.RPID {
 		return Credential{}, fmt.Errorf("the options name relying party %q, the target declared %q", rpID, a.RPID)
 	}
@@ -147,7 +148,7 @@ func (a *Authenticator) Get(options string) (Credential, error) {
 		return Credential{}, fmt.Errorf("request options: %w", err)
 	}
 	opts := o.PublicKey
-	if rpID := cmpOr(opts.RPID, a.RPID); rpID != a.RPID {
+	if rpID := cmp.Or(opts.RPID, a.RPID); rpID != a.RPID {
 		return Credential{}, fmt.Errorf("the options name relying party %q, the target declared %q", rpID, a.RPID)
 	}
 	i := -1

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -180,7 +181,7 @@ func (e *engine) do(t *T, a *Agent, req Request) *Response {
 		}
 	}
 	if body != nil && hr.Header.Get("Content-Type") == "" {
-		hr.Header.Set("Content-Type", cmpOr(req.ContentType, "application/json"))
+		hr.Header.Set("Content-Type", cmp.Or(req.ContentType, "application/json"))
 	}
 	if hr.Header.Get("Accept") == "" {
 		hr.Header.Set("Accept", "application/json")
@@ -319,11 +320,4 @@ func transportError(err error) string {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -2,100 +2,85 @@ package conformance
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 )
 
-// history is what a watcher remembers of the flows and sessions it saw, to judge an exchange
-// by the ones before it: a flow's state moves only along its machine (REQ-FLOW-007), a flow
-// that produced a session is not used again (REQ-FLOW-004), a submit is accepted only with its
-// flow's CSRF token (REQ-CSRF-002), a session logged out is not accepted after (REQ-SES-002,
-// REQ-SES-004). It keeps each flow's CSRF token to compare, and never reports it. It is bounded: past maxRemembered flows or
-// sessions the oldest are forgotten, and what it forgot it does not judge.
+// history is what a watcher remembers of the flows, sessions and identities it saw, to judge
+// an exchange by the ones before it: what a flow may do next (history_flows.go) and what a
+// session may do (history_sessions.go). It keeps each flow's CSRF token and a hash of each
+// TOTP code to compare, and never reports either. It is bounded: past maxRemembered entries of
+// a kind the oldest are forgotten, and what it forgot it does not judge.
 type history struct {
-	mu      sync.Mutex
-	flows   bounded[flowSeen]
-	revoked bounded[struct{}] // session tokens (bearer or cookie) logged out
+	mu sync.Mutex
+	// AllowedOrigins are the origins the deployment lets read answers with credentials; nil
+	// when not told, and then CORS is not judged.
+	AllowedOrigins []string
+
+	flows     bounded[flowSeen]
+	returnTos bounded[struct{}]    // every return_to a flow was made with
+	refused   map[string]string    // what a wrong-credentials answer looks like, per language
+	sessions  bounded[sessionSeen] // by the token or cookie that presents them
+	revoked   bounded[struct{}]    // session tokens (bearer or cookie) logged out
+	guarded   bounded[struct{}]    // identities seen with a second factor
+	lookupSet bounded[struct{}]    // identities seen with lookup codes
+	totpUsed  bounded[time.Time]   // identity and TOTP code hash: when it signed in
+	codesLeft bounded[float64]     // who: the wrong second-factor codes they have left
+	signedUp  marks                // identity id: "password" when it signed up with one, "linked" once it linked a provider
 }
 
 const maxRemembered = 100_000
 
-type flowSeen struct {
-	kind, state, csrf string
-	consumed          bool
+// exchange is one request and its answer, as history reads it: the body parsed once.
+type exchange struct {
+	op      string
+	req     *http.Request
+	status  int
+	header  http.Header
+	sent    submitted
+	doc     answer
+	parsed  bool        // the answer's body is JSON
+	whoami  *sessionDoc // the answer of getSession
+	cred    string
+	flowID  string
+	kind    string
+	submit  bool
+	settled time.Time // the server's time: its Date header, else ours
 }
 
-// moves are the state changes each flow type may make (REQ-FLOW-007); staying put is always
-// allowed.
-var moves = map[string][][2]string{
-	"login":        {{"choose_method", "sent_email"}, {"sent_email", "choose_method"}},
-	"registration": {{"show_form", "sent_email"}},
-	"settings":     {{"show_form", "success"}},
-	"recovery":     {{"show_form", "sent_email"}, {"sent_email", "passed_challenge"}},
-	"verification": {{"show_form", "sent_email"}, {"sent_email", "passed_challenge"}},
-}
+func (x *exchange) ok() bool { return x.status >= 200 && x.status < 300 }
 
-// sessionOperations answer only to a live session.
-var sessionOperations = map[string]bool{
-	"getSession": true, "logout": true, "listSessions": true, "revokeOtherSessions": true, "revokeSession": true,
-	"createSettingsFlow": true, "getSettingsFlow": true, "submitSettingsFlow": true,
-}
+// accepted is true of an answer that took the request: 2xx, or a browser's 303.
+func (x *exchange) accepted() bool { return x.ok() || x.status == http.StatusSeeOther }
 
-// judge checks an exchange of operation against what came before, and remembers it.
-func (h *history) judge(op string, req *http.Request, reqBody []byte, status int, body []byte) []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []string
-	ok := status >= 200 && status < 300
-	cred := credentialOf(req)
-	if _, loggedOut := h.revoked.get(cred); loggedOut && cred != "" && ok && sessionOperations[op] {
-		out = append(out, fmt.Sprintf("%s accepted a session logged out before (REQ-SES-002)", op))
-	}
-	if op == "logout" && ok && cred != "" {
-		h.revoked.put(cred, struct{}{})
-	}
-	kind, id, submit := flowOfPath(req.URL.Path)
-	prev, known := h.flows.get(id)
-	if known && id != "" && prev.consumed && ok {
-		out = append(out, fmt.Sprintf("the %s flow %s answered %d after it produced a session (REQ-FLOW-004)", kind, id, status))
-	}
-	if accepted := ok || status == http.StatusSeeOther; submit && accepted {
-		switch token := csrfOf(reqBody); {
-		case token == "":
-			out = append(out, fmt.Sprintf("a %s submit without csrf_token was accepted (%d), want 403 AVNOLOGY_AUTH_015 (REQ-CSRF-002)", kind, status))
-		case known && prev.csrf != "" && token != prev.csrf:
-			out = append(out, fmt.Sprintf("a %s submit with another flow's csrf_token was accepted (%d), want 403 AVNOLOGY_AUTH_015 (REQ-CSRF-002)", kind, status))
-		}
-	}
-	var doc struct {
-		flowJSON
-		ContinueFlow *flowJSON      `json:"continue_flow"`
-		Session      map[string]any `json:"session"`
-	}
-	if json.Unmarshal(body, &doc) != nil {
-		return out
-	}
-	for _, f := range []*flowJSON{&doc.flowJSON, doc.ContinueFlow} {
-		if f != nil && f.ID != "" && moves[f.Type] != nil {
-			out = append(out, h.saw(*f)...)
-		}
-	}
-	if submit && ok && doc.Session != nil && (kind == "login" || kind == "registration") {
-		seen, _ := h.flows.get(id)
-		seen.kind, seen.consumed = kind, true
-		h.flows.put(id, seen)
-	}
-	return out
+// answer is what history reads of a response body.
+type answer struct {
+	flowJSON
+	ContinueFlow *flowJSON   `json:"continue_flow"`
+	Session      *sessionDoc `json:"session"`
+	SessionToken string      `json:"session_token"`
+	Error        *struct {
+		Code    string         `json:"code"`
+		Message string         `json:"message"`
+		Details map[string]any `json:"details"`
+	} `json:"error"`
 }
 
 type flowJSON struct {
-	ID    string `json:"id"`
-	Type  string `json:"type"`
-	State string `json:"state"`
-	UI    struct {
+	ID           string    `json:"id"`
+	Type         string    `json:"type"`
+	State        string    `json:"state"`
+	ExpiresAt    time.Time `json:"expires_at"`
+	ReturnTo     string    `json:"return_to"`
+	RequestedAAL string    `json:"requested_aal"`
+	UI           struct {
+		Messages []struct {
+			ID   string `json:"id"`
+			Text string `json:"text"`
+		} `json:"messages"`
 		Nodes []struct {
 			Attributes struct {
 				Name  string `json:"name"`
@@ -104,6 +89,63 @@ type flowJSON struct {
 		} `json:"nodes"`
 	} `json:"ui"`
 }
+
+type sessionDoc struct {
+	ID              string    `json:"id"`
+	Token           string    `json:"token"`
+	AAL             string    `json:"authenticator_assurance_level"`
+	AuthenticatedAt time.Time `json:"authenticated_at"`
+	IdentityID      string    `json:"identity_id"`
+	Identity        *struct {
+		ID       string `json:"id"`
+		Email    string `json:"email"`
+		Username string `json:"username"`
+		Phone    string `json:"phone"`
+	} `json:"identity"`
+}
+
+// submitted is what a submit sent: its method and its fields, from JSON or a form. Values are
+// kept as text; true for a JSON true.
+type submitted struct {
+	method string
+	fields map[string]string
+}
+
+// judge checks an exchange of operation against what came before, and remembers it.
+func (h *history) judge(op string, req *http.Request, reqBody []byte, status int, header http.Header, body []byte) []string {
+	x := &exchange{op: op, req: req, status: status, header: header, cred: credentialOf(req), settled: serverTime(header)}
+	x.kind, x.flowID, x.submit = flowOfPath(req.URL.Path)
+	x.sent = submittedOf(reqBody)
+	x.parsed = json.Unmarshal(body, &x.doc) == nil
+	if op == "getSession" && x.parsed {
+		x.whoami = &sessionDoc{}
+		_ = json.Unmarshal(body, x.whoami)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := h.cors(x)
+	if op == "" || header.Get("X-Mock-Forced") != "" { // a mock's rehearsed error shows no behaviour
+		return out
+	}
+	out = append(out, h.judgeFlow(x)...)
+	out = append(out, h.judgeSession(x)...)
+	h.rememberFlows(x)
+	h.rememberSession(x)
+	return out
+}
+
+// serverTime is the time an answer was given by the server's clock: its Date header (to the
+// second), else now.
+func serverTime(header http.Header) time.Time {
+	if t, err := http.ParseTime(header.Get("Date")); err == nil {
+		return t
+	}
+	return time.Now()
+}
+
+// clockSlack absorbs a Date header's truncation to the second and the time between deciding
+// and answering.
+const clockSlack = 2 * time.Second
 
 // csrf is the flow's csrf_token node's value.
 func (f flowJSON) csrf() string {
@@ -116,36 +158,38 @@ func (f flowJSON) csrf() string {
 	return ""
 }
 
-// csrfOf is the csrf_token a submit carries: in its JSON body, or its form.
-func csrfOf(body []byte) string {
+// submittedOf reads a submit's body: {"method", "body": {...}} as JSON, or a form.
+func submittedOf(body []byte) submitted {
+	s := submitted{fields: map[string]string{}}
 	var doc struct {
-		Body struct {
-			CSRFToken string `json:"csrf_token"`
-		} `json:"body"`
+		Method string         `json:"method"`
+		Body   map[string]any `json:"body"`
 	}
 	if json.Unmarshal(body, &doc) == nil {
-		return doc.Body.CSRFToken
+		s.method = doc.Method
+		for k, v := range doc.Body {
+			switch v := v.(type) {
+			case string:
+				s.fields[k] = v
+			case bool:
+				if v {
+					s.fields[k] = "true"
+				}
+			}
+		}
+		return s
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		return ""
+		return s
 	}
-	return form.Get("csrf_token")
-}
-
-// saw records a flow's state, judging the move from the one seen before.
-func (h *history) saw(f flowJSON) []string {
-	prev, known := h.flows.get(f.ID)
-	h.flows.put(f.ID, flowSeen{kind: f.Type, state: f.State, csrf: cmpOr(f.csrf(), prev.csrf), consumed: prev.consumed})
-	if !known || prev.state == "" || prev.state == f.State {
-		return nil
-	}
-	for _, m := range moves[f.Type] {
-		if m == [2]string{prev.state, f.State} {
-			return nil
+	s.method = form.Get("method")
+	for k := range form {
+		if k != "method" {
+			s.fields[k] = form.Get(k)
 		}
 	}
-	return []string{fmt.Sprintf("the %s flow %s moved from %s to %s, which its state machine does not allow (REQ-FLOW-007)", f.Type, f.ID, prev.state, f.State)}
+	return s
 }
 
 // credentialOf is the session a request presents: its bearer token, else its session cookie.
@@ -197,3 +241,6 @@ func (b *bounded[V]) put(k string, v V) {
 	}
 	b.m[k] = v
 }
+
+// forget drops k; its place in the order is reclaimed when it comes up.
+func (b *bounded[V]) forget(k string) { delete(b.m, k) }

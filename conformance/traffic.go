@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -19,10 +20,11 @@ import (
 // client's doing, not the server's), with the offending exchanges as redacted evidence. It is
 // safe for concurrent use.
 type Traffic struct {
-	judge   *Judge
-	history history
-	target  string
-	started time.Time
+	judge    *Judge
+	history  history
+	coverage *coverage // what the traffic exercised in conformance
+	target   string
+	started  time.Time
 
 	mu  sync.Mutex
 	seq int
@@ -40,23 +42,29 @@ type trafficCase struct {
 // MaxTrafficEvidence bounds the exchanges a report keeps per operation.
 const MaxTrafficEvidence = 20
 
-// NewTraffic starts judging traffic to target (for the report's header).
-func NewTraffic(target string) (*Traffic, error) {
+// NewTraffic starts judging traffic to target (for the report's header). allowedOrigins are
+// the origins the deployment lets read its answers with credentials ("localhost" for any on
+// this machine); any other origin that is let is reported (REQ-CSRF-005). Nil does not judge
+// CORS.
+func NewTraffic(target string, allowedOrigins []string) (*Traffic, error) {
 	j, err := NewJudge()
 	if err != nil {
 		return nil, err
 	}
-	return &Traffic{judge: j, target: target, started: time.Now().UTC(), ops: map[string]*trafficCase{}}, nil
+	tr := &Traffic{judge: j, coverage: newCoverage(j.flows), target: target, started: time.Now().UTC(), ops: map[string]*trafficCase{}}
+	tr.history.AllowedOrigins = allowedOrigins
+	return tr, nil
 }
 
 // Observe judges one exchange, as Judge.Exchange does, and keeps it for the report. url is
 // the request's full URL, for the evidence.
 func (tr *Traffic) Observe(ctx context.Context, req *http.Request, url string, reqBody []byte, status int, header http.Header, body []byte) Verdict {
 	v := tr.judge.Exchange(ctx, req, reqBody, status, header, body)
-	if v.Operation != "" { // what its history says of it
-		v.Response = append(v.Response, tr.history.judge(v.Operation, req, reqBody, status, body)...)
+	v.Response = append(v.Response, tr.history.judge(v.Operation, req, reqBody, status, header, body)...) // what came before says of it
+	if len(v.Response) == 0 {
+		tr.coverage.observe(v.Operation, &Response{Operation: v.Operation, Status: status, Header: header, Body: body})
 	}
-	op := cmpOr(v.Operation, "unrouted")
+	op := cmp.Or(v.Operation, "unrouted")
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	tr.seq++
@@ -128,6 +136,7 @@ func (tr *Traffic) Report() *report.Report {
 		}
 		r.Cases = append(r.Cases, rc)
 	}
+	r.Coverage = tr.coverage.report()
 	r.Requirements = citedRequirements(r.Cases)
 	r.Tally()
 	return r

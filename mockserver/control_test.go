@@ -52,14 +52,17 @@ func TestControlPlane(t *testing.T) {
 		assert.Equal(t, "2030-01-01T00:00:00Z", r.str("now"))
 		f, _ := b.flow("login")
 		assert.Equal(t, "2030-01-01T00:30:00Z", f.str("expires_at"))
+		assert.Equal(t, "Tue, 01 Jan 2030 00:00:00 GMT", f.header.Get("Date"), "the answer's Date is the tenant's clock")
 		srv.Reset()
 	})
 	t.Run("case=Prefer forces a listed error", func(t *testing.T) {
 		r := b.do(http.MethodGet, "/v1/flows/login", nil, "Prefer", "error=AVNOLOGY_AUTH_017")
 		assert.Equal(t, http.StatusBadRequest, r.status)
 		assert.Equal(t, "AVNOLOGY_AUTH_017", r.code())
+		assert.Equal(t, "AVNOLOGY_AUTH_017", r.header.Get("X-Mock-Forced"), "a forced answer says so")
 		unlisted := b.do(http.MethodGet, "/v1/flows/login", nil, "Prefer", "error=AVNOLOGY_AUTH_102")
 		assert.Equal(t, http.StatusOK, unlisted.status, "createLoginFlow does not list _102")
+		assert.Empty(t, unlisted.header.Get("X-Mock-Forced"))
 	})
 	t.Run("case=faults", func(t *testing.T) {
 		r := b.do(http.MethodPost, "/_mock/faults", map[string]any{"operation_id": "createRegistrationFlow", "error_code": "AVNOLOGY_AUTH_304", "times": 1})

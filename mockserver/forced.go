@@ -36,6 +36,10 @@ func forced(status int, code, baseURL string) *apierr.Error {
 	return e
 }
 
+// ForcedHeader marks an answer forced by Prefer or a fault, with its error code: a tool that
+// watches the traffic judges its shape, not the behaviour it seems to show.
+const ForcedHeader = "X-Mock-Forced"
+
 // forceError answers a documented error on purpose (after validation: a forced error is still
 // an answer to a valid request): `Prefer: error=AVNOLOGY_AUTH_102` on the request, or a fault
 // armed through the control plane for the operation. Only codes the operation lists are
@@ -43,6 +47,7 @@ func forced(status int, code, baseURL string) *apierr.Error {
 func (s *Server) forceError(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if e := s.forcedError(r, callFrom(r.Context())); e != nil {
+			w.Header().Set(ForcedHeader, string(e.Code))
 			s.writeError(w, r, e)
 			return
 		}

@@ -219,3 +219,12 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// answerDate makes the tenant's time the answer's Date: a world whose clock was moved on says
+// so, as a server does by its own clock, so a client (or idflows proxy) can tell that a flow
+// it was given has expired.
+func answerDate(ctx context.Context, now time.Time) {
+	if c := callFrom(ctx); c != nil && c.header != nil {
+		c.header.Set("Date", now.UTC().Format(http.TimeFormat))
+	}
+}

@@ -233,6 +233,7 @@ func New(cfg Config, opts ...Option) (_ *Server, err error) {
 		Seed:       s.seed,
 		OnReset:    s.forgetAccounts,
 		Relay:      relay,
+		Began:      answerDate,
 	})
 	defaultWorld, err := s.tenants.Get(tenant.Default)
 	if err == nil { // seeds the default tenant, if nobody has: bad fixtures fail here

@@ -89,6 +89,11 @@ func TestProxyFlagErrors(t *testing.T) {
 		assert.Contains(t, stderr, "--upstream must be")
 		assert.NotContains(t, stderr, "pw@")
 	}
+	for _, origins := range []string{"*", "https://app.example.com/path", "app.example.com"} {
+		code, _, stderr := runCLI(t, "proxy", "--upstream", "https://staging.example.com", "--cors-origins", origins)
+		assert.Equal(t, exitUsage, code, "%v", origins)
+		assert.Contains(t, stderr, "is not an origin")
+	}
 }
 
 // A replica whose Redis does not answer does not start, and says which Redis — never with the

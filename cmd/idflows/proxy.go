@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/avnology/idflows/conformance/watch"
@@ -24,6 +25,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	listen := fs.String("listen", "127.0.0.1:4434", "address to listen on; point your app at it")
 	failOn := fs.String("fail-on", "must", "exit 1 when an answer broke a MUST (must), or also when a request broke the contract (should: the app's own requests)")
 	annotate := fs.Bool("annotate", false, "add X-Idflows-Violations to each answer that broke the contract, for a browser's developer tools")
+	corsOrigins := fs.String("cors-origins", "", "comma-separated origins the deployment lets read answers with credentials (your app's), or localhost for any on localhost; any other origin let in is reported (REQ-CSRF-005). Unset, CORS is not judged")
 	reportDir := fs.String("report-dir", "", "write the session's report.json, junit.xml and report.html here when stopped: a case per operation, the offending exchanges as evidence (secrets redacted)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: idflows proxy --upstream URL [flags]\n\nForwards every request to --upstream unchanged and judges each exchange by the contract, as\nthe conformance suite does: a line per violation as it happens, a summary on Ctrl-C.\nExit 1 when an answer broke the contract (--fail-on should: or a request did), 0 otherwise.")
@@ -41,7 +43,12 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "idflows proxy: --upstream must be an http(s) URL without credentials")
 		return exitUsage
 	}
-	p, err := watch.New(u, stdout)
+	allowed, err := originList(*corsOrigins)
+	if err != nil {
+		fmt.Fprintf(stderr, "idflows proxy: --cors-origins: %v\n", err)
+		return exitUsage
+	}
+	p, err := watch.New(u, stdout, allowed)
 	if err != nil {
 		fmt.Fprintf(stderr, "idflows proxy: %v\n", err)
 		return exitFailure
@@ -91,4 +98,24 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	return exitOK
+}
+
+// originList reads comma-separated origins (scheme://host[:port]) or localhost; "" is nil.
+func originList(list string) ([]string, error) {
+	var out []string
+	for _, o := range strings.Split(list, ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if o == "localhost" {
+			out = append(out, o)
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+			return nil, fmt.Errorf("%q is not an origin (scheme://host[:port], or localhost)", o)
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }

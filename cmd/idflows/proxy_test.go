@@ -29,7 +29,7 @@ func TestProxyCommand(t *testing.T) {
 	out, errOut := &syncbuffer.Buffer{}, &syncbuffer.Buffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"proxy", "--upstream", srv.URL, "--listen", addr, "--report-dir", dir, "--annotate"}, out, errOut)
+		done <- run(ctx, []string{"proxy", "--upstream", srv.URL, "--listen", addr, "--report-dir", dir, "--annotate", "--cors-origins", "localhost"}, out, errOut)
 	}()
 	mockproc.WaitOK(t, "http://"+addr+"/_mock/health", 10*time.Second)
 

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -166,7 +167,7 @@ const HumanProblems = 10
 // certified profiles and the verdict.
 func Human(w io.Writer, r *Report) error {
 	p := &printer{w: w}
-	p.f("\nidflows conformance %s — contract %s (sha256 %s)\n", r.Suite.Version, cmpOr(r.ContractVersion, "?"), short(r.ContractSHA256))
+	p.f("\nidflows conformance %s — contract %s (sha256 %s)\n", r.Suite.Version, cmp.Or(r.ContractVersion, "?"), short(r.ContractSHA256))
 	p.f("target %s · profiles %s · %s\n", r.Target, strings.Join(r.Profiles, ","), r.FinishedAt.Sub(r.StartedAt).Round(1e6))
 	problems := func(title string, match func(Case) bool) {
 		list := Problems(r, match)
@@ -313,13 +314,6 @@ func (p *printer) f(format string, args ...any) {
 	if p.err == nil {
 		_, p.err = io.WriteString(p.w, Sanitize(fmt.Sprintf(format, args...)))
 	}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func short(sha string) string {

@@ -40,7 +40,7 @@ func TestASignInThroughTheProxyInABrowser(t *testing.T) {
 	t.Cleanup(upstream.Close)
 	u, err := url.Parse(upstream.URL)
 	require.NoError(t, err)
-	p, err := watch.New(u, io.Discard)
+	p, err := watch.New(u, io.Discard, nil)
 	require.NoError(t, err)
 	hs := &http.Server{Handler: p}
 	go func() { _ = hs.Serve(ln) }()

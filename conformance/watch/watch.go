@@ -66,8 +66,10 @@ type Violation struct {
 }
 
 // New returns a proxy to upstream (the API's base URL) that writes a line per violation to out.
-func New(upstream *url.URL, out io.Writer) (*Proxy, error) {
-	traffic, err := conformance.NewTraffic(upstream.Redacted())
+// allowedOrigins are the origins the upstream lets read answers with credentials (nil: CORS
+// is not judged).
+func New(upstream *url.URL, out io.Writer, allowedOrigins []string) (*Proxy, error) {
+	traffic, err := conformance.NewTraffic(upstream.Redacted(), allowedOrigins)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,7 +37,7 @@ func behind(t *testing.T, opts ...mockservertest.Option) (conformance.Target, *w
 	upstream, err := url.Parse(srv.URL)
 	require.NoError(t, err)
 	lines := &syncbuffer.Buffer{}
-	p, err := watch.New(upstream, lines)
+	p, err := watch.New(upstream, lines, append([]string{proxyURL}, cfg.CORSOrigins...)) // the origins the mock allows
 	require.NoError(t, err)
 	hs := &http.Server{Handler: p}
 	go func() { _ = hs.Serve(ln) }()
@@ -74,6 +75,9 @@ func TestTheHealthyMockBreaksNothing(t *testing.T) {
 	for _, v := range sum.Violations {
 		assert.Equal(t, "request", v.Side)
 	}
+	cov := p.Report().Coverage // what the traffic exercised, as the suite counts it
+	assert.Equal(t, cov.Operations.Declared, cov.Operations.Covered, "operations never answered in conformance: %v", cov.Operations.Missing)
+	assert.Equal(t, cov.ErrorPairs.Declared, cov.ErrorPairs.Covered, "error pairs never answered: %v", cov.ErrorPairs.Missing)
 }
 
 // In front of a mock that answers the wrong error codes, the proxy reports them, naming the
@@ -91,34 +95,75 @@ func TestAWrongCodeIsReported(t *testing.T) {
 	assert.NotContains(t, lines.String(), "Secure-Passw0rd!", "no secret on the terminal")
 }
 
-// Every deviation an exchange shows — on its own or by the flows and sessions before it — the
-// proxy reports when the suite's cases that catch it run through it. (Those only a clock or
-// a comparison of answers shows — an expired flow still usable, enumeration — it does not.)
-func TestEveryOneExchangeDeviationIsReported(t *testing.T) {
-	for d, cases := range map[mockserver.Deviation]string{
-		mockserver.DeviationWrongCode:        `^login\.password\.(invalid-credentials|unknown-identifier)$`,
-		mockserver.DeviationWrongStatus:      `^(login\.get\.malformed-id|schema\.createLoginFlow\.bad-query)$`,
-		mockserver.DeviationMissingField:     `^login\.create\.fresh$`,
-		mockserver.DeviationUndeclaredField:  `^(login\.create\.fresh|sessions\.whoami\.bearer)$`,
-		mockserver.DeviationMissingRequestID: `^(login\.create\.fresh|errors\.unknown-route)$`,
-		mockserver.DeviationWrongContentType: `^(login\.create\.fresh|errors\.unknown-route)$`,
-		mockserver.DeviationCacheableSecrets: `^security\.cache\.no-store$`,
-		// Judged by the exchanges before it: a session answered after its logout.
-		mockserver.DeviationLogoutNotRevoking: `^sessions\.logout\.revokes$`,
-		mockserver.DeviationCSRFNotEnforced:   `^security\.csrf\.(missing|wrong)$`,
-		mockserver.DeviationWrongRetryAfter:   `^security\.lockout$`,
-		mockserver.DeviationAALNotRaised:      `^mfa\.login\.(totp|lookup-secret)$`,
-	} {
+// Every deviation of the mock that its traffic shows — on one exchange, or by the flows,
+// sessions and identities seen before — the proxy reports under the rule it breaks, when the
+// suite's cases that catch it run through it. The table covers every deviation: the two it
+// leaves out are named with what traffic cannot show.
+func TestEveryDeviationIsReported(t *testing.T) {
+	type row struct{ cases, rule string }
+	table := map[mockserver.Deviation]row{
+		mockserver.DeviationWrongCode:         {`^login\.password\.(invalid-credentials|unknown-identifier)$`, "REQ-ERR-001"},
+		mockserver.DeviationWrongStatus:       {`^(login\.get\.malformed-id|schema\.createLoginFlow\.bad-query)$`, "the status 422 is not one getLoginFlow declares"},
+		mockserver.DeviationMissingField:      {`^login\.create\.fresh$`, `property "expires_at" is missing`},
+		mockserver.DeviationUndeclaredField:   {`^(login\.create\.fresh|sessions\.whoami\.bearer)$`, `property "debug_trace" is unsupported`},
+		mockserver.DeviationMissingRequestID:  {`^(login\.create\.fresh|errors\.unknown-route)$`, "REQ-ERR-002"},
+		mockserver.DeviationWrongContentType:  {`^(login\.create\.fresh|errors\.unknown-route)$`, "text/plain"},
+		mockserver.DeviationCacheableSecrets:  {`^security\.cache\.no-store$`, "REQ-SEC-005"},
+		mockserver.DeviationLogoutNotRevoking: {`^sessions\.logout\.revokes$`, "REQ-SES-002"},
+		mockserver.DeviationCSRFNotEnforced:   {`^security\.csrf\.(missing|wrong)$`, "REQ-CSRF-002"},
+		mockserver.DeviationWrongRetryAfter:   {`^security\.lockout$`, "REQ-ERR-006"},
+		mockserver.DeviationAALNotRaised:      {`^mfa\.login\.(totp|lookup-secret)$`, "REQ-LOGIN-009"},
+		mockserver.DeviationExpiryIgnored:     {`^login\.flow\.expired$`, "REQ-FLOW-003"},
+		mockserver.DeviationEnumerationLeak:   {`^security\.enumeration\.identical-answers$`, "REQ-LOGIN-003"},
+		mockserver.DeviationStepUpNotEnforced: {`^mfa\.stepup\.aal2$`, "REQ-STEPUP-001"},
+		mockserver.DeviationTOTPReplay:        {`^mfa\.login\.totp-replay$`, "REQ-LOGIN-010"},
+		mockserver.DeviationSecondFactorReset: {`^mfa\.login\.second-factor-lockout$`, "REQ-SEC-001"},
+		mockserver.DeviationUnicodeFolding:    {`^security\.addresses\.ascii-only$`, "REQ-SEC-002"},
+		mockserver.DeviationRecoveryStripsMFA: {`^recovery\.session\.keeps-second-factor$`, "REQ-SEC-003"},
+		mockserver.DeviationCodeLoginSkipsMFA: {`^mfa\.login\.code-second-factor$`, "REQ-SEC-004"},
+		mockserver.DeviationCORSAnyOrigin:     {`^security\.cors\.foreign-origin$`, "REQ-CSRF-005"},
+		mockserver.DeviationWrongMessageIDs:   {`^(registration\.duplicate-email|verification\.code\.success|settings\.profile\.update)$`, "REQ-REG-003"},
+		mockserver.DeviationSocialUnbound:     {`^social\.callback\.other-browser$`, "REQ-OIDC-004"},
+		mockserver.DeviationSocialRedirect:    {`^social\.callback\.no-open-redirect$`, "REQ-OIDC-006"},
+		mockserver.DeviationSocialMerge:       {`^social\.login\.not-merged$`, "REQ-OIDC-003"},
+	}
+	notInTraffic := map[mockserver.Deviation]string{
+		mockserver.DeviationOrgsIgnored: "who belongs to an organization is set by its administrators; no answer shows it",
+		mockserver.DeviationSocialNonce: "the ID token travels from the provider to the server, never through the app",
+	}
+	for d := range mockserver.Deviations() {
+		_, judged := table[d]
+		_, excused := notInTraffic[d]
+		assert.True(t, judged != excused, "deviation %s: in the table or excused, not both or neither", d)
+	}
+	for d, r := range table {
 		t.Run("deviation="+string(d), func(t *testing.T) {
 			target, p, lines := behind(t, mockservertest.WithDeviation(d))
-			_, err := conformance.Check(t.Context(), target, conformance.Options{Run: regexp.MustCompile(cases)})
+			if d == mockserver.DeviationCodeLoginSkipsMFA {
+				target.Seeder = nil // the proxy knows a second factor it saw enrolled, not one seeded behind its back
+			}
+			_, err := conformance.Check(t.Context(), target, conformance.Options{Run: regexp.MustCompile(r.cases)})
 			require.NoError(t, err)
 			p.Close()
-			assert.NotEmpty(t, responseSide(p.Summary().Violations), "%s", lines)
+			var rules []string
+			for _, v := range responseSide(p.Summary().Violations) {
+				rules = append(rules, v.Rule)
+			}
+			assert.True(t, slices.ContainsFunc(rules, func(rule string) bool { return strings.Contains(rule, r.rule) }),
+				"no violation of %s among %q\n%s", r.rule, rules, lines)
 			rep := p.Report()
 			assert.Equal(t, report.Fail, rep.Summary.Outcome, "the session's report fails")
 		})
 	}
+	// The step-up deviation also lets a stale sign-in make privileged changes.
+	t.Run("deviation=step-up-not-enforced/stale", func(t *testing.T) {
+		target, p, lines := behind(t, mockservertest.WithDeviation(mockserver.DeviationStepUpNotEnforced))
+		_, err := conformance.Check(t.Context(), target, conformance.Options{Run: regexp.MustCompile(`^settings\.privileged\.stale$`)})
+		require.NoError(t, err)
+		p.Close()
+		require.NotEmpty(t, responseSide(p.Summary().Violations), "%s", lines)
+		assert.Contains(t, responseSide(p.Summary().Violations)[0].Rule, "REQ-STEPUP-002")
+	})
 }
 
 // A hostile upstream cannot make the proxy hold more than its bounds or change an answer: a
@@ -140,7 +185,7 @@ func TestAHostileUpstreamStaysBounded(t *testing.T) {
 	t.Cleanup(upstream.Close)
 	u, err := url.Parse(upstream.URL)
 	require.NoError(t, err)
-	p, err := watch.New(u, io.Discard)
+	p, err := watch.New(u, io.Discard, nil)
 	require.NoError(t, err)
 	p.Annotate = true
 	front := httptest.NewServer(p)

@@ -151,7 +151,9 @@ type ClientInterface interface {
 	//
 	// The next `times` calls of `operation_id` answer the documented `error_code` (one the
 	// operation lists in `x-error-codes`, at `status` when it lists the code at several) and/or
-	// wait `latency_ms` first.
+	// wait `latency_ms` first. A forced answer — by a fault, or by `Prefer: error=…` on the
+	// request — carries `X-Mock-Forced: <error_code>`, so a tool watching the traffic (idflows
+	// proxy) judges its shape but does not take it for the deployment's behaviour.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -162,7 +164,9 @@ type ClientInterface interface {
 	//
 	// The next `times` calls of `operation_id` answer the documented `error_code` (one the
 	// operation lists in `x-error-codes`, at `status` when it lists the code at several) and/or
-	// wait `latency_ms` first.
+	// wait `latency_ms` first. A forced answer — by a fault, or by `Prefer: error=…` on the
+	// request — carries `X-Mock-Forced: <error_code>`, so a tool watching the traffic (idflows
+	// proxy) judges its shape but does not take it for the deployment's behaviour.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -470,7 +474,9 @@ func (c *Client) ListFaults(ctx context.Context, params *ListFaultsParams, reqEd
 //
 // The next `times` calls of `operation_id` answer the documented `error_code` (one the
 // operation lists in `x-error-codes`, at `status` when it lists the code at several) and/or
-// wait `latency_ms` first.
+// wait `latency_ms` first. A forced answer — by a fault, or by `Prefer: error=…` on the
+// request — carries `X-Mock-Forced: <error_code>`, so a tool watching the traffic (idflows
+// proxy) judges its shape but does not take it for the deployment's behaviour.
 //
 // Takes any type of body and a specified content type.
 //
@@ -491,7 +497,9 @@ func (c *Client) ArmFaultWithBody(ctx context.Context, params *ArmFaultParams, c
 //
 // The next `times` calls of `operation_id` answer the documented `error_code` (one the
 // operation lists in `x-error-codes`, at `status` when it lists the code at several) and/or
-// wait `latency_ms` first.
+// wait `latency_ms` first. A forced answer — by a fault, or by `Prefer: error=…` on the
+// request — carries `X-Mock-Forced: <error_code>`, so a tool watching the traffic (idflows
+// proxy) judges its shape but does not take it for the deployment's behaviour.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2113,7 +2121,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// The next `times` calls of `operation_id` answer the documented `error_code` (one the
 	// operation lists in `x-error-codes`, at `status` when it lists the code at several) and/or
-	// wait `latency_ms` first.
+	// wait `latency_ms` first. A forced answer — by a fault, or by `Prefer: error=…` on the
+	// request — carries `X-Mock-Forced: <error_code>`, so a tool watching the traffic (idflows
+	// proxy) judges its shape but does not take it for the deployment's behaviour.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2124,7 +2134,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// The next `times` calls of `operation_id` answer the documented `error_code` (one the
 	// operation lists in `x-error-codes`, at `status` when it lists the code at several) and/or
-	// wait `latency_ms` first.
+	// wait `latency_ms` first. A forced answer — by a fault, or by `Prefer: error=…` on the
+	// request — carries `X-Mock-Forced: <error_code>`, so a tool watching the traffic (idflows
+	// proxy) judges its shape but does not take it for the deployment's behaviour.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4186,7 +4198,9 @@ func (c *ClientWithResponses) ListFaultsWithResponse(ctx context.Context, params
 //
 // The next `times` calls of `operation_id` answer the documented `error_code` (one the
 // operation lists in `x-error-codes`, at `status` when it lists the code at several) and/or
-// wait `latency_ms` first.
+// wait `latency_ms` first. A forced answer — by a fault, or by `Prefer: error=…` on the
+// request — carries `X-Mock-Forced: <error_code>`, so a tool watching the traffic (idflows
+// proxy) judges its shape but does not take it for the deployment's behaviour.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4203,7 +4217,9 @@ func (c *ClientWithResponses) ArmFaultWithBodyWithResponse(ctx context.Context, 
 //
 // The next `times` calls of `operation_id` answer the documented `error_code` (one the
 // operation lists in `x-error-codes`, at `status` when it lists the code at several) and/or
-// wait `latency_ms` first.
+// wait `latency_ms` first. A forced answer — by a fault, or by `Prefer: error=…` on the
+// request — carries `X-Mock-Forced: <error_code>`, so a tool watching the traffic (idflows
+// proxy) judges its shape but does not take it for the deployment's behaviour.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

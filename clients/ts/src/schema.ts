@@ -218,7 +218,9 @@ export interface paths {
          * Force an error or latency on the next calls of an operation
          * @description The next `times` calls of `operation_id` answer the documented `error_code` (one the
          *     operation lists in `x-error-codes`, at `status` when it lists the code at several) and/or
-         *     wait `latency_ms` first.
+         *     wait `latency_ms` first. A forced answer — by a fault, or by `Prefer: error=…` on the
+         *     request — carries `X-Mock-Forced: <error_code>`, so a tool watching the traffic (idflows
+         *     proxy) judges its shape but does not take it for the deployment's behaviour.
          */
         post: operations["armFault"];
         /**

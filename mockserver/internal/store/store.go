@@ -50,6 +50,9 @@ type Store struct {
 	// Seed gives a new or reset tenant its fixtures, in the first transaction that finds it
 	// without them: so a reset and its seeding look like one step to every replica.
 	Seed func(tx *Tx) error
+	// Began, when set, is told the tenant's time whenever a transaction begins: the server
+	// answers it as its Date, so a client sees the clock its flows expire by.
+	Began func(ctx context.Context, now time.Time)
 }
 
 // New returns an empty in-memory store whose time is now, counting what it holds against
@@ -80,6 +83,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return err
 	}
+	s.began(ctx, now)
 	defer endOnPanic(st)
 	tx := &Tx{ctx: ctx, s: s, st: st, Now: now}
 	if err := s.seed(tx); err != nil {
@@ -95,6 +99,12 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	return err
 }
 
+func (s *Store) began(ctx context.Context, now time.Time) {
+	if s.Began != nil {
+		s.Began(ctx, now)
+	}
+}
+
 // Read runs fn as a transaction that shares the store with other reads: what GETs use. A
 // read that turns out to need a write (a GET of an expired flow stores a fresh one) is run
 // again under Update, so fn must only assign what it reads to its results.
@@ -106,6 +116,7 @@ func (s *Store) Read(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return err
 	}
+	s.began(ctx, now)
 	if !st.Seeded() && s.Seed != nil { // seeding writes
 		if err := st.End(false); err != nil {
 			return err

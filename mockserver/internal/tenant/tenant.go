@@ -67,6 +67,8 @@ type Config struct {
 	OnReset func(ctx context.Context, name string) error
 	// Relay, when set, is given every message a world's outbox sends, with the world's name.
 	Relay func(tenant string, m outbox.Message)
+	// Began is every world's store.Store.Began.
+	Began func(ctx context.Context, now time.Time)
 }
 
 // ErrTooManyTenants is returned by Get when the registry is full of worlds used within
@@ -220,6 +222,7 @@ func (r *Registry) newWorld(name string) *World {
 	st.KeepExpiredFlows = !rules.ExpireFlows
 	st.FoldUnicode = !rules.ASCIIAddresses
 	st.Seed = r.cfg.Seed
+	st.Began = r.cfg.Began
 	return &World{
 		Rules:   rules,
 		Name:    name,
