@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
-SPECS   := openapi/avnology-id-flows.yaml openapi/mock-control.yaml
+SPECS   := openapi/avnology-id-flows.yaml openapi/avnology-id-oauth2.yaml openapi/mock-control.yaml
 
 .PHONY: build image compose-images generate check-generated lint staticcheck test test-race spec-lint conform ci
 

@@ -1,5 +1,6 @@
-// Package openapi embeds the contracts — the Avnology ID flow API and the mock's control plane —
-// and loads each once, validated, for the validators that need the parsed document.
+// Package openapi embeds the contracts — the Avnology ID flow API, its OAuth 2.1 endpoints and
+// the mock's control plane — and loads each once, validated, for the validators that need the
+// parsed document.
 package openapi
 
 import (
@@ -20,11 +21,18 @@ var flowsYAML []byte
 //go:embed mock-control.yaml
 var controlYAML []byte
 
+//go:embed avnology-id-oauth2.yaml
+var oauth2YAML []byte
+
 // Flows returns the Avnology ID flow API contract, byte for byte as written.
 func Flows() []byte { return flowsYAML }
 
 // Control returns the mock's control-plane contract, byte for byte as written.
 func Control() []byte { return controlYAML }
+
+// OAuth2 returns the contract of the OAuth 2.1 endpoints ("Sign in with Avnology"), byte for
+// byte as written.
+func OAuth2() []byte { return oauth2YAML }
 
 // FlowsSHA256 is the hex SHA-256 of Flows(): the contract version reports and binaries quote.
 func FlowsSHA256() string {
@@ -47,6 +55,7 @@ func init() {
 var (
 	loadFlows   = sync.OnceValues(func() (*openapi3.T, error) { return load("avnology-id-flows.yaml", flowsYAML) })
 	loadControl = sync.OnceValues(func() (*openapi3.T, error) { return load("mock-control.yaml", controlYAML) })
+	loadOAuth2  = sync.OnceValues(func() (*openapi3.T, error) { return load("avnology-id-oauth2.yaml", oauth2YAML) })
 )
 
 // LoadFlows parses and validates the flow API contract once per process. Callers must not
@@ -55,6 +64,9 @@ func LoadFlows() (*openapi3.T, error) { return loadFlows() }
 
 // LoadControl parses and validates the control-plane contract once per process.
 func LoadControl() (*openapi3.T, error) { return loadControl() }
+
+// LoadOAuth2 parses and validates the OAuth 2.1 contract once per process.
+func LoadOAuth2() (*openapi3.T, error) { return loadOAuth2() }
 
 func load(name string, data []byte) (*openapi3.T, error) {
 	loader := openapi3.NewLoader()

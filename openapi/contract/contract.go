@@ -100,6 +100,7 @@ func New(doc *openapi3.T) (*Contract, error) {
 var (
 	flows   = sync.OnceValues(func() (*Contract, error) { return compile(openapi.LoadFlows) })
 	control = sync.OnceValues(func() (*Contract, error) { return compile(openapi.LoadControl) })
+	oauth2  = sync.OnceValues(func() (*Contract, error) { return compile(openapi.LoadOAuth2) })
 )
 
 // Flows is the compiled Avnology ID flow API contract, built once per process.
@@ -107,6 +108,9 @@ func Flows() (*Contract, error) { return flows() }
 
 // Control is the compiled control-plane contract of the mock, built once per process.
 func Control() (*Contract, error) { return control() }
+
+// OAuth2 is the compiled contract of the OAuth 2.1 endpoints, built once per process.
+func OAuth2() (*Contract, error) { return oauth2() }
 
 func compile(load func() (*openapi3.T, error)) (*Contract, error) {
 	doc, err := load()
