@@ -33,6 +33,9 @@ type Config struct {
 	// Organizations seed every tenant, with the personas' memberships; the embedded ones when
 	// both this and Personas are nil.
 	Organizations []fixtures.Organization
+	// OAuth2Clients are the apps registered for "Sign in with Avnology" in every tenant; the
+	// embedded ones when nil.
+	OAuth2Clients []fixtures.OAuth2Client
 	// MaxTenants bounds the number of X-Mock-Tenant worlds. A new tenant takes the place of the
 	// least recently used one only when that one has been idle for TenantIdle; otherwise it is
 	// refused (429 _021), so that no client can wipe the worlds others are using.

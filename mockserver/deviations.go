@@ -44,6 +44,7 @@ const (
 	DeviationOrgsIgnored       = deviation.OrgsIgnored
 	DeviationSocialNonce       = deviation.SocialNonce
 	DeviationSocialRedirect    = deviation.SocialRedirect
+	DeviationPKCENotVerified   = deviation.PKCENotVerified
 )
 
 // Deviations describes every deviation by name.
@@ -75,7 +76,8 @@ func WithDeviation(deviations ...Deviation) Option {
 }
 
 // deviate applies the transport deviations to flow API answers on their way out, after the mock's
-// own strict check, as a faulty server would send them. The control plane is left alone.
+// own strict check, as a faulty server would send them. The control plane and the OAuth
+// endpoints are left alone.
 func (s *Server) deviate(next http.Handler) http.Handler {
 	f := s.opts.deviations
 	if !f.Has(deviation.WrongCode) && !f.Has(deviation.WrongStatus) && !f.Has(deviation.MissingField) &&
@@ -84,7 +86,7 @@ func (s *Server) deviate(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/_mock/") {
+		if strings.HasPrefix(r.URL.Path, "/_mock/") || servesOAuth2(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -33,13 +33,18 @@ func (s *Server) routes() http.Handler {
 	)
 }
 
-// withPages serves the account pages under /ui/ and the inspector at /_mock/ (neither is an
-// operation of the contracts; the inspector is behind guardControl like the rest of /_mock/)
-// and hands every other request to the router.
+// withPages serves the account pages under /ui/, the authorization server under /oauth2/ and
+// /.well-known/ (whose OAuth errors are not the flow API's envelope), and the inspector at
+// /_mock/ (behind guardControl like the rest of /_mock/), and hands every other request to
+// the router.
 func (s *Server) withPages(router http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == uiPrefix || strings.HasPrefix(r.URL.Path, uiPrefix+"/") {
 			s.pages.ServeHTTP(w, r)
+			return
+		}
+		if servesOAuth2(r.URL.Path) {
+			s.serveOAuth2(w, r)
 			return
 		}
 		if inspector.Serves(r.URL.Path) && !s.cfg.Control.Disabled {

@@ -14,7 +14,7 @@ import (
 
 // forgetAccounts drops a new or reset world's test accounts at the built-in providers.
 func (s *Server) forgetAccounts(ctx context.Context, name string) error {
-	var errs []error
+	errs := []error{s.oauth2.Forget(ctx, name)} // and the apps registered through the control plane
 	for _, p := range s.providers {
 		errs = append(errs, p.Accounts.Reset(ctx, name))
 	}

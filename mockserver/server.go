@@ -17,6 +17,7 @@ import (
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/accountui"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
+	"github.com/avnology/idflows/mockserver/internal/authserver"
 	"github.com/avnology/idflows/mockserver/internal/callback"
 	"github.com/avnology/idflows/mockserver/internal/codeflow"
 	"github.com/avnology/idflows/mockserver/internal/codes"
@@ -52,6 +53,8 @@ type Server struct {
 	budget  *store.Budget
 	// shared keeps the tenants in Redis (Config.Store); nil keeps them in memory.
 	shared *redisstate.Shared
+	// oauth2 is the authorization server of "Sign in with Avnology".
+	oauth2 *authserver.Server
 	// corsOrigins are the origins whose pages may call the mock with credentials.
 	corsOrigins origins.Set
 	// corsHinted are the refused origins already named in the log (one hint line each).
@@ -193,10 +196,11 @@ func New(cfg Config, opts ...Option) (_ *Server, err error) {
 	if cfg.LoginLimit > 0 {
 		policy.SubmitsPerMin = cfg.LoginLimit
 	}
+	s.oauth2 = s.authServer()
 	s.login = &login.Service{Render: render, ReturnTo: allow, Policy: policy, FlowLifetime: lifetime(flow.Login), SessionLifetime: cfg.SessionLifetime,
-		DummyHash: s.hasher(ids.Random{}).Hash("not a password anyone has"), Passkeys: rp, Social: socials}
+		DummyHash: s.hasher(ids.Random{}).Hash("not a password anyone has"), Passkeys: rp, Social: socials, OAuth: s.oauth2}
 	s.registration = &registration.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Registration),
-		SessionLifetime: cfg.SessionLifetime, Passkeys: rp, Social: socials}
+		SessionLifetime: cfg.SessionLifetime, Passkeys: rp, Social: socials, OAuth: s.oauth2}
 	s.callback = &callback.Service{Providers: socials, Login: s.login, Registration: s.registration, UIURL: cfg.UIURL}
 	s.settings = &settings.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Settings),
 		BaseURL: cfg.BaseURL, Issuer: "Avnology ID (idflows mock)", Passkeys: rp, Social: socials}

@@ -227,6 +227,37 @@ type ClientInterface interface {
 	// Corresponds with GET /_mock/journal (the `ListJournal` operationId).
 	ListJournal(ctx context.Context, params *ListJournalParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListOAuth2Clients The apps registered in the tenant
+	//
+	// The fixtures' clients, then the ones registered here. Secrets are never shown.
+	//
+	// Corresponds with GET /_mock/oauth2/clients (the `ListOAuth2Clients` operationId).
+	ListOAuth2Clients(ctx context.Context, params *ListOAuth2ClientsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegisterOAuth2ClientWithBody Register (or replace) an app
+	//
+	// The app may then send people to `/oauth2/auth` with its `client_id` and one of its
+	// `redirect_uris`, exactly. With a `client_secret` it is confidential (it authenticates at
+	// the token endpoint); without, it is public and relies on PKCE alone. A first-party app
+	// is not asked for consent. At most 100 per tenant; a reset forgets them.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /_mock/oauth2/clients (the `RegisterOAuth2Client` operationId).
+	RegisterOAuth2ClientWithBody(ctx context.Context, params *RegisterOAuth2ClientParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegisterOAuth2Client Register (or replace) an app
+	//
+	// The app may then send people to `/oauth2/auth` with its `client_id` and one of its
+	// `redirect_uris`, exactly. With a `client_secret` it is confidential (it authenticates at
+	// the token endpoint); without, it is public and relies on PKCE alone. A first-party app
+	// is not asked for consent. At most 100 per tenant; a reset forgets them.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /_mock/oauth2/clients (the `RegisterOAuth2Client` operationId).
+	RegisterOAuth2Client(ctx context.Context, params *RegisterOAuth2ClientParams, body RegisterOAuth2ClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListOrganizations The tenant's organizations
 	//
 	// Every organization of the tenant, the fixtures' and the seeded ones.
@@ -630,6 +661,67 @@ func (c *Client) GetIdentityTotpCode(ctx context.Context, identityId string, par
 // Corresponds with GET /_mock/journal (the `ListJournal` operationId).
 func (c *Client) ListJournal(ctx context.Context, params *ListJournalParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListJournalRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOAuth2Clients The apps registered in the tenant
+//
+// The fixtures' clients, then the ones registered here. Secrets are never shown.
+//
+// Corresponds with GET /_mock/oauth2/clients (the `ListOAuth2Clients` operationId).
+func (c *Client) ListOAuth2Clients(ctx context.Context, params *ListOAuth2ClientsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOAuth2ClientsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegisterOAuth2ClientWithBody Register (or replace) an app
+//
+// The app may then send people to `/oauth2/auth` with its `client_id` and one of its
+// `redirect_uris`, exactly. With a `client_secret` it is confidential (it authenticates at
+// the token endpoint); without, it is public and relies on PKCE alone. A first-party app
+// is not asked for consent. At most 100 per tenant; a reset forgets them.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /_mock/oauth2/clients (the `RegisterOAuth2Client` operationId).
+func (c *Client) RegisterOAuth2ClientWithBody(ctx context.Context, params *RegisterOAuth2ClientParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegisterOAuth2ClientRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegisterOAuth2Client Register (or replace) an app
+//
+// The app may then send people to `/oauth2/auth` with its `client_id` and one of its
+// `redirect_uris`, exactly. With a `client_secret` it is confidential (it authenticates at
+// the token endpoint); without, it is public and relies on PKCE alone. A first-party app
+// is not asked for consent. At most 100 per tenant; a reset forgets them.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /_mock/oauth2/clients (the `RegisterOAuth2Client` operationId).
+func (c *Client) RegisterOAuth2Client(ctx context.Context, params *RegisterOAuth2ClientParams, body RegisterOAuth2ClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegisterOAuth2ClientRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1487,6 +1579,103 @@ func NewListJournalRequest(server string, params *ListJournalParams) (*http.Requ
 	return req, nil
 }
 
+// NewListOAuth2ClientsRequest constructs an http.Request for the ListOAuth2Clients method
+func NewListOAuth2ClientsRequest(server string, params *ListOAuth2ClientsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_mock/oauth2/clients")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XMockTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Mock-Tenant", *params.XMockTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Mock-Tenant", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRegisterOAuth2ClientRequest calls the generic RegisterOAuth2Client builder with application/json body
+func NewRegisterOAuth2ClientRequest(server string, params *RegisterOAuth2ClientParams, body RegisterOAuth2ClientJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRegisterOAuth2ClientRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewRegisterOAuth2ClientRequestWithBody constructs an http.Request for the RegisterOAuth2Client method, with any body, and a specified content type
+func NewRegisterOAuth2ClientRequestWithBody(server string, params *RegisterOAuth2ClientParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_mock/oauth2/clients")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.XMockTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Mock-Tenant", *params.XMockTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Mock-Tenant", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListOrganizationsRequest constructs an http.Request for the ListOrganizations method
 func NewListOrganizationsRequest(server string, params *ListOrganizationsParams) (*http.Request, error) {
 	var err error
@@ -2206,6 +2395,39 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /_mock/journal (the `ListJournal` operationId).
 	ListJournalWithResponse(ctx context.Context, params *ListJournalParams, reqEditors ...RequestEditorFn) (*ListJournalResponse, error)
+
+	// ListOAuth2ClientsWithResponse The apps registered in the tenant
+	//
+	// The fixtures' clients, then the ones registered here. Secrets are never shown.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_mock/oauth2/clients (the `ListOAuth2Clients` operationId).
+	ListOAuth2ClientsWithResponse(ctx context.Context, params *ListOAuth2ClientsParams, reqEditors ...RequestEditorFn) (*ListOAuth2ClientsResponse, error)
+
+	// RegisterOAuth2ClientWithBodyWithResponse Register (or replace) an app
+	//
+	// The app may then send people to `/oauth2/auth` with its `client_id` and one of its
+	// `redirect_uris`, exactly. With a `client_secret` it is confidential (it authenticates at
+	// the token endpoint); without, it is public and relies on PKCE alone. A first-party app
+	// is not asked for consent. At most 100 per tenant; a reset forgets them.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_mock/oauth2/clients (the `RegisterOAuth2Client` operationId).
+	RegisterOAuth2ClientWithBodyWithResponse(ctx context.Context, params *RegisterOAuth2ClientParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegisterOAuth2ClientResponse, error)
+
+	// RegisterOAuth2ClientWithResponse Register (or replace) an app
+	//
+	// The app may then send people to `/oauth2/auth` with its `client_id` and one of its
+	// `redirect_uris`, exactly. With a `client_secret` it is confidential (it authenticates at
+	// the token endpoint); without, it is public and relies on PKCE alone. A first-party app
+	// is not asked for consent. At most 100 per tenant; a reset forgets them.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_mock/oauth2/clients (the `RegisterOAuth2Client` operationId).
+	RegisterOAuth2ClientWithResponse(ctx context.Context, params *RegisterOAuth2ClientParams, body RegisterOAuth2ClientJSONRequestBody, reqEditors ...RequestEditorFn) (*RegisterOAuth2ClientResponse, error)
 
 	// ListOrganizationsWithResponse The tenant's organizations
 	//
@@ -3281,6 +3503,165 @@ func (r ListJournalResponse) ContentType() string {
 	return ""
 }
 
+type ListOAuth2ClientsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OAuth2ClientList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOAuth2ClientsResponse) GetJSON200() *OAuth2ClientList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListOAuth2ClientsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListOAuth2ClientsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListOAuth2ClientsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListOAuth2ClientsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListOAuth2ClientsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOAuth2ClientsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOAuth2ClientsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOAuth2ClientsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOAuth2ClientsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RegisterOAuth2ClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *OAuth2Client
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RegisterOAuth2ClientResponse) GetJSON201() *OAuth2Client {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegisterOAuth2ClientResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegisterOAuth2ClientResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegisterOAuth2ClientResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RegisterOAuth2ClientResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegisterOAuth2ClientResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RegisterOAuth2ClientResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RegisterOAuth2ClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegisterOAuth2ClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegisterOAuth2ClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegisterOAuth2ClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListOrganizationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4338,6 +4719,57 @@ func (c *ClientWithResponses) ListJournalWithResponse(ctx context.Context, param
 	return ParseListJournalResponse(rsp)
 }
 
+// ListOAuth2ClientsWithResponse The apps registered in the tenant
+//
+// The fixtures' clients, then the ones registered here. Secrets are never shown.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_mock/oauth2/clients (the `ListOAuth2Clients` operationId).
+func (c *ClientWithResponses) ListOAuth2ClientsWithResponse(ctx context.Context, params *ListOAuth2ClientsParams, reqEditors ...RequestEditorFn) (*ListOAuth2ClientsResponse, error) {
+	rsp, err := c.ListOAuth2Clients(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOAuth2ClientsResponse(rsp)
+}
+
+// RegisterOAuth2ClientWithBodyWithResponse Register (or replace) an app
+//
+// The app may then send people to `/oauth2/auth` with its `client_id` and one of its
+// `redirect_uris`, exactly. With a `client_secret` it is confidential (it authenticates at
+// the token endpoint); without, it is public and relies on PKCE alone. A first-party app
+// is not asked for consent. At most 100 per tenant; a reset forgets them.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_mock/oauth2/clients (the `RegisterOAuth2Client` operationId).
+func (c *ClientWithResponses) RegisterOAuth2ClientWithBodyWithResponse(ctx context.Context, params *RegisterOAuth2ClientParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegisterOAuth2ClientResponse, error) {
+	rsp, err := c.RegisterOAuth2ClientWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegisterOAuth2ClientResponse(rsp)
+}
+
+// RegisterOAuth2ClientWithResponse Register (or replace) an app
+//
+// The app may then send people to `/oauth2/auth` with its `client_id` and one of its
+// `redirect_uris`, exactly. With a `client_secret` it is confidential (it authenticates at
+// the token endpoint); without, it is public and relies on PKCE alone. A first-party app
+// is not asked for consent. At most 100 per tenant; a reset forgets them.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_mock/oauth2/clients (the `RegisterOAuth2Client` operationId).
+func (c *ClientWithResponses) RegisterOAuth2ClientWithResponse(ctx context.Context, params *RegisterOAuth2ClientParams, body RegisterOAuth2ClientJSONRequestBody, reqEditors ...RequestEditorFn) (*RegisterOAuth2ClientResponse, error) {
+	rsp, err := c.RegisterOAuth2Client(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegisterOAuth2ClientResponse(rsp)
+}
+
 // ListOrganizationsWithResponse The tenant's organizations
 //
 // Every organization of the tenant, the fixtures' and the seeded ones.
@@ -5292,6 +5724,135 @@ func ParseListJournalResponse(rsp *http.Response) (*ListJournalResponse, error) 
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListOAuth2ClientsResponse parses an HTTP response from a ListOAuth2ClientsWithResponse call
+func ParseListOAuth2ClientsResponse(rsp *http.Response) (*ListOAuth2ClientsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOAuth2ClientsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OAuth2ClientList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRegisterOAuth2ClientResponse parses an HTTP response from a RegisterOAuth2ClientWithResponse call
+func ParseRegisterOAuth2ClientResponse(rsp *http.Response) (*RegisterOAuth2ClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegisterOAuth2ClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest OAuth2Client
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests

@@ -117,6 +117,30 @@ func (e IdentitySummaryState) Valid() bool {
 	}
 }
 
+// Defines values for OAuth2ClientSeedScopes.
+const (
+	OAuth2ClientSeedScopesEmail         OAuth2ClientSeedScopes = "email"
+	OAuth2ClientSeedScopesOfflineAccess OAuth2ClientSeedScopes = "offline_access"
+	OAuth2ClientSeedScopesOpenid        OAuth2ClientSeedScopes = "openid"
+	OAuth2ClientSeedScopesProfile       OAuth2ClientSeedScopes = "profile"
+)
+
+// Valid indicates whether the value is a known member of the OAuth2ClientSeedScopes enum.
+func (e OAuth2ClientSeedScopes) Valid() bool {
+	switch e {
+	case OAuth2ClientSeedScopesEmail:
+		return true
+	case OAuth2ClientSeedScopesOfflineAccess:
+		return true
+	case OAuth2ClientSeedScopesOpenid:
+		return true
+	case OAuth2ClientSeedScopesProfile:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrganizationRegistrationMode.
 const (
 	OrganizationRegistrationModeDisabled   OrganizationRegistrationMode = "disabled"
@@ -167,16 +191,16 @@ func (e OrganizationSeedRegistrationMode) Valid() bool {
 
 // Defines values for OutboxMessageChannel.
 const (
-	Email OutboxMessageChannel = "email"
-	Sms   OutboxMessageChannel = "sms"
+	OutboxMessageChannelEmail OutboxMessageChannel = "email"
+	OutboxMessageChannelSms   OutboxMessageChannel = "sms"
 )
 
 // Valid indicates whether the value is a known member of the OutboxMessageChannel enum.
 func (e OutboxMessageChannel) Valid() bool {
 	switch e {
-	case Email:
+	case OutboxMessageChannelEmail:
 		return true
-	case Sms:
+	case OutboxMessageChannelSms:
 		return true
 	default:
 		return false
@@ -415,6 +439,42 @@ type JournalEntry struct {
 	Status      int       `json:"status"`
 	Time        time.Time `json:"time"`
 }
+
+// OAuth2Client defines model for OAuth2Client.
+type OAuth2Client struct {
+	ClientId     string   `json:"client_id"`
+	ClientName   string   `json:"client_name"`
+	Confidential bool     `json:"confidential"`
+	FirstParty   bool     `json:"first_party"`
+	RedirectUris []string `json:"redirect_uris"`
+	Scopes       []string `json:"scopes"`
+}
+
+// OAuth2ClientList defines model for OAuth2ClientList.
+type OAuth2ClientList struct {
+	Clients []OAuth2Client `json:"clients"`
+}
+
+// OAuth2ClientSeed defines model for OAuth2ClientSeed.
+type OAuth2ClientSeed struct {
+	ClientId string `json:"client_id"`
+
+	// ClientName Shown on the consent page; the id when omitted.
+	ClientName *string `json:"client_name,omitempty"`
+
+	// ClientSecret Makes the client confidential.
+	ClientSecret *string `json:"client_secret,omitempty"`
+
+	// FirstParty Consent is implied.
+	FirstParty   *bool    `json:"first_party,omitempty"`
+	RedirectUris []string `json:"redirect_uris"`
+
+	// Scopes What it may ask for; every known scope when omitted.
+	Scopes *[]OAuth2ClientSeedScopes `json:"scopes,omitempty"`
+}
+
+// OAuth2ClientSeedScopes defines model for OAuth2ClientSeed.Scopes.
+type OAuth2ClientSeedScopes string
 
 // Organization defines model for Organization.
 type Organization struct {
@@ -661,6 +721,18 @@ type ListJournalParams struct {
 	XMockTenant *Tenant `json:"X-Mock-Tenant,omitempty"`
 }
 
+// ListOAuth2ClientsParams defines parameters for ListOAuth2Clients.
+type ListOAuth2ClientsParams struct {
+	// XMockTenant The isolated world to act on; `default` when absent.
+	XMockTenant *Tenant `json:"X-Mock-Tenant,omitempty"`
+}
+
+// RegisterOAuth2ClientParams defines parameters for RegisterOAuth2Client.
+type RegisterOAuth2ClientParams struct {
+	// XMockTenant The isolated world to act on; `default` when absent.
+	XMockTenant *Tenant `json:"X-Mock-Tenant,omitempty"`
+}
+
 // ListOrganizationsParams defines parameters for ListOrganizations.
 type ListOrganizationsParams struct {
 	// XMockTenant The isolated world to act on; `default` when absent.
@@ -729,6 +801,9 @@ type ArmFaultJSONRequestBody = FaultSpec
 
 // SeedIdentityJSONRequestBody defines body for SeedIdentity for application/json ContentType.
 type SeedIdentityJSONRequestBody = IdentitySeed
+
+// RegisterOAuth2ClientJSONRequestBody defines body for RegisterOAuth2Client for application/json ContentType.
+type RegisterOAuth2ClientJSONRequestBody = OAuth2ClientSeed
 
 // SeedOrganizationJSONRequestBody defines body for SeedOrganization for application/json ContentType.
 type SeedOrganizationJSONRequestBody = OrganizationSeed

@@ -54,6 +54,12 @@ type ServerInterface interface {
 	// ListJournal Requests the tenant received
 	// (GET /_mock/journal)
 	ListJournal(w http.ResponseWriter, r *http.Request, params ListJournalParams)
+	// ListOAuth2Clients The apps registered in the tenant
+	// (GET /_mock/oauth2/clients)
+	ListOAuth2Clients(w http.ResponseWriter, r *http.Request, params ListOAuth2ClientsParams)
+	// RegisterOAuth2Client Register (or replace) an app
+	// (POST /_mock/oauth2/clients)
+	RegisterOAuth2Client(w http.ResponseWriter, r *http.Request, params RegisterOAuth2ClientParams)
 	// ListOrganizations The tenant's organizations
 	// (GET /_mock/organizations)
 	ListOrganizations(w http.ResponseWriter, r *http.Request, params ListOrganizationsParams)
@@ -162,6 +168,18 @@ func (_ Unimplemented) GetIdentityTotpCode(w http.ResponseWriter, r *http.Reques
 // ListJournal Requests the tenant received
 // (GET /_mock/journal)
 func (_ Unimplemented) ListJournal(w http.ResponseWriter, r *http.Request, params ListJournalParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListOAuth2Clients The apps registered in the tenant
+// (GET /_mock/oauth2/clients)
+func (_ Unimplemented) ListOAuth2Clients(w http.ResponseWriter, r *http.Request, params ListOAuth2ClientsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// RegisterOAuth2Client Register (or replace) an app
+// (POST /_mock/oauth2/clients)
+func (_ Unimplemented) RegisterOAuth2Client(w http.ResponseWriter, r *http.Request, params RegisterOAuth2ClientParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -731,6 +749,88 @@ func (siw *ServerInterfaceWrapper) ListJournal(w http.ResponseWriter, r *http.Re
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListJournal(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListOAuth2Clients operation middleware
+func (siw *ServerInterfaceWrapper) ListOAuth2Clients(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOAuth2ClientsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-Mock-Tenant" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Mock-Tenant")]; found {
+		var XMockTenant Tenant
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Mock-Tenant", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Mock-Tenant", valueList[0], &XMockTenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Mock-Tenant", Err: err})
+			return
+		}
+
+		params.XMockTenant = &XMockTenant
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListOAuth2Clients(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RegisterOAuth2Client operation middleware
+func (siw *ServerInterfaceWrapper) RegisterOAuth2Client(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RegisterOAuth2ClientParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-Mock-Tenant" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Mock-Tenant")]; found {
+		var XMockTenant Tenant
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Mock-Tenant", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Mock-Tenant", valueList[0], &XMockTenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Mock-Tenant", Err: err})
+			return
+		}
+
+		params.XMockTenant = &XMockTenant
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RegisterOAuth2Client(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1315,6 +1415,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/_mock/journal", wrapper.ListJournal)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/_mock/oauth2/clients", wrapper.ListOAuth2Clients)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/_mock/oauth2/clients", wrapper.RegisterOAuth2Client)
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/_mock/organizations", wrapper.ListOrganizations)
@@ -2551,6 +2657,207 @@ func (response ListJournal503JSONResponse) VisitListJournalResponse(w http.Respo
 	return err
 }
 
+type ListOAuth2ClientsRequestObject struct {
+	Params ListOAuth2ClientsParams
+}
+
+type ListOAuth2ClientsResponseObject interface {
+	VisitListOAuth2ClientsResponse(w http.ResponseWriter) error
+}
+
+type ListOAuth2Clients200JSONResponse OAuth2ClientList
+
+func (response ListOAuth2Clients200JSONResponse) VisitListOAuth2ClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOAuth2Clients400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListOAuth2Clients400JSONResponse) VisitListOAuth2ClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOAuth2Clients401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListOAuth2Clients401JSONResponse) VisitListOAuth2ClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOAuth2Clients403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListOAuth2Clients403JSONResponse) VisitListOAuth2ClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOAuth2Clients429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListOAuth2Clients429JSONResponse) VisitListOAuth2ClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOAuth2Clients503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListOAuth2Clients503JSONResponse) VisitListOAuth2ClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterOAuth2ClientRequestObject struct {
+	Params RegisterOAuth2ClientParams
+	Body   *RegisterOAuth2ClientJSONRequestBody
+}
+
+type RegisterOAuth2ClientResponseObject interface {
+	VisitRegisterOAuth2ClientResponse(w http.ResponseWriter) error
+}
+
+type RegisterOAuth2Client201JSONResponse OAuth2Client
+
+func (response RegisterOAuth2Client201JSONResponse) VisitRegisterOAuth2ClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterOAuth2Client400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegisterOAuth2Client400JSONResponse) VisitRegisterOAuth2ClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterOAuth2Client401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegisterOAuth2Client401JSONResponse) VisitRegisterOAuth2ClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterOAuth2Client403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegisterOAuth2Client403JSONResponse) VisitRegisterOAuth2ClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterOAuth2Client415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RegisterOAuth2Client415JSONResponse) VisitRegisterOAuth2ClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterOAuth2Client429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegisterOAuth2Client429JSONResponse) VisitRegisterOAuth2ClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterOAuth2Client503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response RegisterOAuth2Client503JSONResponse) VisitRegisterOAuth2ClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListOrganizationsRequestObject struct {
 	Params ListOrganizationsParams
 }
@@ -3590,6 +3897,12 @@ type StrictServerInterface interface {
 	// ListJournal Requests the tenant received
 	// (GET /_mock/journal)
 	ListJournal(ctx context.Context, request ListJournalRequestObject) (ListJournalResponseObject, error)
+	// ListOAuth2Clients The apps registered in the tenant
+	// (GET /_mock/oauth2/clients)
+	ListOAuth2Clients(ctx context.Context, request ListOAuth2ClientsRequestObject) (ListOAuth2ClientsResponseObject, error)
+	// RegisterOAuth2Client Register (or replace) an app
+	// (POST /_mock/oauth2/clients)
+	RegisterOAuth2Client(ctx context.Context, request RegisterOAuth2ClientRequestObject) (RegisterOAuth2ClientResponseObject, error)
 	// ListOrganizations The tenant's organizations
 	// (GET /_mock/organizations)
 	ListOrganizations(ctx context.Context, request ListOrganizationsRequestObject) (ListOrganizationsResponseObject, error)
@@ -3996,6 +4309,65 @@ func (sh *strictHandler) ListJournal(w http.ResponseWriter, r *http.Request, par
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ListJournalResponseObject); ok {
 		if err := validResponse.VisitListJournalResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListOAuth2Clients operation middleware
+func (sh *strictHandler) ListOAuth2Clients(w http.ResponseWriter, r *http.Request, params ListOAuth2ClientsParams) {
+	var request ListOAuth2ClientsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOAuth2Clients(ctx, request.(ListOAuth2ClientsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOAuth2Clients")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListOAuth2ClientsResponseObject); ok {
+		if err := validResponse.VisitListOAuth2ClientsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegisterOAuth2Client operation middleware
+func (sh *strictHandler) RegisterOAuth2Client(w http.ResponseWriter, r *http.Request, params RegisterOAuth2ClientParams) {
+	var request RegisterOAuth2ClientRequestObject
+
+	request.Params = params
+
+	var body RegisterOAuth2ClientJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RegisterOAuth2Client(ctx, request.(RegisterOAuth2ClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegisterOAuth2Client")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RegisterOAuth2ClientResponseObject); ok {
+		if err := validResponse.VisitRegisterOAuth2ClientResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -14,6 +14,9 @@ type Grant struct {
 	Challenge                  string // S256 code challenge, or ""
 	Account                    Account
 	Expires                    time.Time
+	// Data is an opaque record of another user of the store (the mock's own authorization
+	// server keeps its challenges, codes and refresh tokens here).
+	Data []byte `json:",omitempty"`
 }
 
 // Realm is one realm's state at the provider: its accounts (oldest first), the account its

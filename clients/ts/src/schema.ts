@@ -260,6 +260,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/_mock/oauth2/clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The apps registered in the tenant
+         * @description The fixtures' clients, then the ones registered here. Secrets are never shown.
+         */
+        get: operations["listOAuth2Clients"];
+        put?: never;
+        /**
+         * Register (or replace) an app
+         * @description The app may then send people to `/oauth2/auth` with its `client_id` and one of its
+         *     `redirect_uris`, exactly. With a `client_secret` it is confidential (it authenticates at
+         *     the token endpoint); without, it is public and relies on PKCE alone. A first-party app
+         *     is not asked for consent. At most 100 per tenant; a reset forgets them.
+         */
+        post: operations["registerOAuth2Client"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/_mock/social/{provider}/accounts": {
         parameters: {
             query?: never;
@@ -472,6 +499,29 @@ export interface components {
         };
         ClockAdvance: {
             seconds: number;
+        };
+        OAuth2ClientSeed: {
+            client_id: string;
+            /** @description Shown on the consent page; the id when omitted. */
+            client_name?: string;
+            /** @description Makes the client confidential. */
+            client_secret?: string;
+            redirect_uris: string[];
+            /** @description What it may ask for; every known scope when omitted. */
+            scopes?: ("openid" | "profile" | "email" | "offline_access")[];
+            /** @description Consent is implied. */
+            first_party?: boolean;
+        };
+        OAuth2Client: {
+            client_id: string;
+            client_name: string;
+            redirect_uris: string[];
+            scopes: string[];
+            first_party: boolean;
+            confidential: boolean;
+        };
+        OAuth2ClientList: {
+            clients: components["schemas"]["OAuth2Client"][];
         };
         OrganizationSeed: {
             id: string;
@@ -1482,6 +1532,97 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Organization"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listOAuth2Clients: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The isolated world to act on; `default` when absent. */
+                "X-Mock-Tenant"?: components["parameters"]["Tenant"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every client. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "clients": [
+                     *         {
+                     *           "client_id": "cli_demo_app",
+                     *           "client_name": "Demo App",
+                     *           "redirect_uris": [
+                     *             "http://localhost:3000/callback"
+                     *           ],
+                     *           "scopes": [
+                     *             "openid",
+                     *             "email"
+                     *           ],
+                     *           "first_party": false,
+                     *           "confidential": false
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuth2ClientList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    registerOAuth2Client: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The isolated world to act on; `default` when absent. */
+                "X-Mock-Tenant"?: components["parameters"]["Tenant"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "client_id": "cli_my_app",
+                 *       "client_name": "My App",
+                 *       "redirect_uris": [
+                 *         "http://localhost:5173/callback"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["OAuth2ClientSeed"];
+            };
+        };
+        responses: {
+            /** @description Registered. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuth2Client"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -40,6 +40,7 @@ const (
 	OrgsIgnored       Kind = "organizations-ignored" // organization_id restricts nothing
 	SocialNonce       Kind = "social-nonce-ignored"  // an ID token for another sign-in's nonce is believed
 	SocialRedirect    Kind = "social-open-redirect"  // the callback follows a return_to in its own query
+	PKCENotVerified   Kind = "pkce-not-verified"     // the token endpoint takes any code_verifier
 )
 
 // All lists every deviation with what it does.
@@ -70,6 +71,7 @@ var All = map[Kind]string{
 	OrgsIgnored:       "let anyone sign in to an organization and register into one that is not open",
 	SocialNonce:       "believe a social provider's ID token whatever its nonce",
 	SocialRedirect:    "send the browser to a return_to given in the social callback's own query",
+	PKCENotVerified:   "exchange an authorization code whatever its code_verifier (PKCE skipped)",
 }
 
 // Names returns every deviation's name, sorted.
@@ -126,6 +128,7 @@ type Rules struct {
 	EnforceOrganizations   bool // organization_id admits members and open registrations only (REQ-ORG-001, -002)
 	CheckSocialNonce       bool // an ID token must carry its sign-in's nonce (REQ-OIDC-006)
 	FixedCallbackTarget    bool // the callback sends the browser only where the flow says (REQ-OIDC-006)
+	VerifyPKCE             bool // a code is exchanged only with its PKCE verifier (REQ-OAUTH-002)
 }
 
 // RulesOf is the rules a world with the deviations s keeps.
@@ -149,5 +152,6 @@ func RulesOf(s Set) Rules {
 		EnforceOrganizations:   !s.Has(OrgsIgnored),
 		CheckSocialNonce:       !s.Has(SocialNonce),
 		FixedCallbackTarget:    !s.Has(SocialRedirect),
+		VerifyPKCE:             !s.Has(PKCENotVerified),
 	}
 }

@@ -3,6 +3,7 @@
 package login
 
 import (
+	"cmp"
 	"context"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/auth"
+	"github.com/avnology/idflows/mockserver/internal/authserver"
 	"github.com/avnology/idflows/mockserver/internal/codes"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
@@ -54,6 +56,8 @@ type Service struct {
 	Passkeys *passkey.RP
 	// Social are the social providers of the oidc method (D11).
 	Social social.Providers
+	// OAuth is the authorization server a flow's login_challenge belongs to (REQ-OAUTH-004).
+	OAuth *authserver.Server
 
 	once sync.Once
 	typ  *kernel.Type[Fields, ui.SecondFactors]
@@ -80,6 +84,11 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 	if err := s.ReturnTo.Check(p.ReturnTo); err != nil {
 		return Created{}, err
 	}
+	asked, err := s.OAuth.ForFlow(ctx, w, p.LoginChallenge)
+	if err != nil {
+		return Created{}, err
+	}
+	p.OrganizationID = cmp.Or(p.OrganizationID, asked.OrganizationID)
 	var (
 		out    Created
 		f      flow.Flow
@@ -94,8 +103,14 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 			return out, err
 		}
 	}
-	err := w.Store.Update(ctx, func(tx *store.Tx) error {
+	err = w.Store.Update(ctx, func(tx *store.Tx) error {
 		ses, hasSession := auth.Peek(tx, req)
+		if hasSession && p.LoginChallenge != "" { // the authorization asked for a new sign-in (REQ-OAUTH-009)
+			p.Refresh = p.Refresh || asked.Reauthenticate || !asked.AAL2
+			if asked.AAL2 {
+				p.AAL = "aal2"
+			}
+		}
 		stepUp := p.AAL == "aal2" || p.AAL == "aal3" || p.AAL == "highest_available"
 		switch {
 		case p.AAL == "aal2" && !hasSession:
@@ -117,6 +132,9 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 				f.SetValue("identifier", ident.Traits.Email)
 				f.Messages = []flow.Message{ui.InfoReauth}
 			}
+		}
+		if !hasSession && asked.LoginHint != "" {
+			f.SetValue("identifier", asked.LoginHint)
 		}
 		if signedOut {
 			f.WebAuthnOptions, f.WebAuthnSession = anyone.WebAuthnOptions, anyone.WebAuthnSession
@@ -217,6 +235,11 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 		return Result{}, err
 	}
 	res := Result{Effects: d.Effects(), Body: api.LoginSubmitResult{Redirect: d.Redirect()}}
+	if res.Body.Redirect == nil {
+		if res.Body.Redirect, err = s.OAuth.Continue(ctx, w, d.Flow.LoginChallenge, d.Outcome.Session, d.Outcome.Identity); err != nil {
+			return Result{}, err
+		}
+	}
 	if res.Body.Session, res.Body.ReturnTo = d.SignedIn(); res.Body.Session == nil && res.Body.Redirect == nil {
 		cf := s.Render.Login(d.Flow, d.View) // the flow goes on: a code was sent, or a second factor is due
 		res.Body.ContinueFlow = &cf

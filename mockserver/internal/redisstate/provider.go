@@ -112,3 +112,26 @@ func (p *providerStore) UpdateRealm(ctx context.Context, realm string, fn func(*
 	}
 	return unavailable("provider", errors.New("the realm kept changing"))
 }
+
+// Keep returns the value every replica shares under name, made by the first replica that
+// asks (the authorization server's signing key).
+func (s *Shared) Keep(ctx context.Context, name string, make func() ([]byte, error)) ([]byte, error) {
+	key := "idf:keep:" + name
+	if v, err := s.db.Get(ctx, key).Result(); err == nil {
+		return base64.RawURLEncoding.DecodeString(v)
+	} else if !errors.Is(err, redis.Nil) {
+		return nil, unavailable("keep", err)
+	}
+	made, err := make()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.db.SetNX(ctx, key, base64.RawURLEncoding.EncodeToString(made), 0).Err(); err != nil {
+		return nil, unavailable("keep", err)
+	}
+	v, err := s.db.Get(ctx, key).Result() // another replica's, if it was first
+	if err != nil {
+		return nil, unavailable("keep", err)
+	}
+	return base64.RawURLEncoding.DecodeString(v)
+}

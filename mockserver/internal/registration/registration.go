@@ -3,6 +3,7 @@
 package registration
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/auth"
+	"github.com/avnology/idflows/mockserver/internal/authserver"
 	"github.com/avnology/idflows/mockserver/internal/codes"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
@@ -38,6 +40,8 @@ type Service struct {
 	Passkeys *passkey.RP
 	// Social are the social providers of the oidc method (D11).
 	Social social.Providers
+	// OAuth is the authorization server a flow's login_challenge belongs to (REQ-OAUTH-004).
+	OAuth *authserver.Server
 
 	once sync.Once
 	typ  *kernel.Type[Fields, struct{}]
@@ -62,11 +66,16 @@ func (s *Service) Create(ctx context.Context, w *tenant.World, req request.Reque
 	if err := s.ReturnTo.Check(p.ReturnTo); err != nil {
 		return Created{}, err
 	}
+	asked, err := s.OAuth.ForFlow(ctx, w, p.LoginChallenge)
+	if err != nil {
+		return Created{}, err
+	}
+	p.OrganizationID = cmp.Or(p.OrganizationID, asked.OrganizationID)
 	var (
 		out Created
 		f   flow.Flow
 	)
-	err := w.Store.Update(ctx, func(tx *store.Tx) error {
+	err = w.Store.Update(ctx, func(tx *store.Tx) error {
 		if _, ok := auth.Peek(tx, req); ok {
 			return apierr.New(apierr.SessionAlreadyExists, "A session already exists. Log out before registering another account.")
 		}
@@ -144,6 +153,11 @@ func (s *Service) Submit(ctx context.Context, w *tenant.World, req request.Reque
 		return Result{}, err
 	}
 	res := Result{Effects: d.Effects(), Body: api.RegistrationSubmitResult{Redirect: d.Redirect()}}
+	if res.Body.Redirect == nil {
+		if res.Body.Redirect, err = s.OAuth.Continue(ctx, w, d.Flow.LoginChallenge, d.Outcome.Session, d.Outcome.Identity); err != nil {
+			return Result{}, err
+		}
+	}
 	if res.Body.Session, res.Body.ReturnTo = d.SignedIn(); res.Body.Session == nil && res.Body.Redirect == nil {
 		cf := s.Render.Registration(d.Flow) // a sign-up code was sent
 		res.Body.ContinueFlow = &cf
