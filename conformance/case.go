@@ -44,6 +44,7 @@ const (
 	ProfileSocial   = "social"
 	ProfileRecovery = "recovery"
 	ProfileSecurity = "security"
+	ProfileOAuth2   = "oauth2" // "Sign in with Avnology": the OAuth 2.1 endpoints the flows meet
 	// ProfileControl is a control plane's: forcing every documented error, as the mock's
 	// /_mock/faults does. A deployment without one is not certified for it, and needs not be.
 	ProfileControl = "control"
@@ -51,7 +52,7 @@ const (
 
 // Profiles lists every profile in report order.
 func Profiles() []string {
-	return []string{ProfileCore, ProfileMFA, ProfilePasskeys, ProfileSocial, ProfileRecovery, ProfileSecurity, ProfileControl}
+	return []string{ProfileCore, ProfileMFA, ProfilePasskeys, ProfileSocial, ProfileRecovery, ProfileSecurity, ProfileOAuth2, ProfileControl}
 }
 
 // Case is one behaviour the suite checks.

@@ -124,10 +124,11 @@ func newEngine(target Target) (*engine, error) {
 	if base.User != nil { // every report and log line quotes the target's URL
 		return nil, fmt.Errorf("the target URL carries credentials, which would end up in every report: give a gateway's basic auth as a header (--header \"Authorization: Basic …\"), which is redacted")
 	}
-	flows, err := contract.Flows()
+	judge, err := NewJudge()
 	if err != nil {
 		return nil, err
 	}
+	flows := judge.flows
 	timeout := target.Timeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
@@ -144,7 +145,7 @@ func newEngine(target Target) (*engine, error) {
 	}
 	return &engine{
 		target: target, base: base, client: client, flows: flows,
-		judge:    &Judge{flows: flows, errorDoc: flows.Doc.Components.Schemas["ErrorResponse"]},
+		judge:    judge,
 		coverage: newCoverage(flows),
 	}, nil
 }
@@ -194,7 +195,7 @@ func (e *engine) do(t *T, a *Agent, req Request) *Response {
 	routed.URL.RawPath = ""
 	routed.Body = io.NopCloser(bytes.NewReader(body))
 	var input *openapi3filter.RequestValidationInput
-	route, params, routeErr := e.flows.FindRoute(routed)
+	ctr, route, params, routeErr := e.judge.find(routed)
 	if routeErr == nil {
 		var verr error
 		input, verr = contract.ValidateRequest(ctx, routed, route, params, body)
@@ -206,7 +207,7 @@ func (e *engine) do(t *T, a *Agent, req Request) *Response {
 	}
 
 	ex := report.Exchange{Seq: t.nextSeq(), Deliberate: req.Deliberate, At: time.Now().UTC(), Request: report.Message{
-		Method: hr.Method, URL: hr.URL.String(), Header: e.redactHeader(hr.Header), Body: redactBody(body),
+		Method: hr.Method, URL: redactURL(hr.URL.String()), Header: e.redactHeader(hr.Header), Body: redactBody(body),
 	}}
 	if route != nil {
 		ex.Operation = route.Operation.OperationID
@@ -247,7 +248,7 @@ func (e *engine) do(t *T, a *Agent, req Request) *Response {
 	case readErr != nil:
 		ex.Violations = append(ex.Violations, "reading the response body failed: "+transportError(readErr))
 	default:
-		ex.Violations = append(ex.Violations, e.judge.response(ctx, input, out)...)
+		ex.Violations = append(ex.Violations, e.judge.response(ctx, ctr, input, out)...)
 	}
 	t.record(ex)
 	for _, v := range ex.Violations {

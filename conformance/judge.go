@@ -15,6 +15,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/avnology/idflows/openapi/contract"
 )
@@ -24,16 +25,33 @@ import (
 // concurrent use.
 type Judge struct {
 	flows    *contract.Contract
+	oauth2   *contract.Contract // the OAuth 2.1 endpoints the flows meet: OAuth's errors, not the envelope
 	errorDoc *openapi3.SchemaRef
 }
 
-// NewJudge compiles the contract once.
+// NewJudge compiles the contracts once.
 func NewJudge() (*Judge, error) {
 	flows, err := contract.Flows()
 	if err != nil {
 		return nil, err
 	}
-	return &Judge{flows: flows, errorDoc: flows.Doc.Components.Schemas["ErrorResponse"]}, nil
+	oauth2, err := contract.OAuth2()
+	if err != nil {
+		return nil, err
+	}
+	return &Judge{flows: flows, oauth2: oauth2, errorDoc: flows.Doc.Components.Schemas["ErrorResponse"]}, nil
+}
+
+// find routes a request to its operation: the flow API's, else the OAuth endpoints'.
+func (e *Judge) find(r *http.Request) (*contract.Contract, *routers.Route, map[string]string, error) {
+	route, params, err := e.flows.FindRoute(r)
+	if err == nil {
+		return e.flows, route, params, nil
+	}
+	if route, params, oerr := e.oauth2.FindRoute(r); oerr == nil {
+		return e.oauth2, route, params, nil
+	}
+	return nil, nil, nil, err
 }
 
 // Verdict is what one exchange broke: of the contract, by its request (the client's doing) and
@@ -52,7 +70,8 @@ func (e *Judge) Exchange(ctx context.Context, req *http.Request, reqBody []byte,
 	routed.URL.RawPath = ""
 	routed.Body = io.NopCloser(bytes.NewReader(reqBody))
 	var input *openapi3filter.RequestValidationInput
-	if route, params, err := e.flows.FindRoute(routed); err == nil {
+	ctr, route, params, err := e.find(routed)
+	if err == nil {
 		v.Operation = route.Operation.OperationID
 		var verr error
 		if input, verr = contract.ValidateRequest(ctx, routed, route, params, reqBody); verr != nil {
@@ -64,7 +83,7 @@ func (e *Judge) Exchange(ctx context.Context, req *http.Request, reqBody []byte,
 		v.Response = []string{fmt.Sprintf("the response body nests deeper than %d levels (REQ-ERR-009)", contract.MaxDepth)}
 		return v
 	}
-	v.Response = append(e.response(ctx, input, r), secondFactor(v.Operation, reqBody, r)...)
+	v.Response = append(e.response(ctx, ctr, input, r), secondFactor(v.Operation, reqBody, r)...)
 	v.Response = append(v.Response, documentedMessage(v.Operation, r)...)
 	return v
 }
@@ -110,8 +129,12 @@ func secondFactor(op string, reqBody []byte, r *Response) []string {
 	return nil
 }
 
-// response checks a response against the contract and the rules that hold for every answer.
-func (e *Judge) response(ctx context.Context, input *openapi3filter.RequestValidationInput, r *Response) []string {
+// response checks a response against the contract of its operation (ctr; nil when it has
+// none) and the rules that hold for every answer.
+func (e *Judge) response(ctx context.Context, ctr *contract.Contract, input *openapi3filter.RequestValidationInput, r *Response) []string {
+	if ctr != nil && ctr == e.oauth2 {
+		return oauthResponse(ctx, ctr, input, r)
+	}
 	var out []string
 	if r.Header.Get("X-Request-Id") == "" {
 		out = append(out, "no X-Request-Id header (REQ-ERR-002)")
@@ -164,3 +187,22 @@ func (e *Judge) response(ctx context.Context, input *openapi3filter.RequestValid
 // internals are signs of a server's insides in a message meant for clients: stack frames,
 // source positions, runtime panics (REQ-ERR-007).
 var internals = regexp.MustCompile(`(?i)goroutine \d+|\.(go|java|py|rb|js|ts|cs):\d+|\bpanic\b|runtime error|nil pointer|null ?pointer|traceback|stack ?trace|\bat [\w.$]+\(`)
+
+// oauthResponse checks an answer of the OAuth endpoints: its schema, the secrets it must not
+// let a cache keep (REQ-OAUTH-007), and no internals in a 5xx.
+func oauthResponse(ctx context.Context, ctr *contract.Contract, input *openapi3filter.RequestValidationInput, r *Response) []string {
+	var out []string
+	if input != nil {
+		if err := ctr.ValidateResponse(ctx, input, r.Status, r.Header, r.Body, ""); err != nil {
+			out = append(out, describe(err)...)
+		}
+	}
+	if r.Status == http.StatusOK && (r.Operation == "exchangeOAuth2Token" || r.Operation == "getOAuth2Consent" || r.Operation == "decideOAuth2Consent") &&
+		!noStore(r.Header.Get("Cache-Control")) {
+		out = append(out, fmt.Sprintf("the answer carries tokens or a challenge but Cache-Control is %q, want no-store (REQ-OAUTH-007)", r.Header.Get("Cache-Control")))
+	}
+	if m := internals.FindString(r.Str("error_description")); r.Status >= 500 && m != "" {
+		out = append(out, fmt.Sprintf("the error shows internals (%q)", m))
+	}
+	return dedupe(out)
+}

@@ -83,6 +83,9 @@ func (m *MockControl) Preflight(ctx context.Context) error {
 // built-in google provider for social sign-in unless another provider is named.
 func (m *MockControl) Use(target *Target) {
 	target.Inbox, target.Clock, target.Seeder, target.Isolation, target.Social, target.Faults, target.Orgs = m, m, m, m, m, m, m
+	if target.OAuth2 == nil {
+		target.OAuth2 = m
+	}
 	if target.OIDCProvider == "" {
 		target.OIDCProvider = "google"
 	}
@@ -103,6 +106,24 @@ func (m *MockControl) SeedOrganization(ctx context.Context, s Scope, id, mode st
 		return fmt.Errorf("HTTP %d", resp.StatusCode())
 	}
 	return nil
+}
+
+// conformanceRedirect is where the suite's app is sent back to: never followed, so nothing
+// listens there (.invalid is reserved for that).
+const conformanceRedirect = "https://app.idflows.invalid/callback"
+
+// App registers the suite's app in the case's tenant: public, third-party, every scope.
+func (m *MockControl) App(ctx context.Context, s Scope) (OAuth2App, error) {
+	name := "idflows conformance"
+	resp, err := m.client.RegisterOAuth2ClientWithResponse(ctx, &control.RegisterOAuth2ClientParams{XMockTenant: tenantOf(s)},
+		control.RegisterOAuth2ClientJSONRequestBody{ClientId: "cli_idflows_conformance", ClientName: &name, RedirectUris: []string{conformanceRedirect}})
+	if err != nil {
+		return OAuth2App{}, err
+	}
+	if resp.JSON201 == nil {
+		return OAuth2App{}, fmt.Errorf("registering the suite's app: HTTP %d", resp.StatusCode())
+	}
+	return OAuth2App{ClientID: resp.JSON201.ClientId, RedirectURI: conformanceRedirect}, nil
 }
 
 // Force arms a fault: the tenant's next call of the operation answers the pair.

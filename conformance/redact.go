@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -17,7 +18,43 @@ const redacted = "[REDACTED]"
 var secretKeys = map[string]bool{
 	"password": true, "csrf_token": true, "totp_code": true, "lookup_secret": true,
 	"token": true, "webauthn_login": true, "webauthn_register": true, "totp_secret": true,
-	"lookup_secrets": true, "secret": true,
+	"lookup_secrets": true, "secret": true, "session_token": true,
+	// OAuth: tokens, a client's secret, a PKCE verifier, and the challenges and verifiers that
+	// carry an authorization on.
+	"access_token": true, "id_token": true, "refresh_token": true, "client_secret": true,
+	"code_verifier": true, "login_verifier": true, "consent_challenge": true,
+}
+
+// secretQuery are the query parameters of a URL that carry a secret (an OAuth code, a
+// verifier, a token), redacted wherever a URL is kept: a request's, a Location header.
+var secretQuery = map[string]bool{
+	"code": true, "login_verifier": true, "consent_challenge": true, "access_token": true,
+	"id_token": true, "refresh_token": true, "token": true,
+}
+
+// redactURL replaces the values of secretQuery parameters.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.RawQuery == "" {
+		return raw
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return raw
+	}
+	changed := false
+	for k, vs := range q {
+		if secretQuery[k] {
+			for i := range vs {
+				vs[i], changed = redacted, true
+			}
+		}
+	}
+	if !changed {
+		return raw
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // secretNodes are the ids of UI text and image nodes whose content is a secret.
@@ -56,6 +93,9 @@ func redactHeader(h http.Header) map[string][]string {
 		}
 		ck := http.CanonicalHeaderKey(k)
 		vs = clipValues(vs)
+		if ck == "Location" {
+			vs = []string{redactURL(vs[0])}
+		}
 		if !secretHeaders[ck] {
 			out[ck] = append([]string(nil), vs...)
 			continue
@@ -108,6 +148,9 @@ func redactBody(body []byte) string {
 		return ""
 	}
 	var v any
+	if form, ok := asForm(body); ok {
+		return form
+	}
 	// Too deep to re-indent in linear time: kept as text, like a body that is not JSON.
 	if contract.CheckDepth(body) != nil || json.Unmarshal(body, &v) != nil {
 		if len(body) > maxEvidenceBody {
@@ -154,10 +197,31 @@ func redactValue(v any) any {
 	return v
 }
 
+// asForm redacts a form-encoded body (a browser's post, a token request): the values of its
+// secret fields and of a one-time or authorization code. ok is false for what is no form.
+func asForm(body []byte) (string, bool) {
+	text := string(body)
+	if len(body) > maxEvidenceBody || !strings.Contains(text, "=") || strings.ContainsAny(text, " \n\t{}[]\"") {
+		return "", false
+	}
+	form, err := url.ParseQuery(text)
+	if err != nil {
+		return "", false
+	}
+	for k, vs := range form {
+		for i, v := range vs {
+			if secretKeys[k] || k == "code" || isOneTimeCode(v) {
+				vs[i] = redacted
+			}
+		}
+	}
+	return form.Encode(), true
+}
+
 // isOneTimeCode tells a one-time code ("code": "123456") from an error code, which is evidence.
 func isOneTimeCode(v any) bool {
 	s, ok := v.(string)
-	return ok && sixDigits.MatchString(s) && len(s) == 6
+	return ok && (sixDigits.MatchString(s) && len(s) == 6 || strings.HasPrefix(s, "auth_code_"))
 }
 
 // carriesSecret reports whether a decoded body holds a secret — what redactValue hides: a

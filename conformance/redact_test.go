@@ -36,3 +36,22 @@ func TestRedactHeader(t *testing.T) {
 	assert.Equal(t, []string{"avnl_session=[REDACTED]; Path=/; HttpOnly; SameSite=Lax"}, out["Set-Cookie"])
 	assert.Equal(t, []string{"req_1"}, out["X-Request-Id"])
 }
+
+// OAuth's secrets travel in forms, URLs and Location headers as well as JSON.
+func TestRedactOAuthSecrets(t *testing.T) {
+	form := redactBody([]byte("grant_type=authorization_code&code=auth_code_abc&code_verifier=v3r1f13r&client_id=cli_x&client_secret=sk_live_1"))
+	for _, secret := range []string{"auth_code_abc", "v3r1f13r", "sk_live_1"} {
+		assert.NotContains(t, form, secret)
+	}
+	assert.Contains(t, form, "client_id=cli_x", "what is no secret stays evidence")
+	assert.NotContains(t, redactBody([]byte("method=password&identifier=a%40b.test&password=hunter2")), "hunter2", "a browser's form")
+	tokens := redactBody([]byte(`{"access_token":"eyJ.a.b","refresh_token":"rt_x","id_token":"eyJ.c.d","token_type":"Bearer"}`))
+	assert.NotContains(t, tokens, "rt_x")
+	assert.NotContains(t, tokens, "eyJ")
+	assert.Contains(t, tokens, "Bearer")
+	back := redactURL("https://app.example/cb?code=auth_code_abc&state=s1&iss=https%3A%2F%2Fid.example")
+	assert.NotContains(t, back, "auth_code_abc")
+	assert.Contains(t, back, "state=s1")
+	h := redactHeader(http.Header{"Location": {"/oauth2/auth?login_verifier=lv_secret"}})
+	assert.NotContains(t, h["Location"][0], "lv_secret")
+}

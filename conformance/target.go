@@ -52,7 +52,25 @@ type Target struct {
 	Faults Faults
 	// Orgs seeds organizations (the mock's control plane).
 	Orgs Organizations
+	// OAuth2 is the app the suite plays for "Sign in with Avnology": one registered on the
+	// target beforehand (an OAuth2App), or one the mock's control plane registers per case.
+	OAuth2 OAuth2Apps
 }
+
+// OAuth2Apps gives the suite a registered OAuth client to play.
+type OAuth2Apps interface {
+	App(ctx context.Context, scope Scope) (OAuth2App, error)
+}
+
+// OAuth2App is a client registered on the target: its id, its secret when it is confidential,
+// and a redirect URI it registered (the suite reads the code off the redirect and never
+// follows it, so nothing needs to listen there).
+type OAuth2App struct {
+	ClientID, ClientSecret, RedirectURI string
+}
+
+// App is the app itself: one registered beforehand serves every case.
+func (a OAuth2App) App(context.Context, Scope) (OAuth2App, error) { return a, nil }
 
 // Organizations creates organizations with members.
 type Organizations interface {
@@ -174,6 +192,7 @@ const (
 	NeedSocial   Capability = "social-accounts"
 	NeedFaults   Capability = "forced-errors"
 	NeedOrgs     Capability = "organizations"
+	NeedOAuth2   Capability = "oauth2-client"
 )
 
 func (t Target) has(c Capability) bool {
@@ -194,6 +213,8 @@ func (t Target) has(c Capability) bool {
 		return t.Faults != nil
 	case NeedOrgs:
 		return t.Orgs != nil
+	case NeedOAuth2:
+		return t.OAuth2 != nil
 	}
 	return false
 }
@@ -208,11 +229,12 @@ var flagFor = map[Capability]string{
 	NeedSocial:   "--control (the mock's built-in providers)",
 	NeedFaults:   "--control (it forces errors)",
 	NeedOrgs:     "--control (it seeds organizations)",
+	NeedOAuth2:   "--oauth2-client-id and --oauth2-redirect-uri (or --control, which registers one)",
 }
 
 func (t Target) capabilities() []string {
 	var out []string
-	for _, c := range []Capability{NeedInbox, NeedClock, NeedSeeder, NeedWebAuthn, NeedOIDC, NeedSocial, NeedFaults, NeedOrgs} {
+	for _, c := range []Capability{NeedInbox, NeedClock, NeedSeeder, NeedWebAuthn, NeedOIDC, NeedSocial, NeedFaults, NeedOrgs, NeedOAuth2} {
 		if t.has(c) {
 			out = append(out, string(c))
 		}

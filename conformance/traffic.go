@@ -84,7 +84,7 @@ func (tr *Traffic) Observe(ctx context.Context, req *http.Request, url string, r
 		c.omitted++
 	} else {
 		c.evidence = append(c.evidence, report.Exchange{Seq: tr.seq, Operation: v.Operation, At: time.Now().UTC(),
-			Request:    report.Message{Method: req.Method, URL: url, Header: redactHeader(req.Header), Body: redactBody(reqBody)},
+			Request:    report.Message{Method: req.Method, URL: redactURL(url), Header: redactHeader(req.Header), Body: redactBody(reqBody)},
 			Response:   &report.Message{Status: status, Header: redactHeader(header), Body: redactBody(body)},
 			Violations: slices.Clone(v.Response)})
 	}

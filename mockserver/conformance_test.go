@@ -43,7 +43,7 @@ func TestConformance(t *testing.T) {
 	rep := conformance.Run(t, suiteTarget(t, srv), conformance.Options{Waivers: mockWaivers(t)})
 	assert.Equal(t, report.Pass, rep.Summary.Outcome, rep.Summary.Reason)
 	if len(rep.Cases) == len(conformance.Cases()) { // not narrowed by go test -run
-		assert.Equal(t, []string{"core", "mfa", "passkeys", "social", "recovery", "security", "control"}, rep.Summary.Certified)
+		assert.Equal(t, []string{"core", "mfa", "passkeys", "social", "recovery", "security", "oauth2", "control"}, rep.Summary.Certified)
 		assert.Zero(t, rep.Summary.Skipped)
 	}
 	for _, c := range rep.Cases {
@@ -83,6 +83,7 @@ func TestConformanceCatchesDeviations(t *testing.T) {
 		mockserver.DeviationOrgsIgnored:       {"organizations.login.members-only", "organizations.registration"},
 		mockserver.DeviationSocialNonce:       {"social.callback.nonce-mismatch"},
 		mockserver.DeviationSocialRedirect:    {"social.callback.no-open-redirect"},
+		mockserver.DeviationPKCENotVerified:   {"oauth2.pkce.required"},
 	} {
 		t.Run("deviation="+string(d), func(t *testing.T) {
 			srv := mockservertest.NewServer(t, mockservertest.WithDeviation(d))
