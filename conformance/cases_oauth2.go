@@ -68,7 +68,7 @@ func init() {
 					_ = access.Claims(&at)
 					t.checkAt(ex, strings.Contains(" "+at.Scope+" ", " openid "), "the access token's scope is %q (REQ-OAUTH-007)", at.Scope)
 				}
-				if jws, err := jose.ParseSigned(tok.AccessToken, []jose.SignatureAlgorithm{jose.RS256}); t.checkAt(ex, err == nil, "the access token is no RS256 JWS: %v", err) {
+				if jws, err := jose.ParseSignedCompact(tok.AccessToken, []jose.SignatureAlgorithm{jose.RS256}); t.checkAt(ex, err == nil, "the access token is no RS256 JWS: %v", err) {
 					typ, _ := jws.Signatures[0].Protected.ExtraHeaders["typ"].(string)
 					t.checkAt(ex, typ == "at+jwt", "the access token's typ is %q, want at+jwt (REQ-OAUTH-007)", typ)
 				}

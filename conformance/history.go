@@ -20,16 +20,18 @@ type history struct {
 	// when not told, and then CORS is not judged.
 	AllowedOrigins []string
 
-	flows     bounded[flowSeen]
-	returnTos bounded[struct{}]    // every return_to a flow was made with
-	refused   map[string]string    // what a wrong-credentials answer looks like, per language
-	sessions  bounded[sessionSeen] // by the token or cookie that presents them
-	revoked   bounded[struct{}]    // session tokens (bearer or cookie) logged out
-	guarded   bounded[struct{}]    // identities seen with a second factor
-	lookupSet bounded[struct{}]    // identities seen with lookup codes
-	totpUsed  bounded[time.Time]   // identity and TOTP code hash: when it signed in
-	codesLeft bounded[float64]     // who: the wrong second-factor codes they have left
-	signedUp  marks                // identity id: "password" when it signed up with one, "linked" once it linked a provider
+	flows      bounded[flowSeen]
+	returnTos  bounded[struct{}]    // every return_to a flow was made with
+	refused    map[string]string    // what a wrong-credentials answer looks like, per language
+	sessions   bounded[sessionSeen] // by the token or cookie that presents them
+	revoked    bounded[struct{}]    // session tokens (bearer or cookie) logged out
+	guarded    bounded[struct{}]    // identities seen with a second factor
+	lookupSet  bounded[struct{}]    // identities seen with lookup codes
+	totpUsed   bounded[time.Time]   // identity and TOTP code hash: when it signed in
+	codesLeft  bounded[float64]     // who: the wrong second-factor codes they have left
+	signedUp   marks                // identity id: "password" when it signed up with one, "linked" once it linked a provider
+	challenges bounded[string]      // an authorization\'s state: its PKCE challenge
+	codes      bounded[string]      // a code\'s hash: its authorization\'s PKCE challenge, or redeemed
 }
 
 const maxRemembered = 100_000
@@ -62,7 +64,10 @@ type answer struct {
 	ContinueFlow *flowJSON   `json:"continue_flow"`
 	Session      *sessionDoc `json:"session"`
 	SessionToken string      `json:"session_token"`
-	Error        *struct {
+	Redirect     *struct {
+		URL string `json:"url"`
+	} `json:"redirect"`
+	Error *struct {
 		Code    string         `json:"code"`
 		Message string         `json:"message"`
 		Details map[string]any `json:"details"`
@@ -129,6 +134,7 @@ func (h *history) judge(op string, req *http.Request, reqBody []byte, status int
 	}
 	out = append(out, h.judgeFlow(x)...)
 	out = append(out, h.judgeSession(x)...)
+	out = append(out, h.judgeOAuth(x)...)
 	h.rememberFlows(x)
 	h.rememberSession(x)
 	return out

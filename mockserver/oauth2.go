@@ -28,7 +28,9 @@ func (s *Server) authServer() *authserver.Server {
 	var der func(ctx context.Context) ([]byte, error)
 	if s.shared != nil {
 		cfg.Store = s.shared.Provider("avnology")
-		der = func(ctx context.Context) ([]byte, error) { return s.shared.Keep(ctx, "oauth2-signing-key", authserver.NewKey) }
+		der = func(ctx context.Context) ([]byte, error) {
+			return s.shared.Keep(ctx, "oauth2-signing-key", authserver.NewKey)
+		}
 	} else {
 		cfg.Store = oidcprovider.NewMemoryStore(s.opts.clock.Now)
 		der = func(context.Context) ([]byte, error) { return authserver.NewKey() }

@@ -33,7 +33,7 @@ func behind(t *testing.T, opts ...mockservertest.Option) (conformance.Target, *w
 	cfg := mockserver.DefaultConfig()
 	cfg.ReturnTo = append(cfg.ReturnTo, proxyURL) // the app's origin is the proxy's
 	cfg.WebAuthn.Origins = []string{proxyURL}     // passkeys are made on the proxy's origin
-	srv := mockservertest.NewServer(t, append([]mockservertest.Option{mockservertest.WithConfig(cfg)}, opts...)...)
+	srv := mockservertest.NewServer(t, append([]mockservertest.Option{mockservertest.WithConfig(cfg), mockservertest.WithPublicURL(proxyURL)}, opts...)...)
 	upstream, err := url.Parse(srv.URL)
 	require.NoError(t, err)
 	lines := &syncbuffer.Buffer{}
@@ -126,6 +126,7 @@ func TestEveryDeviationIsReported(t *testing.T) {
 		mockserver.DeviationSocialUnbound:     {`^social\.callback\.other-browser$`, "REQ-OIDC-004"},
 		mockserver.DeviationSocialRedirect:    {`^social\.callback\.no-open-redirect$`, "REQ-OIDC-006"},
 		mockserver.DeviationSocialMerge:       {`^social\.login\.not-merged$`, "REQ-OIDC-003"},
+		mockserver.DeviationPKCENotVerified:   {`^oauth2\.pkce\.required$`, "REQ-OAUTH-002"},
 	}
 	notInTraffic := map[mockserver.Deviation]string{
 		mockserver.DeviationOrgsIgnored: "who belongs to an organization is set by its administrators; no answer shows it",

@@ -40,12 +40,14 @@ type settings struct {
 	start      time.Time
 	seed       uint64
 	deviations []mockserver.Deviation
+	public     string
 }
 
 // Option configures NewServer.
 type Option func(*settings)
 
-// WithConfig replaces the mock's configuration (its BaseURL is always the test server's URL).
+// WithConfig replaces the mock's configuration (its BaseURL is the test server's URL, or
+// WithPublicURL's).
 func WithConfig(cfg mockserver.Config) Option { return func(s *settings) { s.cfg = cfg } }
 
 // WithStart starts the fake clock at t.
@@ -59,6 +61,10 @@ func WithDeviation(deviations ...mockserver.Deviation) Option {
 // WithLocalhost makes the mock's URL http://localhost:PORT instead of 127.0.0.1 — what a
 // browser test of passkeys needs (WebAuthn refuses IP addresses).
 func WithLocalhost() Option { return func(s *settings) { s.localhost = true } }
+
+// WithPublicURL makes the mock's public base URL (its ui.action, issuer, redirects) public,
+// as behind a proxy or gateway; Server.URL stays where it listens.
+func WithPublicURL(public string) Option { return func(s *settings) { s.public = public } }
 
 // WithSeed changes the seed of ids and tokens (default 1).
 func WithSeed(seed uint64) Option { return func(s *settings) { s.seed = seed } }
@@ -78,6 +84,10 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		_, port, _ := net.SplitHostPort(hs.Listener.Addr().String())
 		set.cfg.BaseURL = "http://localhost:" + port
 	}
+	listening := set.cfg.BaseURL
+	if set.public != "" {
+		set.cfg.BaseURL = set.public
+	}
 	mock, err := mockserver.New(set.cfg,
 		mockserver.WithClock(fake), mockserver.WithSeed(set.seed), mockserver.WithStrictResponses(),
 		mockserver.WithLogger(testLogger(t)), mockserver.WithDeviation(set.deviations...))
@@ -87,7 +97,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	hs.Config.Handler = mock
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &Server{URL: set.cfg.BaseURL, Mock: mock, clock: fake, server: hs, t: t, token: set.cfg.Control.Token}
+	return &Server{URL: listening, Mock: mock, clock: fake, server: hs, t: t, token: set.cfg.Control.Token}
 }
 
 // Clock is the fake clock every tenant's time runs from.
