@@ -23,7 +23,22 @@ import (
 //go:embed assets
 var assets embed.FS
 
-var pages = template.Must(template.New("").ParseFS(assets, "assets/*.html"))
+var pages = template.Must(template.New("").Funcs(template.FuncMap{"scopeText": scopeText}).ParseFS(assets, "assets/*.html"))
+
+// scopeText says what a scope lets an app see.
+func scopeText(scope string) string {
+	switch scope {
+	case "openid":
+		return "who you are (your account id)"
+	case "email":
+		return "your email address"
+	case "profile":
+		return "your name"
+	case "offline_access":
+		return "your account while you are away (it stays signed in)"
+	}
+	return scope
+}
 
 // static are the stylesheet and the script.
 var static, _ = fs.Sub(assets, "assets/static")
@@ -57,6 +72,8 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.home(w, r)
 	case rest == "/logout" && r.Method == http.MethodPost:
 		p.logout(w, r)
+	case rest == "/consent" && r.Method == http.MethodGet:
+		p.consent(w, r)
 	case isKind(strings.TrimPrefix(rest, "/")) && r.Method == http.MethodGet:
 		p.flowPage(w, r, strings.TrimPrefix(rest, "/"))
 	default:
@@ -130,6 +147,32 @@ func (p *Pages) create(w http.ResponseWriter, r *http.Request, kind string) {
 	default:
 		p.apiProblem(w, status, body)
 	}
+}
+
+// consent asks the signed-in person whether an app may sign them in ("Sign in with Avnology"):
+// the buttons post to the API's /oauth2/consent, which sends the browser on.
+func (p *Pages) consent(w http.ResponseWriter, r *http.Request) {
+	challenge := r.URL.Query().Get("consent_challenge")
+	status, body := p.call(w, r, http.MethodGet, "/oauth2/consent?"+url.Values{"consent_challenge": {challenge}}.Encode())
+	var c struct {
+		ConsentChallenge string `json:"consent_challenge"`
+		Client           struct {
+			ClientID   string `json:"client_id"`
+			ClientName string `json:"client_name"`
+		} `json:"client"`
+		RequestedScope   []string `json:"requested_scope"`
+		Error            string   `json:"error"`
+		ErrorDescription string   `json:"error_description"`
+	}
+	if json.Unmarshal(body, &c) != nil || status != http.StatusOK {
+		text := "This request to sign in to an app is unknown, expired or was answered."
+		if status == http.StatusUnauthorized {
+			text = "Sign in first: only the person who signed in for this app may answer it."
+		}
+		p.problem(w, status, text, c.Error)
+		return
+	}
+	p.render(w, "consent", map[string]any{"Title": "Allow " + c.Client.ClientName + "?", "Consent": c, "Action": p.BaseURL + "/oauth2/consent", "Prefix": p.Prefix})
 }
 
 // home shows who is signed in, and where to go.

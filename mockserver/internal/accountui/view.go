@@ -13,6 +13,9 @@ type flow struct {
 	ID    string `json:"id"`
 	Type  string `json:"type"`
 	State string `json:"state"`
+	// LoginChallenge is the OAuth authorization the flow is part of: a registration started
+	// from its login page carries it on.
+	LoginChallenge string `json:"oauth2_login_challenge"`
 	UI    struct {
 		Action   string    `json:"action"`
 		Method   string    `json:"method"`
