@@ -26,15 +26,19 @@ func init() {
 				b := t.Browser()
 				az, r := o.authorize(b, nil)
 				done := o.signIn(b, r, acc)
-				cc := o.consentChallenge(o.follow(b, done.Str("redirect.url")))
-				shown := t.WithToken(acc.Token).Get("/oauth2/consent", url.Values{"consent_challenge": {cc}})
-				if t.ExpectStatus(shown, http.StatusOK, "the consent the UI shows") {
-					t.checkAt(shown.Seq, shown.Str("client.client_id") == o.app.ClientID, "the consent names client %q, want %q (REQ-OAUTH-005)", shown.Str("client.client_id"), o.app.ClientID)
-					t.checkAt(shown.Seq, shown.Str("subject") == acc.IdentityID, "the consent is for %q, want %q", shown.Str("subject"), acc.IdentityID)
+				next := o.follow(b, done.Str("redirect.url"))
+				answer, to := next, next.Header.Get("Location")
+				if cc := o.consentChallenge(next); cc != "" { // a first-party app is not asked
+					shown := t.WithToken(acc.Token).Get("/oauth2/consent", url.Values{"consent_challenge": {cc}})
+					if t.ExpectStatus(shown, http.StatusOK, "the consent the UI shows") {
+						t.checkAt(shown.Seq, shown.Str("client.client_id") == o.app.ClientID, "the consent names client %q, want %q (REQ-OAUTH-005)", shown.Str("client.client_id"), o.app.ClientID)
+						t.checkAt(shown.Seq, shown.Str("subject") == acc.IdentityID, "the consent is for %q, want %q", shown.Str("subject"), acc.IdentityID)
+					}
+					answer = o.decide(acc.Token, cc, true)
+					t.RequireStatus(answer, http.StatusOK, "allowing the app")
+					to = answer.Str("redirect.url")
 				}
-				decided := o.decide(acc.Token, cc, true)
-				t.RequireStatus(decided, http.StatusOK, "allowing the app")
-				q := o.back(decided, decided.Str("redirect.url"), az)
+				q := o.back(answer, to, az)
 				tok, err := o.exchange(q.Get("code"), az.pkce)
 				if err != nil {
 					t.Fatalf("exchanging the code: %v", err)
@@ -133,7 +137,7 @@ func init() {
 				b := t.Browser()
 				az, r := o.authorize(b, nil)
 				done := o.signIn(b, r, acc)
-				cc := o.consentChallenge(o.follow(b, done.Str("redirect.url")))
+				cc := o.thirdParty(o.follow(b, done.Str("redirect.url")))
 				for who, agent := range map[string]*Agent{"no session": t.API(), "another person's session": t.WithToken(other.Token)} {
 					r := agent.Do(Request{Method: http.MethodGet, Path: "/oauth2/consent", Query: url.Values{"consent_challenge": {cc}}})
 					t.checkAt(r.Seq, r.Status == http.StatusUnauthorized, "the consent read with %s answered %d, want 401 login_required (REQ-OAUTH-005)", who, r.Status)

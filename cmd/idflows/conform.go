@@ -63,6 +63,8 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	rpID := fs.String("webauthn-rp-id", "", "the WebAuthn relying-party id the target verifies passkeys for (enables passkey cases)")
 	rpOrigin := fs.String("webauthn-origin", "", "the origin the target expects in passkey ceremonies (with --webauthn-rp-id)")
 	oidcProvider := fs.String("oidc-provider", "", "a social provider the target offers, e.g. google (enables social sign-in cases)")
+	oauthClient := fs.String("oauth2-client-id", "", "a client registered on the target for the suite to play in the oauth2 profile (--control registers one); its secret, if confidential, in env IDFLOWS_OAUTH2_CLIENT_SECRET")
+	oauthRedirect := fs.String("oauth2-redirect-uri", "", "a redirect URI that client registered, exactly (never followed: nothing needs to listen there)")
 	headers := headerFlags{}
 	fs.Var(headers, "header", "extra request header \"Name: value\" (repeatable)")
 	image := fs.String("image", "", "certify a container image instead of a --target: start it with Docker (testcontainers-go), run the suite, keep its log as container.log in --report-dir, remove it")
@@ -178,6 +180,12 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if *rpID != "" {
 		t.WebAuthn = &conformance.RelyingParty{ID: *rpID, Origin: *rpOrigin}
+	}
+	if (*oauthClient == "") != (*oauthRedirect == "") {
+		return usageErr("--oauth2-client-id and --oauth2-redirect-uri go together")
+	}
+	if *oauthClient != "" {
+		t.OAuth2 = conformance.OAuth2App{ClientID: *oauthClient, ClientSecret: os.Getenv("IDFLOWS_OAUTH2_CLIENT_SECRET"), RedirectURI: *oauthRedirect}
 	}
 	if *control != "" || *inbox == "mock" {
 		base := *control

@@ -76,6 +76,25 @@ func TestConformFailsAFaultyMock(t *testing.T) {
 	assert.NotRegexp(t, regexp.MustCompile(`Cf-[0-9a-f]{16}-Qz9!`), string(data), "passwords are redacted")
 }
 
+// A deployment with an app registered beforehand is certified for "Sign in with Avnology"
+// without a control plane: the suite plays that app, and its confidential secret comes from the
+// environment and never reaches the report. The cases that move the clock or deny consent (a
+// first-party app is never asked) are skipped, and say why.
+func TestConformOAuth2WithARegisteredApp(t *testing.T) {
+	srv := mockservertest.NewServer(t)
+	t.Setenv("IDFLOWS_OAUTH2_CLIENT_SECRET", "sk_test_first-party-secret")
+	report := filepath.Join(t.TempDir(), "r.json")
+	code, out, _ := runCLI(t, "conform", "--target", srv.URL, "--profile", "oauth2", "--allow-skips", "--json", report,
+		"--oauth2-client-id", "cli_first_party", "--oauth2-redirect-uri", "http://localhost:3000/callback")
+	assert.Equal(t, exitOK, code, out)
+	data, err := os.ReadFile(report)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"oauth2.code.sign-in"`)
+	assert.Contains(t, out, "first-party: it is never asked for consent")
+	assert.NotContains(t, string(data), "sk_test_first-party-secret")
+	assert.NotRegexp(t, regexp.MustCompile(`auth_code_[A-Za-z0-9_-]{8,}|rt_[A-Za-z0-9_-]{20,}`), string(data), "codes and refresh tokens are redacted")
+}
+
 func TestConformUsageErrors(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -96,6 +115,7 @@ func TestConformUsageErrors(t *testing.T) {
 		"bad header":         {"conform", "--target", closed, "--header", "no colon"},
 		"bad parallel":       {"conform", "--target", closed, "--parallel", "0"},
 		"half a party":       {"conform", "--target", closed, "--webauthn-rp-id", "localhost"},
+		"half an app":        {"conform", "--target", closed, "--oauth2-client-id", "cli_x"},
 		"credentials in URL": {"conform", "--target", "https://user:secret@id.example.com"},
 	} {
 		t.Run("case="+name, func(t *testing.T) {
