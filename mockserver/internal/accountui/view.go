@@ -16,7 +16,7 @@ type flow struct {
 	// LoginChallenge is the OAuth authorization the flow is part of: a registration started
 	// from its login page carries it on.
 	LoginChallenge string `json:"oauth2_login_challenge"`
-	UI    struct {
+	UI             struct {
 		Action   string    `json:"action"`
 		Method   string    `json:"method"`
 		Messages []message `json:"messages"`
