@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -276,4 +277,28 @@ func TestRegisteredConfidentialClient(t *testing.T) {
 	wrong.ClientSecret = "not-the-secret-at-all"
 	_, err = wrong.Exchange(rp.ctx, back.Query().Get("code"), oauth2.VerifierOption(pkce))
 	require.ErrorContains(t, err, "invalid_client")
+}
+
+// A social sign-in finishes an authorization like a password does: the provider's callback
+// sends the browser on to /oauth2/auth with a login verifier.
+func TestSocialSignInCarriesTheAuthorizationOn(t *testing.T) {
+	srv := mockservertest.NewServer(t)
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	b := &browser{t: t, srv: srv, client: c}
+	r := b.do(http.MethodPost, "/_mock/social/google/accounts", map[string]any{"email": "sam@example.com", "email_verified": true, "next": true})
+	require.Less(t, r.status, 300, "%s", r.raw)
+
+	rp := newRelyingParty(t, srv, "cli_demo_app", "")
+	resp := fetch(t, c, rp.cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	u, err := url.Parse(resp.Header.Get("Location"))
+	require.NoError(t, err)
+	f, csrf := b.flow("login", "login_challenge="+url.QueryEscape(u.Query().Get("login_challenge")))
+	started := b.submit("login", f.str("id"), "oidc", map[string]any{"provider": "google", "csrf_token": csrf})
+	require.Equal(t, "oidc", started.str("redirect", "reason"), "%s", started.raw)
+	callback := fetch(t, c, started.str("redirect", "url")).Header.Get("Location") // the provider, with the next account
+	require.Contains(t, callback, "/v1/flows/oidc/callback/google")
+	next := fetch(t, c, callback).Header.Get("Location")
+	assert.Contains(t, next, srv.URL+"/oauth2/auth?login_verifier=", "the callback carries the authorization on")
 }

@@ -201,7 +201,7 @@ func New(cfg Config, opts ...Option) (_ *Server, err error) {
 		DummyHash: s.hasher(ids.Random{}).Hash("not a password anyone has"), Passkeys: rp, Social: socials, OAuth: s.oauth2}
 	s.registration = &registration.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Registration),
 		SessionLifetime: cfg.SessionLifetime, Passkeys: rp, Social: socials, OAuth: s.oauth2}
-	s.callback = &callback.Service{Providers: socials, Login: s.login, Registration: s.registration, UIURL: cfg.UIURL}
+	s.callback = &callback.Service{Providers: socials, Login: s.login, Registration: s.registration, UIURL: cfg.UIURL, OAuth: s.oauth2}
 	s.settings = &settings.Service{Render: render, ReturnTo: allow, Hasher: s.hasher, FlowLifetime: lifetime(flow.Settings),
 		BaseURL: cfg.BaseURL, Issuer: "Avnology ID (idflows mock)", Passkeys: rp, Social: socials}
 	s.render = render

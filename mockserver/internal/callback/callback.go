@@ -17,6 +17,7 @@ import (
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/auth"
+	"github.com/avnology/idflows/mockserver/internal/authserver"
 	"github.com/avnology/idflows/mockserver/internal/flow"
 	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/kernel"
@@ -38,6 +39,8 @@ type Service struct {
 	// UIURL is where a browser continues a flow that is not finished ({UIURL}/login?flow=…),
 	// and goes after a sign-in whose flow has no return_to.
 	UIURL string
+	// OAuth carries on the authorization a flow's login_challenge belongs to.
+	OAuth *authserver.Server
 }
 
 // Result is where the browser goes next, with the session a completed flow produced.
@@ -93,7 +96,13 @@ func (s *Service) Complete(ctx context.Context, w *tenant.World, req request.Req
 		return Result{}, err
 	}
 	res := Result{Effects: kernel.Done[struct{}]{Flow: done, Outcome: o}.Effects()}
+	oauth, err := s.OAuth.Continue(ctx, w, done.LoginChallenge, o.Session, o.Identity) // "Sign in with Avnology" carries on
+	if err != nil {
+		return Result{}, err
+	}
 	switch {
+	case oauth != nil:
+		res.Location = oauth.Url
 	case o.Session == nil: // not merged, or a second factor is due: the flow goes on in the UI
 		res.Location = s.UIURL + "/" + string(done.Type) + "?flow=" + url.QueryEscape(done.ID)
 	case done.ReturnTo != "":
