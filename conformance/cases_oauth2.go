@@ -119,12 +119,8 @@ func init() {
 			Profile: ProfileOAuth2, Needs: []Capability{NeedOAuth2}, Requirements: []string{"exchangeOAuth2Token", "REQ-OAUTH-006"},
 			Run: func(t *T) {
 				o := t.oauthApp()
-				az, code := o.code(t.Register(t.API()))
-				tok, err := o.exchange(code, az.pkce)
-				if err != nil {
-					t.Fatalf("exchanging the code: %v", err)
-				}
-				_, err = o.exchange(code, az.pkce)
+				az, code, tok := o.tokens()
+				_, err := o.exchange(code, az.pkce)
 				t.checkAt(t.lastSeq(), err != nil && strings.Contains(err.Error(), "invalid_grant"), "the code redeemed again answered %v, want invalid_grant (REQ-OAUTH-006)", err)
 				_, err = o.refresh(tok.RefreshToken)
 				t.checkAt(t.lastSeq(), err != nil && strings.Contains(err.Error(), "invalid_grant"), "the refresh token of a replayed code answered %v, want invalid_grant (REQ-OAUTH-006)", err)
@@ -154,11 +150,7 @@ func init() {
 			Profile: ProfileOAuth2, Needs: []Capability{NeedOAuth2}, Requirements: []string{"exchangeOAuth2Token", "REQ-OAUTH-008"},
 			Run: func(t *T) {
 				o := t.oauthApp()
-				az, code := o.code(t.Register(t.API()))
-				tok, err := o.exchange(code, az.pkce)
-				if err != nil {
-					t.Fatalf("exchanging the code: %v", err)
-				}
+				_, _, tok := o.tokens()
 				narrowed := o.refreshScoped(tok.RefreshToken, "openid email")
 				if !t.ExpectStatus(narrowed, http.StatusOK, "a refresh narrowing the scope (REQ-OAUTH-008)") {
 					return
@@ -169,7 +161,7 @@ func init() {
 				wider := o.refreshScoped(next, "openid email profile")
 				t.checkAt(wider.Seq, wider.Status == http.StatusBadRequest && wider.Str("error") == "invalid_scope",
 					"a refresh widening the scope answered %d %q, want 400 invalid_scope (REQ-OAUTH-008)", wider.Status, wider.Str("error"))
-				_, err = o.refresh(tok.RefreshToken)
+				_, err := o.refresh(tok.RefreshToken)
 				t.checkAt(t.lastSeq(), err != nil && strings.Contains(err.Error(), "invalid_grant"), "a rotated refresh token presented again answered %v, want invalid_grant (REQ-OAUTH-008)", err)
 				_, err = o.refresh(next)
 				t.checkAt(t.lastSeq(), err != nil && strings.Contains(err.Error(), "invalid_grant"), "after a replay the family's newest refresh token answered %v, want invalid_grant (REQ-OAUTH-008)", err)

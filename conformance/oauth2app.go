@@ -190,6 +190,16 @@ func (o *oauthApp) code(acc *Account) (authorization, string) {
 	return az, q.Get("code")
 }
 
+// tokens runs an authorization for a new account to the tokens the app redeems its code for.
+func (o *oauthApp) tokens() (authorization, string, *oauth2.Token) {
+	az, code := o.code(o.t.Register(o.t.API()))
+	tok, err := o.exchange(code, az.pkce)
+	if err != nil {
+		o.t.Fatalf("exchanging the code: %v", err)
+	}
+	return az, code, tok
+}
+
 // exchange redeems a code at the token endpoint as the app does.
 func (o *oauthApp) exchange(code, pkce string) (*oauth2.Token, error) {
 	return o.cfg.Exchange(o.ctx, code, oauth2.VerifierOption(pkce))

@@ -38,7 +38,7 @@ func TestConformPassesTheMock(t *testing.T) {
 	code, out, errOut = runCLI(t, append(args, "--report-dir", dir)...)
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, out, "PASS: ")
-	assert.Contains(t, out, "Certified profiles (every case passed or waived): core, mfa, passkeys, social, recovery, security, control\n")
+	assert.Contains(t, out, "Certified profiles (every case passed or waived): core, mfa, passkeys, social, recovery, security, oauth2, control\n")
 	assert.NotContains(t, out, "login.create.fresh", "passing cases are quiet by default")
 	code, out, _ = runCLI(t, append(args, "--allow-skips", "--verbose", "--run", `^login\.create\.fresh$`)...)
 	require.Equal(t, exitOK, code)
@@ -197,7 +197,7 @@ func TestConformStagingMode(t *testing.T) {
 	skipped := regexp.MustCompile(`(?m)^\[\s*\d+/\d+\] SKIPPED\s+(\S+)\s+\d+ ms\s+(.*)$`).FindAllStringSubmatch(out, -1)
 	require.NotEmpty(t, skipped)
 	for _, s := range skipped {
-		assert.Regexp(t, `^needs --control \(it moves the target's clock\)|^needs --oidc-provider|^needs --control \(the mock's built-in providers\)|^needs --control \(it forces errors\)|^needs --control \(it seeds organizations\)`, s[2], s[1])
+		assert.Regexp(t, `^needs --control \(it moves the target's clock\)|^needs --oidc-provider|^needs --control \(the mock's built-in providers\)|^needs --control \(it forces errors\)|^needs --control \(it seeds organizations\)|^needs --oauth2-client-id`, s[2], s[1])
 	}
 	assert.Contains(t, out, " 0 failed, ")
 	assert.Regexp(t, `(?m)^\[\s*\d+/\d+\] PASSED\s+login\.password\.disabled`, out, "the disabled account came from --accounts")

@@ -54,7 +54,7 @@ func TestConformPassesTwoReplicasSharingRedis(t *testing.T) {
 	code, out, errOut := runCLI(t, "conform", "--target", proxyURL, "--control", proxyURL, "--inbox", "mock",
 		"--webauthn-rp-id", "localhost", "--webauthn-origin", proxyURL, "--waivers", mockWaivers)
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
-	assert.Contains(t, out, "Certified profiles (every case passed or waived): core, mfa, passkeys, social, recovery, security, control\n")
+	assert.Contains(t, out, "Certified profiles (every case passed or waived): core, mfa, passkeys, social, recovery, security, oauth2, control\n")
 	assert.Regexp(t, `PASS: \d+ cases — \d+ passed, 0 failed, 0 waived, 0 warnings, 0 review, 0 skipped`, out)
 	a, b := rr.Served(0), rr.Served(1)
 	assert.InDelta(t, a, b, 1, "requests alternate: %d and %d", a, b)

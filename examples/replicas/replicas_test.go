@@ -30,7 +30,7 @@ func TestReplicasExample(t *testing.T) {
 	out, err := conform.CombinedOutput()
 	require.NoError(t, err, "idflows conform:\n%s", out)
 	assert.Regexp(t, `(?m)^PASS: \d+ cases — \d+ passed, 0 failed, 0 waived, 0 warnings, 0 review, 0 skipped$`, string(out))
-	assert.Contains(t, string(out), "Certified profiles (every case passed or waived): core, mfa, passkeys, social, recovery, security, control\n")
+	assert.Contains(t, string(out), "Certified profiles (every case passed or waived): core, mfa, passkeys, social, recovery, security, oauth2, control\n")
 
 	for _, replica := range []string{"mock-a", "mock-b"} {
 		logs, err := project.Run("logs", "--no-color", replica)

@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"mime"
@@ -69,29 +70,41 @@ func (h *handling) authenticate(f url.Values, tenant, clientID string) (ok bool)
 	return true
 }
 
-// redeemCode exchanges a code and its PKCE verifier for tokens. The client is authenticated
-// before the code is spent, so a client library that tries one way of sending its secret and
-// then another (x/oauth2 does) does not lose its code to the first try.
+// spend finds a single-use grant (kind/key) into v, authenticates its client, and only then
+// spends it — so a client library that tries one way of sending its secret and then another
+// (x/oauth2 does) does not lose its grant to the first try. A grant that is not there is
+// answered as a replay of what spent remembers; ok is false once it answered.
+func (h *handling) spend(f url.Values, kind, spent, key, why string, v interface{ owner() (string, string) }) bool {
+	if !h.found(h.s.get, kind, spent, key, why, v) {
+		return false
+	}
+	if tenant, client := v.owner(); !h.authenticate(f, tenant, client) {
+		return false
+	}
+	return h.found(h.s.take, kind, spent, key, why, v) // single use from here, even when the exchange fails
+}
+
+// found reads kind/key into v with read; it has answered when it is not there.
+func (h *handling) found(read func(context.Context, string, string, any) error, kind, spent, key, why string, v any) bool {
+	switch err := read(h.ctx(), kind, key, v); {
+	case errors.Is(err, errNotFound): // never there, or spent (meanwhile)
+		h.replayed(spent, key, why)
+		return false
+	case err != nil:
+		h.unavailable(err)
+		return false
+	}
+	return true
+}
+
+func (a *authorization) owner() (string, string) { return a.Tenant, a.ClientID }
+func (g *refreshGrant) owner() (string, string)  { return g.Tenant, g.ClientID }
+
+// redeemCode exchanges a code and its PKCE verifier for tokens.
 func (h *handling) redeemCode(f url.Values) {
 	code := f.Get("code")
 	var a authorization
-	switch err := h.s.get(h.ctx(), kindCode, code, &a); {
-	case errors.Is(err, errNotFound):
-		h.replayed(kindSpent, code, "the code is unknown, expired or was used")
-		return
-	case err != nil:
-		h.unavailable(err)
-		return
-	}
-	if !h.authenticate(f, a.Tenant, a.ClientID) {
-		return
-	}
-	switch err := h.s.take(h.ctx(), kindCode, code, &a); { // single use from here, even when this exchange fails
-	case errors.Is(err, errNotFound): // spent meanwhile
-		h.replayed(kindSpent, code, "the code is unknown, expired or was used")
-		return
-	case err != nil:
-		h.unavailable(err)
+	if !h.spend(f, kindCode, kindSpent, code, "the code is unknown, expired or was used", &a) {
 		return
 	}
 	world, err := h.worlds(a.Tenant)
@@ -121,27 +134,11 @@ func (h *handling) redeemCode(f url.Values) {
 	h.issue(world, g, a.Nonce, now)
 }
 
-// refresh rotates a refresh token (REQ-OAUTH-008), its client authenticated first.
+// refresh rotates a refresh token (REQ-OAUTH-008).
 func (h *handling) refresh(f url.Values) {
 	presented := f.Get("refresh_token")
 	var g refreshGrant
-	switch err := h.s.get(h.ctx(), kindRefresh, presented, &g); {
-	case errors.Is(err, errNotFound):
-		h.replayed(kindRotated, presented, "the refresh token is unknown, expired, revoked or was used")
-		return
-	case err != nil:
-		h.unavailable(err)
-		return
-	}
-	if !h.authenticate(f, g.Tenant, g.ClientID) {
-		return
-	}
-	switch err := h.s.take(h.ctx(), kindRefresh, presented, &g); {
-	case errors.Is(err, errNotFound): // rotated meanwhile
-		h.replayed(kindRotated, presented, "the refresh token is unknown, expired, revoked or was used")
-		return
-	case err != nil:
-		h.unavailable(err)
+	if !h.spend(f, kindRefresh, kindRotated, presented, "the refresh token is unknown, expired, revoked or was used", &g) {
 		return
 	}
 	world, err := h.worlds(g.Tenant)
