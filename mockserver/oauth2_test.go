@@ -144,10 +144,10 @@ func TestSignInWithAvnology(t *testing.T) {
 }
 
 // authorizeAndConsent runs an authorization to its tokens.
-func authorizeAndConsent(t *testing.T, srv *mockservertest.Server, rp *relyingParty, pkce string) (*oauth2.Token, string) {
+func authorizeAndConsent(t *testing.T, srv *mockservertest.Server, rp *relyingParty, pkce string, opts ...oauth2.AuthCodeOption) (*oauth2.Token, string) {
 	t.Helper()
 	c := noFollow(srv)
-	resp := fetch(t, c, rp.cfg.AuthCodeURL("st-pkce", oauth2.S256ChallengeOption(pkce), oidc.Nonce("n-pkce")))
+	resp := fetch(t, c, rp.cfg.AuthCodeURL("st-pkce", append(opts, oauth2.S256ChallengeOption(pkce), oidc.Nonce("n-pkce"))...))
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	b := newBrowser(t, srv)
 	next, token := signInFor(t, b, resp.Header.Get("Location"))
@@ -301,4 +301,22 @@ func TestSocialSignInCarriesTheAuthorizationOn(t *testing.T) {
 	require.Contains(t, callback, "/v1/flows/oidc/callback/google")
 	next := fetch(t, c, callback).Header.Get("Location")
 	assert.Contains(t, next, srv.URL+"/oauth2/auth?login_verifier=", "the callback carries the authorization on")
+}
+
+// A sign-in for an organization names it in the access token, as documented (org_id, org_name).
+func TestAccessTokenNamesTheOrganization(t *testing.T) {
+	srv := mockservertest.NewServer(t)
+	rp := newRelyingParty(t, srv, "cli_demo_app", "")
+	tok, _ := authorizeAndConsent(t, srv, rp, oauth2.GenerateVerifier(), oauth2.SetAuthURLParam("organization_id", "org_acme"))
+	access, err := rp.verifier.Verify(rp.ctx, tok.AccessToken)
+	require.NoError(t, err)
+	var claims struct {
+		OrgID   string `json:"org_id"`
+		OrgName string `json:"org_name"`
+		Scope   string
+	}
+	require.NoError(t, access.Claims(&claims))
+	assert.Equal(t, "org_acme", claims.OrgID)
+	assert.Equal(t, "Acme", claims.OrgName)
+	assert.Contains(t, claims.Scope, "openid")
 }

@@ -252,7 +252,7 @@ type TokenRequestGrantType string
 
 // TokenResponse defines model for TokenResponse.
 type TokenResponse struct {
-	// AccessToken An RS256 JWT, `typ: at+jwt`: iss, sub, aud, exp, iat, scope, client_id.
+	// AccessToken An RS256 JWT, `typ: at+jwt`: iss, sub, aud, exp, iat, scope, client_id, and org_id and org_name when the sign-in was for an organization.
 	AccessToken string `json:"access_token"`
 
 	// ExpiresIn Example: 900

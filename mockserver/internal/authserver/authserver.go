@@ -106,6 +106,7 @@ type refreshGrant struct {
 	AuthTime   time.Time `json:"auth_time"`
 	AAL        string    `json:"aal,omitempty"`
 	AMR        []string  `json:"amr,omitempty"`
+	OrgID      string    `json:"organization_id,omitempty"`
 	Expires    time.Time `json:"expires"`
 }
 

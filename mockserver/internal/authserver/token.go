@@ -130,7 +130,7 @@ func (h *handling) redeemCode(f url.Values) {
 		return
 	}
 	g := refreshGrant{Tenant: a.Tenant, ClientID: a.ClientID, IdentityID: a.IdentityID, Scope: a.Granted, Family: fam,
-		AuthTime: a.AuthTime, AAL: a.AAL, AMR: a.AMR}
+		AuthTime: a.AuthTime, AAL: a.AAL, AMR: a.AMR, OrgID: a.OrgID}
 	h.issue(world, g, a.Nonce, now)
 }
 
@@ -193,10 +193,14 @@ func (h *handling) replayed(kind, key, why string) {
 
 // issue answers tokens for a grant, with a new refresh token of its family.
 func (h *handling) issue(world *tenant.World, g refreshGrant, nonce string, now time.Time) {
-	var ident identity.Identity
-	var found bool
+	var (
+		ident identity.Identity
+		org   identity.Organization
+		found bool
+	)
 	if err := world.Store.Read(h.ctx(), func(tx *store.Tx) error {
 		ident, found = tx.Identity(g.IdentityID)
+		org, _ = tx.Organization(g.OrgID)
 		return nil
 	}); err != nil {
 		h.unavailable(err)
@@ -211,7 +215,8 @@ func (h *handling) issue(world *tenant.World, g refreshGrant, nonce string, now 
 		h.unavailable(err)
 		return
 	}
-	view := grantView{clientID: g.ClientID, identityID: g.IdentityID, scope: g.Scope, amr: g.AMR, authTime: g.AuthTime, aal: g.AAL, nonce: nonce}
+	view := grantView{clientID: g.ClientID, identityID: g.IdentityID, scope: g.Scope, amr: g.AMR, authTime: g.AuthTime, aal: g.AAL, nonce: nonce,
+		orgID: org.ID, orgName: org.Name}
 	access, err := h.s.accessToken(sg, view, now)
 	if err != nil {
 		h.unavailable(err)

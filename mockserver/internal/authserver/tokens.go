@@ -71,19 +71,22 @@ type grantView struct {
 	scope, amr           []string
 	authTime             time.Time
 	aal, nonce           string
+	orgID, orgName       string // the organization the sign-in was for, if any
 }
 
-// accessToken signs an RFC 9068 access token.
+// accessToken signs an RFC 9068 access token, with the organization claims Avnology documents.
 func (s *Server) accessToken(sg *Signer, g grantView, now time.Time) (string, error) {
 	claims := struct {
 		jwt.Claims
 		Scope    string `json:"scope"`
 		ClientID string `json:"client_id"`
+		OrgID    string `json:"org_id,omitempty"`
+		OrgName  string `json:"org_name,omitempty"`
 	}{
 		Claims: jwt.Claims{Issuer: s.cfg.Issuer, Subject: g.identityID, Audience: jwt.Audience{g.clientID},
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(AccessLifetime)),
 			ID: token("at_")},
-		Scope: strings.Join(g.scope, " "), ClientID: g.clientID,
+		Scope: strings.Join(g.scope, " "), ClientID: g.clientID, OrgID: g.orgID, OrgName: g.orgName,
 	}
 	return jwt.Signed(sg.access).Claims(claims).Serialize()
 }
