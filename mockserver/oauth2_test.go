@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/stretchr/testify/assert"
@@ -319,4 +320,18 @@ func TestAccessTokenNamesTheOrganization(t *testing.T) {
 	assert.Equal(t, "org_acme", claims.OrgID)
 	assert.Equal(t, "Acme", claims.OrgName)
 	assert.Contains(t, claims.Scope, "openid")
+}
+
+// A login verifier lives as long as a flow: a browser that comes back to /oauth2/auth with one
+// after that, by the tenant's clock, is told it expired.
+func TestALoginVerifierExpires(t *testing.T) {
+	srv := mockservertest.NewServer(t)
+	rp := newRelyingParty(t, srv, "cli_demo_app", "")
+	c := noFollow(srv)
+	resp := fetch(t, c, rp.cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	next, _ := signInFor(t, newBrowser(t, srv), resp.Header.Get("Location"))
+	srv.Clock().Advance(31 * time.Minute)
+	late := fetch(t, c, next)
+	assert.Equal(t, http.StatusBadRequest, late.StatusCode)
+	assert.Empty(t, late.Header.Get("Location"))
 }

@@ -333,6 +333,10 @@ func (h *handling) signedIn(a authorization) {
 		return
 	}
 	now := world.Clock.Now()
+	if now.After(a.Expires) { // a login verifier's authorization lives as long as a flow
+		h.fail(http.StatusBadRequest, oa.InvalidRequest, "the login_verifier expired")
+		return
+	}
 	if client.FirstParty && a.Prompt != "consent" {
 		to, err := h.codeURL(a, a.Scope, now)
 		if err != nil {
