@@ -1507,7 +1507,8 @@ type LoginSubmitRequest struct {
 	union json.RawMessage
 }
 
-// LoginSubmitResult Exactly one of `session`, `continue_flow`, `redirect`; `return_to` beside a session.
+// LoginSubmitResult One of `session`, `continue_flow`, `redirect`; `return_to` beside a session. A flow made
+// with `login_challenge` answers `session` with `redirect` (reason `oauth2_consent`) beside it.
 type LoginSubmitResult struct {
 	ContinueFlow *LoginFlow `json:"continue_flow,omitempty"`
 	Redirect     *Redirect  `json:"redirect,omitempty"`
@@ -1799,7 +1800,8 @@ type RegistrationSubmitRequest struct {
 	union json.RawMessage
 }
 
-// RegistrationSubmitResult Exactly one of `session`, `continue_flow`, `redirect`; `return_to` beside a session.
+// RegistrationSubmitResult One of `session`, `continue_flow`, `redirect`; `return_to` beside a session. A flow made
+// with `login_challenge` answers `session` with `redirect` (reason `oauth2_consent`) beside it.
 type RegistrationSubmitResult struct {
 	ContinueFlow *RegistrationFlow `json:"continue_flow,omitempty"`
 	Redirect     *Redirect         `json:"redirect,omitempty"`
@@ -2513,7 +2515,10 @@ type CreateLoginFlowParams struct {
 	// else 400 `AVNOLOGY_AUTH_016` (REQ-FLOW-006).
 	ReturnTo *ReturnTo `form:"return_to,omitempty" json:"return_to,omitempty"`
 
-	// LoginChallenge OAuth2 login challenge, when the flow is part of an OAuth authorization.
+	// LoginChallenge The login challenge of an OAuth authorization ("Sign in with Avnology",
+	// `avnology-id-oauth2.yaml`) the flow is part of: one of a live authorization only, else 400
+	// `AVNOLOGY_AUTH_902`. Completed, the flow answers `redirect` with reason `oauth2_consent`
+	// beside its `session` (REQ-OAUTH-004).
 	LoginChallenge *LoginChallenge `form:"login_challenge,omitempty" json:"login_challenge,omitempty"`
 
 	// OrganizationId Restrict the flow to one organization.
@@ -2552,7 +2557,10 @@ type CreateRegistrationFlowParams struct {
 	// else 400 `AVNOLOGY_AUTH_016` (REQ-FLOW-006).
 	ReturnTo *ReturnTo `form:"return_to,omitempty" json:"return_to,omitempty"`
 
-	// LoginChallenge OAuth2 login challenge, when the flow is part of an OAuth authorization.
+	// LoginChallenge The login challenge of an OAuth authorization ("Sign in with Avnology",
+	// `avnology-id-oauth2.yaml`) the flow is part of: one of a live authorization only, else 400
+	// `AVNOLOGY_AUTH_902`. Completed, the flow answers `redirect` with reason `oauth2_consent`
+	// beside its `session` (REQ-OAUTH-004).
 	LoginChallenge *LoginChallenge `form:"login_challenge,omitempty" json:"login_challenge,omitempty"`
 
 	// OrganizationId Restrict the flow to one organization.
