@@ -284,7 +284,7 @@ func (h *handling) satisfiedBySession(a *authorization, now time.Time) bool {
 	switch {
 	case err != nil || !ok:
 		return false
-	case a.MaxAge != nil && now.Sub(ses.AuthenticatedAt) > time.Duration(*a.MaxAge)*time.Second:
+	case a.MaxAge != nil && (*a.MaxAge == 0 || now.Sub(ses.AuthenticatedAt) > time.Duration(*a.MaxAge)*time.Second): // 0: sign in again, always
 		return false
 	case wantsAAL2(a.ACR) && ses.AAL != "aal2":
 		return false
