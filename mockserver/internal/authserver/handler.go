@@ -37,7 +37,7 @@ type Call struct {
 // not say which tenant it is in.
 type Worlds func(name string) (*tenant.World, error)
 
-// Operations are the contract's operation ids by path, for the journal.
+// Operation is the OAuth contract's operation id of a request, for the journal ("" for none).
 func Operation(r *http.Request) string {
 	switch {
 	case r.URL.Path == "/.well-known/openid-configuration":
