@@ -10,6 +10,8 @@ export type IdentitySummary = components['schemas']['IdentitySummary'];
 export type OutboxMessage = components['schemas']['OutboxMessage'];
 export type FlowSummary = components['schemas']['FlowSummary'];
 export type SessionSummary = components['schemas']['SessionSummary'];
+export type OAuth2ClientSeed = components['schemas']['OAuth2ClientSeed'];
+export type OAuth2Client = components['schemas']['OAuth2Client'];
 
 export interface ControlOptions {
   /** The mock's base URL, e.g. http://localhost:4433. */
@@ -94,6 +96,19 @@ export class Control {
   async advanceClock(seconds: number): Promise<Date> {
     const res = check(await this.raw.POST('/_mock/clock:advance', { body: { seconds }, headers: json }));
     return new Date(res.now);
+  }
+
+  /**
+   * Registers an app for "Sign in with Avnology" in the tenant: it may then send people to
+   * /oauth2/auth with its client_id and one of its redirect_uris, exactly.
+   */
+  async registerOAuth2Client(client: OAuth2ClientSeed): Promise<OAuth2Client> {
+    return check(await this.raw.POST('/_mock/oauth2/clients', { body: client, headers: json }));
+  }
+
+  /** The tenant's apps: the fixtures' and the registered ones (never their secrets). */
+  async oauth2Clients(): Promise<OAuth2Client[]> {
+    return check(await this.raw.GET('/_mock/oauth2/clients')).clients;
   }
 
   /** The identity with this email, if the tenant has one. */

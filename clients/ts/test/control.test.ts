@@ -1,5 +1,6 @@
 // The client against a real mock: IDFLOWS_URL, guarded by IDFLOWS_CONTROL_TOKEN (the Go test
 // TestTypeScriptClient starts it and runs these).
+import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ControlError, createControl, type IdentitySeed } from '../src/index.js';
@@ -59,4 +60,21 @@ test('without the token the control plane refuses, with the contract error code'
     assert.equal(err.code, 'AVNOLOGY_AUTH_005');
     return true;
   });
+});
+
+test('an app registered in a tenant starts "Sign in with Avnology" there, and nowhere else', async () => {
+  const mock = control();
+  const app = await mock.registerOAuth2Client({ client_id: 'cli_ts_app', redirect_uris: ['http://localhost:5173/callback'] });
+  assert.equal(app.confidential, false);
+  assert.ok((await mock.oauth2Clients()).some((c) => c.client_id === 'cli_ts_app'));
+  const verifier = randomBytes(32).toString('base64url');
+  const query = new URLSearchParams({
+    response_type: 'code', client_id: 'cli_ts_app', redirect_uri: 'http://localhost:5173/callback', scope: 'openid email',
+    state: 's1', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+  });
+  const authorize = (tenant: string) => fetch(`${baseUrl}/oauth2/auth?${query}`, { redirect: 'manual', headers: { 'X-Mock-Tenant': tenant } });
+  const started = await authorize(mock.tenantName);
+  assert.equal(started.status, 303);
+  assert.match(started.headers.get('location') ?? '', /\/ui\/login\?login_challenge=/);
+  assert.equal((await authorize(unique('other'))).status, 400, 'another tenant does not know the app');
 });
