@@ -16,9 +16,9 @@ import (
 // a kind the oldest are forgotten, and what it forgot it does not judge.
 type history struct {
 	mu sync.Mutex
-	// AllowedOrigins are the origins the deployment lets read answers with credentials; nil
-	// when not told, and then CORS is not judged.
-	AllowedOrigins []string
+	// allowsOrigin says whether the deployment lets an origin read answers with credentials;
+	// nil when not told, and then CORS is not judged.
+	allowsOrigin func(origin string) bool
 
 	flows      bounded[flowSeen]
 	returnTos  bounded[struct{}]    // every return_to a flow was made with

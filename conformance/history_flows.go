@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -200,8 +199,7 @@ func asciiLower(s string) string {
 // (REQ-CSRF-005). Unless told which those are, it cannot judge.
 func (h *history) cors(x *exchange) []string {
 	origin := x.req.Header.Get("Origin")
-	if h.AllowedOrigins == nil || origin == "" || slices.Contains(h.AllowedOrigins, origin) ||
-		slices.Contains(h.AllowedOrigins, "localhost") && onLocalhost(origin) {
+	if h.allowsOrigin == nil || origin == "" || h.allowsOrigin(origin) {
 		return nil
 	}
 	allow, creds := x.header.Get("Access-Control-Allow-Origin"), x.header.Get("Access-Control-Allow-Credentials")
@@ -209,15 +207,4 @@ func (h *history) cors(x *exchange) []string {
 		return []string{fmt.Sprintf("the origin %s, which the deployment does not allow, was answered Access-Control-Allow-Origin %q and Access-Control-Allow-Credentials %q, want neither (REQ-CSRF-005)", origin, allow, creds)}
 	}
 	return nil
-}
-
-// onLocalhost reports whether an origin is a page on this machine, which the allowed origin
-// "localhost" stands for, as the mock's --cors-origins has it.
-func onLocalhost(origin string) bool {
-	u, err := url.Parse(origin)
-	if err != nil {
-		return false
-	}
-	host := u.Hostname()
-	return host == "localhost" || host == "127.0.0.1" || host == "::1"
 }

@@ -42,17 +42,16 @@ type trafficCase struct {
 // MaxTrafficEvidence bounds the exchanges a report keeps per operation.
 const MaxTrafficEvidence = 20
 
-// NewTraffic starts judging traffic to target (for the report's header). allowedOrigins are
-// the origins the deployment lets read its answers with credentials ("localhost" for any on
-// this machine); any other origin that is let is reported (REQ-CSRF-005). Nil does not judge
-// CORS.
-func NewTraffic(target string, allowedOrigins []string) (*Traffic, error) {
+// NewTraffic starts judging traffic to target (for the report's header). allowsOrigin says
+// whether the deployment lets an origin read its answers with credentials; any other origin
+// that is let is reported (REQ-CSRF-005). Nil does not judge CORS.
+func NewTraffic(target string, allowsOrigin func(origin string) bool) (*Traffic, error) {
 	j, err := NewJudge()
 	if err != nil {
 		return nil, err
 	}
 	tr := &Traffic{judge: j, coverage: newCoverage(j.flows), target: target, started: time.Now().UTC(), ops: map[string]*trafficCase{}}
-	tr.history.AllowedOrigins = allowedOrigins
+	tr.history.allowsOrigin = allowsOrigin
 	return tr, nil
 }
 

@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/avnology/idflows/fixtures"
+	"github.com/avnology/idflows/internal/origins"
 	"github.com/avnology/idflows/mockserver/clock"
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/mail"
-	"github.com/avnology/idflows/mockserver/internal/origins"
 	"github.com/avnology/idflows/mockserver/internal/store"
 )
 

@@ -6,9 +6,9 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/avnology/idflows/internal/origins"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/inspector"
-	"github.com/avnology/idflows/mockserver/internal/origins"
 )
 
 // publicControl are the /_mock/ paths anyone may read: they reveal no state, and the WebAuthn

@@ -11,11 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/avnology/idflows/internal/origins"
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/deviation"
 	"github.com/avnology/idflows/mockserver/internal/inspector"
-	"github.com/avnology/idflows/mockserver/internal/origins"
 	"github.com/avnology/idflows/mockserver/internal/request"
 	"github.com/avnology/idflows/mockserver/internal/tenant"
 )

@@ -13,6 +13,7 @@ import (
 
 	"github.com/avnology/idflows/fixtures"
 	"github.com/avnology/idflows/gen/api"
+	"github.com/avnology/idflows/internal/origins"
 	"github.com/avnology/idflows/mockserver/clock"
 	"github.com/avnology/idflows/mockserver/ids"
 	"github.com/avnology/idflows/mockserver/internal/accountui"
@@ -26,7 +27,6 @@ import (
 	"github.com/avnology/idflows/mockserver/internal/inspector"
 	"github.com/avnology/idflows/mockserver/internal/login"
 	"github.com/avnology/idflows/mockserver/internal/mail"
-	"github.com/avnology/idflows/mockserver/internal/origins"
 	"github.com/avnology/idflows/mockserver/internal/outbox"
 	"github.com/avnology/idflows/mockserver/internal/recovery"
 	"github.com/avnology/idflows/mockserver/internal/redisstate"

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/avnology/idflows/mockserver/internal/origins"
+	"github.com/avnology/idflows/internal/origins"
 	"github.com/avnology/idflows/mockserver/internal/passkey"
 )
 

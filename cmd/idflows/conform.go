@@ -242,23 +242,23 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err := report.Human(stdout, rep); err != nil {
 		fmt.Fprintf(stderr, "idflows conform: %v\n", err)
 	}
-	outputs := map[string]func(io.Writer, *report.Report) error{}
+	outputs := map[string]report.Writer{}
 	if *reportDir != "" {
 		if err := os.MkdirAll(*reportDir, 0o755); err != nil {
 			fmt.Fprintf(stderr, "idflows conform: %v\n", err)
 			return exitFailure
 		}
-		outputs[filepath.Join(*reportDir, "report.json")] = report.JSON
-		outputs[filepath.Join(*reportDir, "junit.xml")] = report.JUnit
-		outputs[filepath.Join(*reportDir, "report.html")] = report.HTML
+		for name, write := range report.DirFormats {
+			outputs[filepath.Join(*reportDir, name)] = write
+		}
 	}
-	for file, write := range map[string]func(io.Writer, *report.Report) error{*jsonFile: report.JSON, *junitFile: report.JUnit, *htmlFile: report.HTML} {
+	for file, write := range map[string]report.Writer{*jsonFile: report.JSON, *junitFile: report.JUnit, *htmlFile: report.HTML} {
 		if file != "" {
 			outputs[file] = write
 		}
 	}
 	for file, write := range outputs {
-		if err := writeFile(file, rep, write); err != nil {
+		if err := report.WriteFile(file, rep, write); err != nil {
 			fmt.Fprintf(stderr, "idflows conform: %v\n", err)
 			return exitFailure
 		}
@@ -268,16 +268,4 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "idflows conform: interrupted; the cases not run are SKIPPED")
 	}
 	return rep.Summary.Outcome.ExitCode()
-}
-
-func writeFile(path string, rep *report.Report, write func(io.Writer, *report.Report) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f, rep); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return f.Close()
 }

@@ -13,7 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/avnology/idflows/conformance/report"
 	"github.com/avnology/idflows/conformance/watch"
+	"github.com/avnology/idflows/internal/origins"
 )
 
 // runProxy is `idflows proxy`: put it between an app and a deployment, use the app, and see
@@ -43,12 +45,16 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "idflows proxy: --upstream must be an http(s) URL without credentials")
 		return exitUsage
 	}
-	allowed, err := originList(*corsOrigins)
-	if err != nil {
-		fmt.Fprintf(stderr, "idflows proxy: --cors-origins: %v\n", err)
-		return exitUsage
+	var allows func(string) bool // CORS is judged only when told the deployment's origins
+	if *corsOrigins != "" {
+		set, err := origins.Parse(strings.Split(*corsOrigins, ",")...)
+		if err != nil {
+			fmt.Fprintf(stderr, "idflows proxy: --cors-origins: %v\n", err)
+			return exitUsage
+		}
+		allows = set.Allows
 	}
-	p, err := watch.New(u, stdout, allowed)
+	p, err := watch.New(u, stdout, allows)
 	if err != nil {
 		fmt.Fprintf(stderr, "idflows proxy: %v\n", err)
 		return exitFailure
@@ -87,7 +93,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stdout, "  %-28s %d\n", op, byOp[op])
 	}
 	if *reportDir != "" {
-		if err := p.WriteReports(*reportDir); err != nil {
+		if _, err := report.WriteDir(*reportDir, p.Report()); err != nil {
 			fmt.Fprintf(stderr, "idflows proxy: report: %v\n", err)
 			return exitFailure
 		}
@@ -98,24 +104,4 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	return exitOK
-}
-
-// originList reads comma-separated origins (scheme://host[:port]) or localhost; "" is nil.
-func originList(list string) ([]string, error) {
-	var out []string
-	for _, o := range strings.Split(list, ",") {
-		if o = strings.TrimSpace(o); o == "" {
-			continue
-		}
-		if o == "localhost" {
-			out = append(out, o)
-			continue
-		}
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
-			return nil, fmt.Errorf("%q is not an origin (scheme://host[:port], or localhost)", o)
-		}
-		out = append(out, o)
-	}
-	return out, nil
 }

@@ -7,14 +7,13 @@ package watch
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -66,10 +65,10 @@ type Violation struct {
 }
 
 // New returns a proxy to upstream (the API's base URL) that writes a line per violation to out.
-// allowedOrigins are the origins the upstream lets read answers with credentials (nil: CORS
-// is not judged).
-func New(upstream *url.URL, out io.Writer, allowedOrigins []string) (*Proxy, error) {
-	traffic, err := conformance.NewTraffic(upstream.Redacted(), allowedOrigins)
+// allowsOrigin says whether the upstream lets an origin read answers with credentials (nil:
+// CORS is not judged).
+func New(upstream *url.URL, out io.Writer, allowsOrigin func(origin string) bool) (*Proxy, error) {
+	traffic, err := conformance.NewTraffic(upstream.Redacted(), allowsOrigin)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +224,7 @@ func (p *Proxy) record(req *http.Request, status int, requestID string, v confor
 		if x.RequestID != "" {
 			id = " (" + headerSafe(x.RequestID) + ")"
 		}
-		fmt.Fprintf(p.out, "VIOLATION %s %s %s → %d [%s] %s%s\n", orDefault(x.Operation, "no operation"), x.Method, x.Path, x.Status, x.Side, x.Rule, id)
+		fmt.Fprintf(p.out, "VIOLATION %s %s %s → %d [%s] %s%s\n", cmp.Or(x.Operation, "no operation"), x.Method, x.Path, x.Status, x.Side, x.Rule, id)
 	}
 }
 
@@ -238,13 +237,6 @@ func headerSafe(s string) string {
 		}
 	}
 	return string(b[:min(len(b), 200)])
-}
-
-func orDefault(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // Summary is what went through so far.
@@ -265,7 +257,7 @@ func (p *Proxy) Summary() Summary {
 func (s Summary) ByOperation() map[string]int {
 	out := map[string]int{}
 	for _, v := range s.Violations {
-		out[orDefault(v.Operation, "no operation")]++
+		out[cmp.Or(v.Operation, "no operation")]++
 	}
 	return out
 }
@@ -273,27 +265,3 @@ func (s Summary) ByOperation() map[string]int {
 // Report is the session as a suite report: a case per operation seen, its violations as
 // findings, the offending exchanges (redacted) as evidence.
 func (p *Proxy) Report() *report.Report { return p.traffic.Report() }
-
-// WriteReports writes the session's report.json, junit.xml and report.html into dir.
-func (p *Proxy) WriteReports(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	r := p.Report()
-	for name, write := range map[string]func(io.Writer, *report.Report) error{
-		"report.json": report.JSON, "junit.xml": report.JUnit, "report.html": report.HTML,
-	} {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			return err
-		}
-		err = write(f, r)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	return nil
-}

@@ -18,6 +18,7 @@ import (
 	"github.com/avnology/idflows/conformance"
 	"github.com/avnology/idflows/conformance/report"
 	"github.com/avnology/idflows/conformance/watch"
+	"github.com/avnology/idflows/internal/origins"
 	"github.com/avnology/idflows/internal/syncbuffer"
 	"github.com/avnology/idflows/mockserver"
 	"github.com/avnology/idflows/mockserver/mockservertest"
@@ -37,7 +38,9 @@ func behind(t *testing.T, opts ...mockservertest.Option) (conformance.Target, *w
 	upstream, err := url.Parse(srv.URL)
 	require.NoError(t, err)
 	lines := &syncbuffer.Buffer{}
-	p, err := watch.New(upstream, lines, append([]string{proxyURL}, cfg.CORSOrigins...)) // the origins the mock allows
+	allowed, err := origins.Parse(append([]string{proxyURL}, cfg.CORSOrigins...)...) // the origins the mock allows
+	require.NoError(t, err)
+	p, err := watch.New(upstream, lines, allowed.Allows)
 	require.NoError(t, err)
 	hs := &http.Server{Handler: p}
 	go func() { _ = hs.Serve(ln) }()

@@ -17,7 +17,7 @@ import (
 
 	"strings"
 
-	"github.com/avnology/idflows/mockserver/internal/origins"
+	"github.com/avnology/idflows/internal/origins"
 )
 
 //go:embed assets

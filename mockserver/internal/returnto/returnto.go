@@ -2,8 +2,8 @@
 package returnto
 
 import (
+	"github.com/avnology/idflows/internal/origins"
 	"github.com/avnology/idflows/mockserver/internal/apierr"
-	"github.com/avnology/idflows/mockserver/internal/origins"
 )
 
 // AllowList holds allowed origins (scheme://host[:port], or the keyword "localhost").
