@@ -121,10 +121,11 @@ func (h *history) judge(op string, req *http.Request, reqBody []byte, status int
 	x := &exchange{op: op, req: req, status: status, header: header, cred: credentialOf(req), settled: serverTime(header)}
 	x.kind, x.flowID, x.submit = flowOfPath(req.URL.Path)
 	x.sent = submittedOf(reqBody)
-	x.parsed = json.Unmarshal(body, &x.doc) == nil
-	if op == "getSession" && x.parsed {
+	if op == "getSession" { // the answer is the session itself
 		x.whoami = &sessionDoc{}
-		_ = json.Unmarshal(body, x.whoami)
+		x.parsed = json.Unmarshal(body, x.whoami) == nil
+	} else {
+		x.parsed = json.Unmarshal(body, &x.doc) == nil
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

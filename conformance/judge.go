@@ -60,6 +60,8 @@ type Verdict struct {
 	Operation string // "" when the request matches no operation
 	Request   []string
 	Response  []string
+
+	answer *Response // the response as judged, its JSON decoded once for what else reads it
 }
 
 // Exchange judges a request (its path relative to the API's base, its body read whole) and
@@ -79,6 +81,7 @@ func (e *Judge) Exchange(ctx context.Context, req *http.Request, reqBody []byte,
 		}
 	}
 	r := &Response{Operation: v.Operation, Status: status, Header: header, Body: body}
+	v.answer = r
 	if tooDeep := contract.CheckDepth(body); tooDeep != nil {
 		v.Response = []string{fmt.Sprintf("the response body nests deeper than %d levels (REQ-ERR-009)", contract.MaxDepth)}
 		return v

@@ -61,7 +61,7 @@ func (tr *Traffic) Observe(ctx context.Context, req *http.Request, url string, r
 	v := tr.judge.Exchange(ctx, req, reqBody, status, header, body)
 	v.Response = append(v.Response, tr.history.judge(v.Operation, req, reqBody, status, header, body)...) // what came before says of it
 	if len(v.Response) == 0 {
-		tr.coverage.observe(v.Operation, &Response{Operation: v.Operation, Status: status, Header: header, Body: body})
+		tr.coverage.observe(v.Operation, v.answer)
 	}
 	op := cmp.Or(v.Operation, "unrouted")
 	tr.mu.Lock()
