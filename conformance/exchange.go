@@ -248,7 +248,7 @@ func (e *engine) do(t *T, a *Agent, req Request) *Response {
 	case readErr != nil:
 		ex.Violations = append(ex.Violations, "reading the response body failed: "+transportError(readErr))
 	default:
-		ex.Violations = append(ex.Violations, e.judge.response(ctx, ctr, input, out)...)
+		ex.Violations = append(ex.Violations, e.judge.answer(ctx, ctr, input, body, out)...)
 	}
 	t.record(ex)
 	for _, v := range ex.Violations {

@@ -86,9 +86,16 @@ func (e *Judge) Exchange(ctx context.Context, req *http.Request, reqBody []byte,
 		v.Response = []string{fmt.Sprintf("the response body nests deeper than %d levels (REQ-ERR-009)", contract.MaxDepth)}
 		return v
 	}
-	v.Response = append(e.response(ctx, ctr, input, r), secondFactor(v.Operation, reqBody, r)...)
-	v.Response = append(v.Response, documentedMessage(v.Operation, r)...)
+	v.Response = e.answer(ctx, ctr, input, reqBody, r)
 	return v
+}
+
+// answer is every check of one answer, the suite's and the proxy's alike: its contract, the
+// rules that hold for every answer, and those one exchange shows (what a submit sent says
+// what its answer must be).
+func (e *Judge) answer(ctx context.Context, ctr *contract.Contract, input *openapi3filter.RequestValidationInput, reqBody []byte, r *Response) []string {
+	out := append(e.response(ctx, ctr, input, r), secondFactor(r.Operation, reqBody, r)...)
+	return append(out, documentedMessage(r.Operation, r)...)
 }
 
 // documentedMessage checks the outcomes whose message id the documentation fixes: a taken
