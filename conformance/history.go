@@ -25,16 +25,25 @@ type history struct {
 	refused    map[string]string    // what a wrong-credentials answer looks like, per language
 	sessions   bounded[sessionSeen] // by the token or cookie that presents them
 	revoked    bounded[struct{}]    // session tokens (bearer or cookie) logged out
-	guarded    bounded[struct{}]    // identities seen with a second factor
-	lookupSet  bounded[struct{}]    // identities seen with lookup codes
 	totpUsed   bounded[time.Time]   // identity and TOTP code hash: when it signed in
 	codesLeft  bounded[float64]     // who: the wrong second-factor codes they have left
-	signedUp   marks                // identity id: "password" when it signed up with one, "linked" once it linked a provider
+	identities marks                // what was seen of an identity, by id: the marks below
 	challenges bounded[string]      // an authorization\'s state: its PKCE challenge
 	codes      bounded[string]      // a code\'s hash: its authorization\'s PKCE challenge, or redeemed
 }
 
 const maxRemembered = 100_000
+
+// sessionCookie is the cookie a browser presents its session in.
+const sessionCookie = "avnl_session"
+
+// What history marks an identity with.
+const (
+	signedUpWithPassword = "password"      // it signed up with a password
+	linkedProvider       = "linked"        // it linked a social provider
+	hasSecondFactor      = "second-factor" // it was seen at aal2, or enrolled one
+	hasLookupCodes       = "lookup-codes"  // it has lookup codes, which a change replaces
+)
 
 // exchange is one request and its answer, as history reads it: the body parsed once.
 type exchange struct {
@@ -204,7 +213,7 @@ func credentialOf(r *http.Request) string {
 	if scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		return strings.TrimSpace(token)
 	}
-	if c, err := r.Cookie("avnl_session"); err == nil {
+	if c, err := r.Cookie(sessionCookie); err == nil {
 		return c.Value
 	}
 	return ""

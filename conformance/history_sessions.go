@@ -2,8 +2,6 @@ package conformance
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"slices"
@@ -42,9 +40,9 @@ func (h *history) judgeSession(x *exchange) []string {
 	}
 	ses, known := h.sessions.get(x.cred)
 	known = known && x.cred != ""
-	_, guarded := h.guarded.get(ses.identity)
+	guarded := h.identities.has(ses.identity, hasSecondFactor)
 	if now := x.session(); known && ses.social && now != nil && x.ok() {
-		if id := now.identity(); h.signedUp.has(id, "password") && !h.signedUp.has(id, "linked") {
+		if id := now.identity(); h.identities.has(id, signedUpWithPassword) && !h.identities.has(id, linkedProvider) {
 			out = append(out, fmt.Sprintf("a social sign-in signed in %s, an account made with a password and never linked: the provider's email was merged into it, want the login flow asking to sign in and link (REQ-OIDC-003)", id))
 		}
 	}
@@ -88,7 +86,7 @@ func (h *history) signIn(x *exchange) []string {
 	}
 	id := ses.identity()
 	if x.sent.method == "lookup_secret" {
-		h.lookupSet.put(id, struct{}{})
+		h.identities.add(id, hasLookupCodes)
 	}
 	if ses.AAL == "aal2" { // a completed aal2 sign-in starts the count again
 		h.codesLeft.forget(who)
@@ -98,14 +96,13 @@ func (h *history) signIn(x *exchange) []string {
 		}
 	}
 	if x.sent.method == "totp" && id != "" && x.sent.fields["totp_code"] != "" {
-		sum := sha256.Sum256([]byte(id + "\x00" + x.sent.fields["totp_code"]))
-		key := hex.EncodeToString(sum[:16])
+		key := hashOf(id + "\x00" + x.sent.fields["totp_code"])
 		if at, used := h.totpUsed.get(key); used && x.settled.Sub(at).Abs() <= totpReuseWindow {
 			out = append(out, "a TOTP code that signed this identity in before was accepted again, want 400 AVNOLOGY_AUTH_008 (REQ-LOGIN-010)")
 		}
 		h.totpUsed.put(key, x.settled)
 	}
-	if _, guarded := h.guarded.get(id); guarded && ses.AAL == "aal1" {
+	if h.identities.has(id, hasSecondFactor) && ses.AAL == "aal1" {
 		switch x.sent.method {
 		case "code":
 			out = append(out, "a code sign-in of an identity with a second factor answered a session at aal1, want the aal2 step first (REQ-SEC-004)")
@@ -140,10 +137,10 @@ func (h *history) rememberSession(x *exchange) {
 			h.sessions.put(x.cred, seen)
 		}
 		if ses.AAL == "aal2" {
-			h.guarded.put(seen.identity, struct{}{})
+			h.identities.add(seen.identity, hasSecondFactor)
 		}
 		if x.op == "submitRegistrationFlow" && x.sent.method == "password" {
-			h.signedUp.add(seen.identity, "password")
+			h.identities.add(seen.identity, signedUpWithPassword)
 		}
 	}
 	if cookie := newSessionCookie(x.header); x.op == "completeOidcFlow" && x.status < 400 && cookie != "" {
@@ -152,20 +149,19 @@ func (h *history) rememberSession(x *exchange) {
 		}
 	}
 	if x.op == "submitSettingsFlow" && x.sent.method == "oidc" && x.sent.fields["link"] != "" && known {
-		h.signedUp.add(prev.identity, "linked")
+		h.identities.add(prev.identity, linkedProvider)
 	}
 	if x.op != "submitSettingsFlow" || !x.ok() || !known {
 		return
 	}
 	switch f := x.sent.fields; {
 	case x.sent.method == "totp" && f["totp_code"] != "":
-		h.guarded.put(prev.identity, struct{}{})
+		h.identities.add(prev.identity, hasSecondFactor)
 	case x.sent.method == "lookup_secret" && f["lookup_secret_confirm"] != "":
-		h.guarded.put(prev.identity, struct{}{})
-		h.lookupSet.put(prev.identity, struct{}{})
+		h.identities.add(prev.identity, hasSecondFactor)
+		h.identities.add(prev.identity, hasLookupCodes)
 	case f["totp_unlink"] != "" || f["webauthn_remove"] != "" || f["lookup_secret_disable"] != "": // it may have been the last one
-		h.guarded.forget(prev.identity)
-		h.lookupSet.forget(prev.identity)
+		h.identities.remove(prev.identity, hasSecondFactor, hasLookupCodes)
 	}
 }
 
@@ -173,7 +169,7 @@ func (h *history) rememberSession(x *exchange) {
 // removes or replaces (REQ-SEC-003), or "" when it does neither. Lookup codes are replaced or
 // removed only where they exist.
 func (h *history) removesSecondFactor(s submitted, identity string) string {
-	_, hasCodes := h.lookupSet.get(identity)
+	hasCodes := h.identities.has(identity, hasLookupCodes)
 	switch f := s.fields; {
 	case f["totp_unlink"] != "":
 		return "unlink TOTP"
@@ -236,6 +232,12 @@ func (m *marks) add(id, mark string) {
 	}
 }
 
+func (m *marks) remove(id string, drop ...string) {
+	if have, ok := m.get(id); ok {
+		m.put(id, slices.DeleteFunc(slices.Clone(have), func(k string) bool { return slices.Contains(drop, k) }))
+	}
+}
+
 func (m *marks) has(id, mark string) bool {
 	have, _ := m.get(id)
 	return slices.Contains(have, mark)
@@ -253,7 +255,7 @@ func hasNonASCII(s string) bool {
 // newSessionCookie is the session cookie an answer sets, if any.
 func newSessionCookie(h http.Header) string {
 	for _, c := range (&http.Response{Header: h}).Cookies() {
-		if c.Name == "avnl_session" && c.Value != "" && c.MaxAge >= 0 {
+		if c.Name == sessionCookie && c.Value != "" && c.MaxAge >= 0 {
 			return c.Value
 		}
 	}
