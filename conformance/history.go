@@ -22,7 +22,7 @@ type history struct {
 
 	flows      bounded[flowSeen]
 	returnTos  bounded[struct{}]    // every return_to a flow was made with
-	refused    map[string]string    // what a wrong-credentials answer looks like, per language
+	refused    map[string][]string  // what a wrong-credentials answer looks like, per language
 	sessions   bounded[sessionSeen] // by the token or cookie that presents them
 	revoked    bounded[struct{}]    // session tokens (bearer or cookie) logged out
 	totpUsed   bounded[time.Time]   // identity and TOTP code hash: when it signed in

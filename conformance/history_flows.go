@@ -37,7 +37,8 @@ func (h *history) judgeFlow(x *exchange) []string {
 	if known && prev.consumed && x.ok() {
 		out = append(out, fmt.Sprintf("the %s flow %s answered %d after it produced a session (REQ-FLOW-004)", x.kind, x.flowID, x.status))
 	}
-	if known && !prev.expiresAt.IsZero() && x.accepted() && x.settled.After(prev.expiresAt.Add(clockSlack)) {
+	// 2xx only: a browser's form is answered 303 for an expired flow too, to its fresh one.
+	if known && !prev.expiresAt.IsZero() && x.ok() && x.settled.After(prev.expiresAt.Add(clockSlack)) {
 		out = append(out, fmt.Sprintf("the %s flow %s answered %d at %s, after it expired at %s, want 400 AVNOLOGY_AUTH_009 (REQ-FLOW-003)",
 			x.kind, x.flowID, x.status, x.settled.UTC().Format(time.RFC3339), prev.expiresAt.UTC().Format(time.RFC3339)))
 	}
@@ -117,8 +118,7 @@ func (h *history) uniformRefusal(x *exchange) []string {
 	if x.op != "submitLoginFlow" || x.status != http.StatusUnauthorized || x.doc.Error == nil || x.doc.Error.Code != "AVNOLOGY_AUTH_001" {
 		return nil
 	}
-	var parts []string
-	parts = append(parts, "error.message "+x.doc.Error.Message)
+	parts := []string{"error.message " + x.doc.Error.Message}
 	keys := make([]string, 0, len(x.doc.Error.Details))
 	for k := range x.doc.Error.Details {
 		keys = append(keys, k)
@@ -130,40 +130,31 @@ func (h *history) uniformRefusal(x *exchange) []string {
 			parts = append(parts, "message "+m.ID+" "+m.Text)
 		}
 	}
-	looks := strings.Join(parts, "\n")
 	lang := x.req.Header.Get("Accept-Language")
 	if h.refused == nil {
-		h.refused = map[string]string{}
+		h.refused = map[string][]string{}
 	}
 	first, seen := h.refused[lang]
 	if !seen {
 		if len(h.refused) < 100 {
-			h.refused[lang] = looks
+			h.refused[lang] = parts
 		}
 		return nil
 	}
-	if first != looks {
-		return []string{fmt.Sprintf("two wrong-credential answers differ (%s), so they tell an unknown identifier from a wrong password (REQ-LOGIN-003)", firstDifference(first, looks))}
+	for i := range max(len(first), len(parts)) {
+		if was, is := at(first, i), at(parts, i); was != is {
+			return []string{fmt.Sprintf("two wrong-credential answers differ (%q, then %q), so they tell an unknown identifier from a wrong password (REQ-LOGIN-003)", was, is)}
+		}
 	}
 	return nil
 }
 
-// firstDifference names the first line where two descriptions differ.
-func firstDifference(a, b string) string {
-	as, bs := strings.Split(a, "\n"), strings.Split(b, "\n")
-	for i := range max(len(as), len(bs)) {
-		var l, r string
-		if i < len(as) {
-			l = as[i]
-		}
-		if i < len(bs) {
-			r = bs[i]
-		}
-		if l != r {
-			return fmt.Sprintf("%q, then %q", l, r)
-		}
+// at is s[i], or "" past its end.
+func at(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
 	}
-	return "equal"
+	return ""
 }
 
 // callback judges a social sign-in's callback: it completes only in a browser that started a
