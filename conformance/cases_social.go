@@ -62,11 +62,11 @@ func socialSignIn(t *T, a *Agent, kind string, query url.Values, account SocialA
 
 // callbackRequest is the browser's request for the callback URL a provider redirected to.
 func (t *T) callbackRequest(callback string) Request {
-	u, err := url.Parse(callback)
-	if err != nil || !strings.HasPrefix(u.Path, t.e.base.Path+"/v1/flows/oidc/callback/") {
-		t.Fatalf("the provider sent the browser to %q, not to the target's callback", callback)
+	req := t.getOf(callback)
+	if !strings.HasPrefix(req.Path, "/v1/flows/oidc/callback/") {
+		t.Fatalf("the provider sent the browser to %q, not to the target's callback", redactURL(callback))
 	}
-	return Request{Method: http.MethodGet, Path: strings.TrimPrefix(u.Path, t.e.base.Path), Query: u.Query()}
+	return req
 }
 
 func init() {

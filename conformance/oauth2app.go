@@ -71,16 +71,12 @@ type authorization struct {
 // edit (nil: as a relying party sends it); the answer is the 303 (or an error).
 func (o *oauthApp) authorize(b *Agent, edit func(url.Values)) (authorization, *Response) {
 	az := authorization{pkce: oauth2.GenerateVerifier(), state: "st-" + randomHex(8), nonce: "n-" + randomHex(8)}
-	u, err := url.Parse(o.cfg.AuthCodeURL(az.state, oauth2.S256ChallengeOption(az.pkce), oidc.Nonce(az.nonce)))
-	if err != nil {
-		o.t.suiteError("the authorization URL: %v", err)
-	}
-	q := u.Query()
-	deliberate := edit != nil
+	req := o.t.getOf(o.cfg.AuthCodeURL(az.state, oauth2.S256ChallengeOption(az.pkce), oidc.Nonce(az.nonce)))
 	if edit != nil {
-		edit(q)
+		edit(req.Query)
+		req.Deliberate = true
 	}
-	return az, b.Do(Request{Method: http.MethodGet, Path: o.t.pathOf(u.String()), Query: q, Deliberate: deliberate})
+	return az, b.Do(req)
 }
 
 // loginChallenge is the login_challenge an authorization sent the browser to the login UI
@@ -116,13 +112,7 @@ func (o *oauthApp) signIn(b *Agent, r *Response, acc *Account) *Response {
 }
 
 // follow sends browser b where an answer's redirect (or Location) points on the target.
-func (o *oauthApp) follow(b *Agent, to string) *Response {
-	u, err := url.Parse(to)
-	if err != nil {
-		o.t.Fatalf("a redirect to %q: %v", redactURL(to), err)
-	}
-	return b.Do(Request{Method: http.MethodGet, Path: o.t.pathOf(to), Query: u.Query()})
-}
+func (o *oauthApp) follow(b *Agent, to string) *Response { return b.Do(o.t.getOf(to)) }
 
 // consentChallenge is the consent_challenge a 303 sent the browser to the consent UI with, or
 // "" when it went straight back to the app (a first-party app: consent implied).
@@ -216,18 +206,18 @@ func (o *oauthApp) refreshScoped(rt, scope string) *Response {
 	if o.app.ClientSecret != "" {
 		form.Set("client_secret", o.app.ClientSecret)
 	}
-	return o.t.API().Do(Request{Method: http.MethodPost, Path: o.t.pathOf(o.provider.Endpoint().TokenURL), Body: []byte(form.Encode()),
+	return o.t.API().Do(Request{Method: http.MethodPost, Path: o.t.getOf(o.provider.Endpoint().TokenURL).Path, Body: []byte(form.Encode()),
 		ContentType: "application/x-www-form-urlencoded"})
 }
 
-// pathOf is the path of a URL on the target, relative to its base; the case ends for a URL
-// elsewhere.
-func (t *T) pathOf(raw string) string {
+// getOf is a browser's GET of a URL on the target (a redirect's, a link's): its path relative
+// to the target's base and its query; the case ends for a URL elsewhere.
+func (t *T) getOf(raw string) Request {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host != t.e.base.Host || !strings.HasPrefix(u.Path, t.e.base.Path) {
 		t.Fatalf("%q is not on the target %s", redactURL(raw), t.e.base.Redacted())
 	}
-	return strings.TrimPrefix(u.Path, t.e.base.Path)
+	return Request{Method: http.MethodGet, Path: strings.TrimPrefix(u.Path, t.e.base.Path), Query: u.Query()}
 }
 
 // throughSuite is an http.RoundTripper that sends a library's requests as the suite's own
