@@ -17,6 +17,7 @@ import (
 	"time"
 
 	oa "github.com/avnology/idflows/gen/oauth2"
+	"github.com/avnology/idflows/mockserver/internal/apierr"
 	"github.com/avnology/idflows/mockserver/internal/auth"
 	"github.com/avnology/idflows/mockserver/internal/identity"
 	"github.com/avnology/idflows/mockserver/internal/request"
@@ -270,17 +271,7 @@ func (h *handling) satisfiedBySession(a *authorization, now time.Time) bool {
 	if a.Prompt == "login" || h.c.Req.SessionToken() == "" {
 		return false
 	}
-	var (
-		ses   session.Session
-		ident identity.Identity
-		ok    bool
-	)
-	err := h.c.World.Store.Read(h.ctx(), func(tx *store.Tx) error {
-		var e error
-		ses, ident, e = resolve(tx, h.c.Req)
-		ok = e == nil
-		return nil
-	})
+	ses, ident, ok, err := h.caller()
 	switch {
 	case err != nil || !ok:
 		return false
@@ -293,13 +284,15 @@ func (h *handling) satisfiedBySession(a *authorization, now time.Time) bool {
 	return true
 }
 
-// resolve is the request's active session and its identity.
-func resolve(tx *store.Tx, req request.Request) (session.Session, identity.Identity, error) {
-	ses, ident, e := auth.Resolve(tx, req, false)
-	if e != nil {
-		return session.Session{}, identity.Identity{}, e
-	}
-	return ses, ident, nil
+// caller is the request's active session and its identity; ok is false without one.
+func (h *handling) caller() (ses session.Session, ident identity.Identity, ok bool, err error) {
+	err = h.c.World.Store.Read(h.ctx(), func(tx *store.Tx) error {
+		var refused *apierr.Error
+		ses, ident, refused = auth.Resolve(tx, h.c.Req, false)
+		ok = refused == nil
+		return nil
+	})
+	return ses, ident, ok, err
 }
 
 func wantsAAL2(acr string) bool { return slices.Contains(strings.Fields(acr), "aal2") }
@@ -375,29 +368,19 @@ func (h *handling) codeURL(a authorization, granted []string, now time.Time) (st
 func (h *handling) consentFor(challenge string) (authorization, bool) {
 	var a authorization
 	switch err := h.s.get(h.ctx(), kindConsent, challenge, &a); {
-	case errors.Is(err, errNotFound):
+	case errors.Is(err, errNotFound), err == nil && (a.Tenant != h.c.World.Name || h.c.World.Clock.Now().After(a.Expires)):
 		h.fail(http.StatusNotFound, oa.InvalidRequest, "the consent_challenge is unknown, expired or was answered")
 		return a, false
 	case err != nil:
 		h.unavailable(err)
 		return a, false
-	case a.Tenant != h.c.World.Name || h.c.World.Clock.Now().After(a.Expires):
-		h.fail(http.StatusNotFound, oa.InvalidRequest, "the consent_challenge is unknown, expired or was answered")
-		return a, false
 	}
-	var ident identity.Identity
-	err := h.c.World.Store.Read(h.ctx(), func(tx *store.Tx) error {
-		_, id, e := resolve(tx, h.c.Req)
-		if e == nil {
-			ident = id
-		}
-		return nil
-	})
+	_, ident, signedIn, err := h.caller()
 	if err != nil {
 		h.unavailable(err)
 		return a, false
 	}
-	if ident.ID == "" || ident.ID != a.IdentityID {
+	if !signedIn || ident.ID != a.IdentityID {
 		h.fail(http.StatusUnauthorized, oa.LoginRequired, "only the session that signed in for this authorization may answer its consent")
 		return a, false
 	}
