@@ -284,6 +284,16 @@ func (h *handling) satisfiedBySession(a *authorization, now time.Time) bool {
 	return true
 }
 
+// worldOf is the world a record names, and its time; ok is false once it answered.
+func (h *handling) worldOf(name string) (world *tenant.World, now time.Time, ok bool) {
+	world, err := h.worlds(name)
+	if err != nil {
+		h.unavailable(err)
+		return nil, time.Time{}, false
+	}
+	return world, world.Clock.Now(), true
+}
+
 // caller is the request's active session and its identity; ok is false without one.
 func (h *handling) caller() (ses session.Session, ident identity.Identity, ok bool, err error) {
 	err = h.c.World.Store.Read(h.ctx(), func(tx *store.Tx) error {
@@ -311,9 +321,8 @@ func (a *authorization) sign(ses session.Session, ident identity.Identity) {
 // signedIn carries a signed-in authorization on: to consent, or, for a first-party app,
 // straight back with a code (REQ-OAUTH-004).
 func (h *handling) signedIn(a authorization) {
-	world, err := h.worlds(a.Tenant)
-	if err != nil {
-		h.unavailable(err)
+	_, now, ok := h.worldOf(a.Tenant)
+	if !ok {
 		return
 	}
 	client, known, err := h.s.client(h.ctx(), a.Tenant, a.ClientID)
@@ -325,7 +334,6 @@ func (h *handling) signedIn(a authorization) {
 		h.fail(http.StatusBadRequest, oa.InvalidClient, "the client is no longer registered")
 		return
 	}
-	now := world.Clock.Now()
 	if now.After(a.Expires) { // a login verifier's authorization lives as long as a flow
 		h.fail(http.StatusBadRequest, oa.InvalidRequest, "the login_verifier expired")
 		return

@@ -107,12 +107,10 @@ func (h *handling) redeemCode(f url.Values) {
 	if !h.spend(f, kindCode, kindSpent, code, "the code is unknown, expired or was used", &a) {
 		return
 	}
-	world, err := h.worlds(a.Tenant)
-	if err != nil {
-		h.unavailable(err)
+	world, now, ok := h.worldOf(a.Tenant)
+	if !ok {
 		return
 	}
-	now := world.Clock.Now()
 	switch {
 	case now.After(a.Expires):
 		h.fail(http.StatusBadRequest, oa.InvalidGrant, "the code expired")
@@ -141,12 +139,10 @@ func (h *handling) refresh(f url.Values) {
 	if !h.spend(f, kindRefresh, kindRotated, presented, "the refresh token is unknown, expired, revoked or was used", &g) {
 		return
 	}
-	world, err := h.worlds(g.Tenant)
-	if err != nil {
-		h.unavailable(err)
+	world, now, ok := h.worldOf(g.Tenant)
+	if !ok {
 		return
 	}
-	now := world.Clock.Now()
 	var fam family
 	switch err := h.s.get(h.ctx(), kindFamily, g.Family, &fam); {
 	case err != nil && !errors.Is(err, errNotFound):
